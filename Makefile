@@ -1,0 +1,48 @@
+# Two commands on a fresh machine:
+#   make run    set everything up and start the dashboard on the bundled data
+#   make test   set everything up and run the whole test suite (what .ci/run calls)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+ARGS ?=
+
+.PHONY: setup run test lint bench data browser clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+static/vendor/.installed: package.json package-lock.json tools/vendor_assets.py $(VENV)/.installed
+	npm ci --ignore-scripts --no-audit --no-fund
+	$(BIN)/python -m tools.vendor_assets
+	touch $@
+
+setup: $(VENV)/.installed static/vendor/.installed
+
+run: setup
+	$(BIN)/streamlit run app.py --server.port $(PORT) -- $(ARGS)
+
+browser:
+	sh tools/ensure_chromium.sh
+
+test: setup browser
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: setup browser
+	$(BIN)/python -m bench.run
+
+# Re-derive the bundled layers from data/raw (the committed files are the output).
+data: setup
+	$(BIN)/python -m tools.build_rail_network
+	$(BIN)/python -m tools.derive_incidents
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor test-artifacts

@@ -1,0 +1,150 @@
+"""Armed-group names: one canonical name per group, aliases and wings, and parent groups.
+
+The registry lives in ``data/groups.csv`` so that the group filter works across datasets that
+spell groups differently (``BLA``, ``Baloch Liberation Army``, ``BLA-J``, ``Majeed Brigade``...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from geo.schema import GROUP_SEPARATOR, split_groups
+
+UNIDENTIFIED = "Unidentified"
+
+
+def _key(name: str) -> str:
+    """Fold a group name for matching: lower case, letters and digits only."""
+    return re.sub(r"[^0-9a-z]+", "", name.casefold())
+
+
+@dataclass(frozen=True, eq=False)
+class GroupRegistry:
+    """Canonical group names, their aliases and their parents.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``group``, ``full_name``, ``parent``, ``aliases`` (``"; "``-separated).
+    """
+
+    table: pd.DataFrame
+
+    @classmethod
+    def from_csv(cls, path: str | Path) -> GroupRegistry:
+        """Read the registry from a CSV file such as ``data/groups.csv``.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            CSV with columns ``group, full_name, parent, aliases``.
+
+        Returns
+        -------
+        GroupRegistry
+        """
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        missing = {"group", "full_name", "parent", "aliases"} - set(table.columns)
+        if missing:
+            msg = f"{path}: group registry is missing column(s) {sorted(missing)}"
+            raise ValueError(msg)
+        unknown_parents = set(table["parent"]) - set(table["group"]) - {""}
+        if unknown_parents:
+            msg = f"{path}: parent(s) {sorted(unknown_parents)} are not groups in the registry"
+            raise ValueError(msg)
+        return cls(table)
+
+    @property
+    def names(self) -> list[str]:
+        """Canonical names in registry order."""
+        return list(self.table["group"])
+
+    @cached_property
+    def _lookup(self) -> dict[str, str]:
+        lookup: dict[str, str] = {}
+        for row in self.table.itertuples(index=False):
+            for name in [row.group, row.full_name, *row.aliases.split(";")]:
+                if name.strip():
+                    lookup[_key(name)] = row.group
+        return lookup
+
+    def canonical(self, name: str) -> str | None:
+        """Return the canonical name for a spelling, or None when the registry does not know it.
+
+        Parameters
+        ----------
+        name : str
+            A group name as a dataset writes it, e.g. ``"Balochistan Liberation Army (BLA)"``.
+
+        Returns
+        -------
+        str or None
+            Canonical name such as ``"BLA"``.
+        """
+        lookup = self._lookup
+        key = _key(name)
+        if key in lookup:
+            return lookup[key]
+        without_brackets = _key(re.sub(r"\(.*?\)", "", name))
+        if without_brackets in lookup:
+            return lookup[without_brackets]
+        abbreviations = re.findall(r"\(([^()]+)\)", name)
+        for abbreviation in abbreviations:
+            if _key(abbreviation) in lookup:
+                return lookup[_key(abbreviation)]
+        return None
+
+    def normalise(self, names: str, *, keep_unknown: bool = True) -> str:
+        """Map a ``;``-separated list of names to canonical names joined by ``"; "``.
+
+        Parameters
+        ----------
+        names : str
+            Group names as written in a dataset.
+        keep_unknown : bool
+            Keep names the registry does not know (as written) instead of dropping them.
+
+        Returns
+        -------
+        str
+            Canonical names, de-duplicated, in first-seen order; ``"Unidentified"`` when empty.
+        """
+        result: list[str] = []
+        for name in split_groups(names):
+            canonical = self.canonical(name) or (name if keep_unknown else None)
+            if canonical and canonical not in result:
+                result.append(canonical)
+        return GROUP_SEPARATOR.join(result) or UNIDENTIFIED
+
+    def with_affiliates(self, groups: list[str]) -> list[str]:
+        """Expand groups with their factions and wings (children in the registry).
+
+        Parameters
+        ----------
+        groups : list of str
+            Canonical names.
+
+        Returns
+        -------
+        list of str
+            The names plus every descendant, e.g. ``["TTP"]`` gives ``["TTP", "JuA", "TJP"]``.
+        """
+        children = self.table.groupby("parent")["group"].apply(list).to_dict()
+        result: list[str] = []
+        pending = list(groups)
+        while pending:
+            name = pending.pop(0)
+            if name not in result:
+                result.append(name)
+                pending += children.get(name, [])
+        return result
+
+    def full_name(self, group: str) -> str:
+        """Return the full name of a canonical group, or the name itself when unknown."""
+        match = self.table.loc[self.table["group"] == group, "full_name"]
+        return str(match.iloc[0]) if len(match) else group

@@ -1,0 +1,228 @@
+"""Rail lines drawn from station km posts, and linear referencing (km posts) along them.
+
+Pakistan Railways' km posts are known for almost every station, coordinates only for some. A line
+is drawn through the points with a sourced coordinate (the *anchors*) in km order; a station with
+a km post but no coordinate is then placed on the drawn line by interpolating its km post between
+the two anchors around it, and marked as placed that way.
+
+All lengths are measured in UTM 42N (EPSG:32642).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import LineString, Point
+
+from geo.schema import CRS, METRIC_CRS
+
+PLACED_SOURCED = "sourced coordinate"
+PLACED_BY_KM = "placed by km post along the drawn line"
+
+
+@dataclass(frozen=True)
+class ViaPoint:
+    """A sourced point the track is known to pass through, inserted as a line vertex.
+
+    Parameters
+    ----------
+    line : str
+        Line name, as in the stations table.
+    after_seq : float
+        Insert after the station with this ``seq``.
+    lon, lat : float
+        WGS84 coordinates.
+    name : str
+        What the point is (kept in the line's properties).
+    """
+
+    line: str
+    after_seq: float
+    lon: float
+    lat: float
+    name: str
+
+
+@dataclass(frozen=True)
+class RailNetwork:
+    """Drawn rail lines, placed stations and stations that could not be placed."""
+
+    lines: gpd.GeoDataFrame
+    stations: gpd.GeoDataFrame
+    unplaced: pd.DataFrame
+
+
+def _to_metric(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=CRS).to_crs(METRIC_CRS)
+    return np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+
+
+def _interpolate_between(path: np.ndarray, fraction: float) -> np.ndarray:
+    """Return the point at ``fraction`` of the length of a metric polyline ``path``."""
+    line = LineString(path)
+    point = line.interpolate(fraction, normalized=True)
+    return np.array([point.x, point.y])
+
+
+def build_rail_network(stations: pd.DataFrame, via_points: list[ViaPoint]) -> RailNetwork:
+    """Draw each line through its anchors and place km-posted stations along it.
+
+    Parameters
+    ----------
+    stations : pandas.DataFrame
+        Columns ``line, seq, station, km, lat, lon`` (``km``, ``lat``, ``lon`` may be NaN), plus
+        any others, which are carried through. Rows whose ``line`` is ``reference_point`` are
+        ignored.
+    via_points : list of ViaPoint
+        Sourced points on the track that are not stations (e.g. an incident site on the line).
+
+    Returns
+    -------
+    RailNetwork
+        ``lines`` (one LineString per line), ``stations`` (Points, with a ``placement`` column)
+        and ``unplaced`` (stations with neither coordinate nor a km post between two anchors).
+
+    Raises
+    ------
+    ValueError
+        If a line has fewer than two anchors.
+    """
+    line_rows, station_frames, unplaced_frames = [], [], []
+    rail = stations[stations["line"] != "reference_point"]
+    for line_name, rows in rail.groupby("line", sort=False):
+        rows = rows.sort_values("seq").reset_index(drop=True)
+        vias = [v for v in via_points if v.line == line_name]
+        line_geometry, placed, unplaced = _draw_line(str(line_name), rows, vias)
+        line_rows.append(
+            {
+                "line": line_name,
+                "from_station": rows["station"].iloc[0],
+                "to_station": rows["station"].iloc[-1],
+                "km_start": rows["km"].min(),
+                "km_end": rows["km"].max(),
+                "anchors": int(placed["placement"].eq(PLACED_SOURCED).sum()),
+                "via_points": "; ".join(v.name for v in vias),
+                "geometry": line_geometry,
+            }
+        )
+        station_frames.append(placed)
+        unplaced_frames.append(unplaced)
+    lines = gpd.GeoDataFrame(line_rows, geometry="geometry", crs=METRIC_CRS).to_crs(CRS)
+    lines["drawn_length_km"] = (
+        gpd.GeoSeries(lines.geometry, crs=CRS).to_crs(METRIC_CRS).length / 1000
+    ).round(1)
+    placed_all = pd.concat(station_frames, ignore_index=True)
+    station_gdf = gpd.GeoDataFrame(placed_all, geometry="geometry", crs=METRIC_CRS).to_crs(CRS)
+    return RailNetwork(lines, station_gdf, pd.concat(unplaced_frames, ignore_index=True))
+
+
+def _draw_line(
+    line_name: str, rows: pd.DataFrame, vias: list[ViaPoint]
+) -> tuple[LineString, pd.DataFrame, pd.DataFrame]:
+    """Draw one line (metric CRS) and place its stations on it."""
+    has_point = rows["lat"].notna() & rows["lon"].notna()
+    if has_point.sum() < 2:
+        msg = f"line {line_name!r} has {int(has_point.sum())} station(s) with coordinates; need 2"
+        raise ValueError(msg)
+    anchors = rows[has_point]
+    anchor_xy = _to_metric(anchors["lon"].to_numpy(), anchors["lat"].to_numpy())
+    vertex_seq = list(anchors["seq"].astype(float))
+    vertex_xy = list(anchor_xy)
+    for via in vias:
+        vertex_seq.append(via.after_seq + 0.5)
+        vertex_xy.append(_to_metric(np.array([via.lon]), np.array([via.lat]))[0])
+    order = np.argsort(vertex_seq, kind="stable")
+    path = np.array(vertex_xy)[order]
+    seqs = np.array(vertex_seq)[order]
+
+    positions: dict[int, np.ndarray] = dict(zip(anchors.index, anchor_xy, strict=True))
+    placement = {index: PLACED_SOURCED for index in anchors.index}
+    known_km = anchors[anchors["km"].notna()]
+    for index, row in rows[~has_point & rows["km"].notna()].iterrows():
+        before = known_km[known_km["km"] <= row["km"]].tail(1)
+        after = known_km[known_km["km"] >= row["km"]].head(1)
+        if before.empty or after.empty or before.index[0] == after.index[0]:
+            continue
+        seq_a, seq_b = before["seq"].iloc[0], after["seq"].iloc[0]
+        section = path[(seqs >= seq_a) & (seqs <= seq_b)]
+        fraction = (row["km"] - before["km"].iloc[0]) / (after["km"].iloc[0] - before["km"].iloc[0])
+        positions[index] = _interpolate_between(section, float(fraction))
+        placement[index] = PLACED_BY_KM
+
+    placed = rows.loc[sorted(positions)].copy()
+    placed["placement"] = [placement[i] for i in placed.index]
+    placed["geometry"] = [Point(positions[i]) for i in placed.index]
+    unplaced = rows.drop(index=list(positions)).copy()
+    return LineString(path), placed, unplaced
+
+
+def locate_on_lines(
+    points: gpd.GeoSeries, lines: gpd.GeoDataFrame, stations: gpd.GeoDataFrame
+) -> pd.DataFrame:
+    """Find the nearest rail line of each point, the distance to it and the km post there.
+
+    The km post is interpolated from the km posts of the stations on that line, by distance
+    along the drawn line, so it is on Pakistan Railways' scale rather than the drawn length.
+
+    Parameters
+    ----------
+    points : geopandas.GeoSeries
+        Points in any CRS (reprojected to EPSG:32642 for measuring).
+    lines : geopandas.GeoDataFrame
+        Rail lines with a ``line`` column.
+    stations : geopandas.GeoDataFrame
+        Stations with ``line`` and ``km`` columns, placed on those lines.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``points``, columns ``nearest_line``, ``rail_distance_km`` and
+        ``rail_km_post`` (NaN for missing points).
+    """
+    result = pd.DataFrame(
+        {"nearest_line": "", "rail_distance_km": np.nan, "rail_km_post": np.nan},
+        index=points.index,
+    )
+    valid = points.notna() & ~points.is_empty
+    if not valid.any() or lines.empty:
+        return result
+    metric_points = points[valid].to_crs(METRIC_CRS)
+    metric_lines = lines.to_crs(METRIC_CRS)
+    metric_stations = stations.to_crs(METRIC_CRS)
+    geoms = metric_lines.geometry.to_numpy()
+    distances = np.vstack(
+        [shapely.distance(metric_points.to_numpy(), geom) for geom in geoms]
+    )  # lines x points
+    nearest = distances.argmin(axis=0)
+    result.loc[valid, "nearest_line"] = metric_lines["line"].to_numpy()[nearest]
+    result.loc[valid, "rail_distance_km"] = distances.min(axis=0) / 1000
+    km_posts = np.full(len(metric_points), np.nan)
+    for line_number, geom in enumerate(geoms):
+        mask = nearest == line_number
+        if not mask.any():
+            continue
+        km_posts[mask] = _km_post(
+            geom,
+            metric_points.to_numpy()[mask],
+            metric_stations,
+            metric_lines["line"].iloc[line_number],
+        )
+    result.loc[valid, "rail_km_post"] = km_posts
+    return result
+
+
+def _km_post(
+    line: LineString, points: np.ndarray, stations: gpd.GeoDataFrame, line_name: str
+) -> np.ndarray:
+    """Interpolate km posts for points projected onto one metric line."""
+    on_line = stations[(stations["line"] == line_name) & stations["km"].notna()]
+    along_stations = shapely.line_locate_point(line, on_line.geometry.to_numpy())
+    order = np.argsort(along_stations)
+    along_points = shapely.line_locate_point(line, points)
+    return np.interp(
+        along_points, along_stations[order], on_line["km"].to_numpy(dtype=float)[order]
+    )

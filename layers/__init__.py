@@ -1,0 +1,1 @@
+"""Turn GeoDataFrames into Folium layers. Data in, Folium objects out; no Streamlit here."""

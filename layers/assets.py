@@ -1,0 +1,132 @@
+"""Serve every script and stylesheet the Folium map needs from the app itself (no CDN).
+
+Folium elements and plugins list their assets as CDN URLs (``default_js``/``default_css``).
+:func:`localize_assets` rewrites them to the copies under ``static/vendor`` that
+``tools/vendor_assets.py`` installs, and refuses any external asset it does not know, so adding a
+plugin cannot quietly make the page reach the internet. Only map tiles come from outside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import branca.element
+import folium
+import folium.elements
+
+STATIC_URL = "/app/static/vendor"
+
+# CDN URL -> path under static/vendor.
+LOCAL_ASSETS = {
+    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": "leaflet/leaflet.js",
+    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css": "leaflet/leaflet.css",
+    "https://code.jquery.com/jquery-3.7.1.min.js": "jquery/jquery.min.js",
+    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js": (
+        "bootstrap/js/bootstrap.bundle.min.js"
+    ),
+    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/css/bootstrap.min.css": (
+        "bootstrap/css/bootstrap.min.css"
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.js": (
+        "awesome-markers/js/leaflet.awesome-markers.min.js"
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.css": (
+        "awesome-markers/css/leaflet.awesome-markers.css"
+    ),
+    "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@6.2.0/css/all.min.css": (
+        "fontawesome/css/all.min.css"
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js": (
+        "markercluster/leaflet.markercluster.js"
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css": (
+        "markercluster/MarkerCluster.css"
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css": (
+        "markercluster/MarkerCluster.Default.css"
+    ),
+    "https://cdn.jsdelivr.net/gh/python-visualization/folium@main/folium/templates/leaflet_heat.min.js": (
+        "leaflet-heat/leaflet_heat.min.js"
+    ),
+    "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js": (
+        "fullscreen/Control.FullScreen.js"
+    ),
+    "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css": (
+        "fullscreen/Control.FullScreen.css"
+    ),
+    "https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.js": (
+        "leaflet-measure/leaflet-measure.min.js"
+    ),
+    "https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.css": (
+        "leaflet-measure/leaflet-measure.css"
+    ),
+}
+
+# Assets folium lists that this app never uses: Bootstrap 3 glyphicons (we use Font Awesome
+# icons only) and the CSS for rotated awesome-marker icons (we never rotate icons). They are
+# removed rather than fetched.
+UNUSED_ASSETS = {
+    "https://netdna.bootstrapcdn.com/bootstrap/3.0.0/css/bootstrap-glyphicons.css",
+    "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/leaflet.awesome.rotate.min.css",
+}
+
+
+def local_url(cdn_url: str) -> str:
+    """Return the app-served URL for a CDN asset.
+
+    Parameters
+    ----------
+    cdn_url : str
+        URL as listed by a folium element.
+
+    Returns
+    -------
+    str
+        Path served by Streamlit's static file serving, e.g. ``/app/static/vendor/leaflet/leaflet.js``.
+
+    Raises
+    ------
+    ValueError
+        If the asset has no local copy.
+    """
+    if cdn_url.startswith("/"):
+        return cdn_url
+    if cdn_url not in LOCAL_ASSETS:
+        msg = f"asset {cdn_url!r} has no local copy; add it to layers/assets.py LOCAL_ASSETS"
+        raise ValueError(msg)
+    return f"{STATIC_URL}/{LOCAL_ASSETS[cdn_url]}"
+
+
+def _elements(element: branca.element.Element) -> Iterator[branca.element.Element]:
+    yield element
+    for child in element._children.values():
+        yield from _elements(child)
+
+
+def localize_assets(m: folium.Map) -> folium.Map:
+    """Point every script and stylesheet of a map and its children at the app's own copies.
+
+    Parameters
+    ----------
+    m : folium.Map
+        A finished map (call after adding every layer and plugin).
+
+    Returns
+    -------
+    folium.Map
+        The same map, modified in place.
+
+    Raises
+    ------
+    ValueError
+        If an element needs an external asset that has no local copy.
+    """
+    for element in _elements(m):
+        if isinstance(element, folium.elements.JSCSSMixin):
+            element.default_js = [
+                (name, local_url(url)) for name, url in element.default_js if url not in UNUSED_ASSETS
+            ]
+            element.default_css = [
+                (name, local_url(url)) for name, url in element.default_css if url not in UNUSED_ASSETS
+            ]
+    return m

@@ -1,0 +1,1 @@
+"""Build scripts that derive the bundled data in ``data/`` from ``data/raw/``."""

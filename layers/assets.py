@@ -82,7 +82,8 @@ def local_url(cdn_url: str) -> str:
     Returns
     -------
     str
-        Path served by Streamlit's static file serving, e.g. ``/app/static/vendor/leaflet/leaflet.js``.
+        Path served by Streamlit's static file serving, such as
+        ``/app/static/vendor/leaflet/leaflet.js``.
 
     Raises
     ------
@@ -95,6 +96,10 @@ def local_url(cdn_url: str) -> str:
         msg = f"asset {cdn_url!r} has no local copy; add it to layers/assets.py LOCAL_ASSETS"
         raise ValueError(msg)
     return f"{STATIC_URL}/{LOCAL_ASSETS[cdn_url]}"
+
+
+def _localized(assets: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name, local_url(url)) for name, url in assets if url not in UNUSED_ASSETS]
 
 
 def _elements(element: branca.element.Element) -> Iterator[branca.element.Element]:
@@ -123,10 +128,6 @@ def localize_assets(m: folium.Map) -> folium.Map:
     """
     for element in _elements(m):
         if isinstance(element, folium.elements.JSCSSMixin):
-            element.default_js = [
-                (name, local_url(url)) for name, url in element.default_js if url not in UNUSED_ASSETS
-            ]
-            element.default_css = [
-                (name, local_url(url)) for name, url in element.default_css if url not in UNUSED_ASSETS
-            ]
+            element.default_js = _localized(element.default_js)
+            element.default_css = _localized(element.default_css)
     return m

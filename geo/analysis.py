@@ -1,0 +1,181 @@
+"""Spatial analysis on incident GeoDataFrames: provinces, rail proximity, and summaries.
+
+Distances are measured in UTM 42N (EPSG:32642); inputs and outputs stay in EPSG:4326.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.railway import locate_on_lines
+from geo.schema import METRIC_CRS, split_groups
+
+OUTSIDE = "outside every province"
+
+
+def assign_provinces(
+    incidents: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame, *, tolerance_km: float = 5.0
+) -> pd.DataFrame:
+    """Find the province each incident's point falls in, and flag contradictions.
+
+    Points within ``tolerance_km`` of a province but inside none (the 1:10m boundaries are
+    generalised, so coastal and border points can fall just outside) take the nearest one, and
+    the method says so.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Incidents with a ``province`` column (the province the source states).
+    provinces : geopandas.GeoDataFrame
+        Polygons with a ``name`` column.
+    tolerance_km : float
+        How far outside every polygon a point may be and still take the nearest province.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``incidents``: ``point_province`` (name or ``""``), ``province_method``
+        (``"within"``, ``"nearest within N km"`` or ``"outside every province"``) and
+        ``province_mismatch`` (True where a stated province differs from the point's).
+    """
+    points = incidents[["geometry"]].to_crs(METRIC_CRS)
+    polygons = provinces[["name", "geometry"]].to_crs(METRIC_CRS)
+    joined = gpd.sjoin(points, polygons, how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    result = pd.DataFrame(index=incidents.index)
+    result["point_province"] = joined["name"].fillna("").astype(str)
+    result["province_method"] = np.where(result["point_province"] != "", "within", OUTSIDE)
+    outside = result["point_province"] == ""
+    if outside.any():
+        nearest = gpd.sjoin_nearest(
+            points[outside], polygons, how="left", max_distance=tolerance_km * 1000
+        )
+        nearest = nearest[~nearest.index.duplicated(keep="first")]
+        found = nearest["name"].notna()
+        result.loc[nearest.index[found], "point_province"] = nearest.loc[found, "name"]
+        result.loc[nearest.index[found], "province_method"] = f"nearest within {tolerance_km:g} km"
+    stated = incidents["province"].astype(str)
+    result["province_mismatch"] = (stated != "") & (stated != result["point_province"])
+    return result
+
+
+def enrich(
+    incidents: gpd.GeoDataFrame,
+    provinces: gpd.GeoDataFrame,
+    rail_lines: gpd.GeoDataFrame,
+    stations: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
+    """Add the computed columns analysts filter and read on.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Incidents in the schema.
+    provinces, rail_lines, stations : geopandas.GeoDataFrame
+        Bundled layers.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with ``point_province``, ``province_method``, ``province_mismatch``,
+        ``nearest_line``, ``rail_distance_km``, ``rail_km_post`` and ``flags`` (a readable
+        reason for every flag, ``""`` when none).
+    """
+    out = incidents.copy()
+    out = out.join(assign_provinces(incidents, provinces))
+    out = out.join(locate_on_lines(incidents.geometry, rail_lines, stations))
+    out["flags"] = np.where(
+        out["province_mismatch"],
+        "stated province "
+        + out["province"].astype(str)
+        + " but the point lies in "
+        + out["point_province"].replace("", OUTSIDE).astype(str),
+        "",
+    )
+    return out
+
+
+def explode_groups(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per (incident, group), with the group in a ``group`` column."""
+    exploded = incidents.assign(group=incidents["groups"].map(split_groups)).explode("group")
+    return exploded
+
+
+def summarise(incidents: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Count incidents and add up fatality and injury ranges per group, province or month.
+
+    An incident attributed to two groups counts once for each group, so group totals can add up
+    to more than the overall total.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        Incidents in the schema.
+    by : {"group", "province", "month"}
+        What to summarise by.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``incidents``, ``fatalities_low``, ``fatalities_high``, ``injured_low``,
+        ``injured_high``, sorted by incidents (descending) or by month. Missing figures count
+        as unknown, not zero: ``fatalities_unknown`` says how many incidents had none.
+    """
+    if by == "group":
+        frame, key = explode_groups(incidents), "group"
+    elif by == "province":
+        frame, key = incidents, "province"
+    elif by == "month":
+        frame = incidents.assign(month=incidents["start"].dt.to_period("M").astype(str))
+        key = "month"
+    else:
+        msg = f"by {by!r} is not one of 'group', 'province', 'month'"
+        raise ValueError(msg)
+    grouped = frame.groupby(key, sort=False)
+    table = pd.DataFrame(
+        {
+            "incidents": grouped.size(),
+            "fatalities_low": grouped["fatalities_low"].sum(min_count=0),
+            "fatalities_high": grouped["fatalities_high"].sum(min_count=0),
+            "fatalities_unknown": grouped["fatalities_high"].apply(lambda s: int(s.isna().sum())),
+            "injured_low": grouped["injured_low"].sum(min_count=0),
+            "injured_high": grouped["injured_high"].sum(min_count=0),
+        }
+    )
+    table = table.astype("int64")
+    if by == "month":
+        return table.sort_index()
+    return table.sort_values(["incidents", "fatalities_high"], ascending=False)
+
+
+def timeline(incidents: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
+    """Count incidents per period and group, ready for a stacked bar chart.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        Incidents in the schema.
+    freq : {"W", "M"}
+        Weeks (starting Monday) or calendar months, by incident start.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format: ``period`` (timestamp of the period start), ``group``, ``incidents``.
+    """
+    if freq not in ("W", "M"):
+        msg = f"freq {freq!r} is not 'W' or 'M'"
+        raise ValueError(msg)
+    exploded = explode_groups(incidents)
+    period = "W-SUN" if freq == "W" else "M"
+    periods = exploded["start"].dt.to_period(period).dt.start_time
+    counts = (
+        exploded.assign(period=periods)
+        .groupby(["period", "group"], sort=True)
+        .size()
+        .rename("incidents")
+        .reset_index()
+    )
+    return counts

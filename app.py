@@ -1,0 +1,143 @@
+"""Incident-mapping dashboard: armed attacks around Pakistan's railways and provinces.
+
+Run ``make run`` (or ``streamlit run app.py``). Options after ``--``:
+
+- ``--incidents FILE``: explore a snapshot or incident file instead of the bundled set;
+- ``--snapshot FILE``: open a GeoJSON snapshot and restore its filters;
+- ``--basemap NAME``: the basemap shown first (default: the offline vector basemap).
+
+This script only wires widgets to ``geo/`` (data and analysis) and ``layers/`` (map layers).
+"""
+
+from __future__ import annotations
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.export import read_snapshot
+from layers.assets import localize_assets
+from layers.basemap import OFFLINE_BASEMAP, build_base_map
+from layers.context import build_province_layer
+from layers.incidents import build_heatmap_layer, build_incident_layer
+from layers.style import group_colours
+from ui import filters as filter_ui
+from ui import panels
+from ui.data import Dataset, bundled_dataset, command_line, dataset_from_incidents
+
+st.set_page_config(page_title="Rail & province incident map — Pakistan", layout="wide")
+
+
+def choose_dataset() -> Dataset:
+    """Return the bundled dataset, or the one named on the command line or opened by the user."""
+    options = command_line()
+    if "dataset" in st.session_state:
+        return st.session_state["dataset"]
+    path = options.incidents or options.snapshot
+    if path is None:
+        return bundled_dataset()
+    snapshot = read_snapshot(path)
+    if options.snapshot is not None and "filters_ready" not in st.session_state:
+        filter_ui.request_filter(snapshot.filters)
+    return dataset_from_incidents(snapshot.incidents, f"{path.name}")
+
+
+def snapshot_opener(dataset: Dataset) -> None:
+    """Sidebar control that opens a snapshot and restores its selection and filters."""
+    with st.sidebar.expander("Open a GeoJSON snapshot"):
+        upload = st.file_uploader("Snapshot", type=["geojson", "json"], key="snapshot_upload")
+        if upload is None or st.session_state.get("opened_snapshot") == upload.file_id:
+            return
+        try:
+            snapshot = read_snapshot(upload.getvalue())
+        except ValueError as error:
+            st.error(f"{upload.name}: {error}")
+            return
+        st.session_state["opened_snapshot"] = upload.file_id
+        if snapshot.metadata.get("dataset_hash") != dataset.content_hash:
+            # Another dataset: explore the snapshot's own incidents, in this session only.
+            st.session_state["dataset"] = dataset_from_incidents(
+                snapshot.incidents, f"snapshot {upload.name}"
+            )
+        filter_ui.request_filter(snapshot.filters)
+        st.rerun()
+
+
+def map_options() -> dict[str, bool]:
+    """Sidebar switches for how incidents are drawn."""
+    with st.sidebar.expander("Map display", expanded=False):
+        return {
+            "cluster": st.checkbox("Cluster dense incidents", value=True, key="opt_cluster"),
+            "heatmap": st.checkbox("Heatmap (weighted by deaths)", value=False, key="opt_heat"),
+            "playback": st.checkbox("Time playback control", value=True, key="opt_playback"),
+        }
+
+
+def draw_map(dataset: Dataset, selected, options: dict[str, bool]) -> None:
+    """Show the map; only the incident, province and heat layers change with the filters."""
+    base = build_base_map(
+        dataset.provinces_display,
+        dataset.rail_lines,
+        dataset.stations,
+        basemap=command_line().basemap or OFFLINE_BASEMAP,
+    )
+    colours = group_colours(dataset.groups.names)
+    dynamic = [
+        build_province_layer(dataset.provinces_display, selected["province"].value_counts()),
+        build_incident_layer(
+            selected, colours, cluster=options["cluster"], playback=options["playback"]
+        ),
+    ]
+    if options["heatmap"]:
+        dynamic.append(build_heatmap_layer(selected))
+    control = folium.LayerControl(collapsed=True, position="topright")
+    for layer in dynamic:
+        layer.add_to(base)
+    localize_assets(base)
+    for layer in dynamic:
+        base._children.pop(layer.get_name(), None)
+    st_folium(
+        base,
+        key="incident_map",
+        height=620,
+        use_container_width=True,
+        returned_objects=[],
+        feature_group_to_add=dynamic,
+        layer_control=control,
+    )
+
+
+def main() -> None:
+    """Lay out the dashboard."""
+    dataset = choose_dataset()
+    snapshot_opener(dataset)
+    flt = filter_ui.sidebar(dataset)
+    options = map_options()
+    filter_ui.sync_query_string(flt)
+    selected = flt.apply(dataset.incidents, dataset.groups)
+
+    st.header("Armed attacks around Pakistan's railways and provinces")
+    st.caption(
+        f"Dataset: {dataset.label} · version {dataset.content_hash[:19]} · "
+        "fatalities count people killed who were not attackers; ranges where sources differ."
+    )
+    st.markdown(
+        f"**Showing {len(selected)} of {len(dataset.incidents)} incidents**",
+        help="Filters are in the sidebar; the URL keeps them, so the view can be bookmarked.",
+    )
+    draw_map(dataset, selected, options)
+    panels.export_panel(selected, flt, dataset)
+    timeline_tab, totals_tab, table_tab, details_tab = st.tabs(
+        ["Timeline", "Totals", "Incidents table", "Incident details"]
+    )
+    with timeline_tab:
+        panels.timeline_panel(selected)
+    with totals_tab:
+        panels.totals_panel(selected)
+    with table_tab:
+        panels.table_panel(selected)
+    with details_tab:
+        panels.details_panel(selected, dataset)
+
+
+main()

@@ -1,0 +1,139 @@
+"""Turn an importer's candidate rows into an :class:`ImportResult`.
+
+Candidates are a DataFrame holding the schema's columns plus ``lat``, ``lon`` and ``reason``
+(``""`` for rows to keep). This step builds points, conforms and validates the kept rows (a row
+the schema validator objects to is rejected with the validator's words, never lost), fills and
+checks provinces against the points, and assembles the rejected-rows table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.analysis import OUTSIDE, assign_provinces
+from geo.importers._errors import ImportFileError
+from geo.importers._rows import canonical_provinces, join_notes, province_lookup
+from geo.importers.result import REJECTED_COLUMNS, ImportResult
+from geo.schema import CRS, INCIDENT_COLUMNS, IncidentValidationError, conform, validate_incidents
+
+HELPER_COLUMNS = ("reason", "lat", "lon")
+
+
+@dataclass
+class Context:
+    """Everything about one import that is not a row: names, line numbers, layers, notes."""
+
+    name: str
+    format: str
+    lines: pd.Series
+    raw: pd.Series
+    provinces: gpd.GeoDataFrame
+    bad_rows: list[tuple[int, str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def finish(candidates: pd.DataFrame, context: Context) -> ImportResult:
+    """Validate candidate rows, flag province contradictions and account for every row.
+
+    Parameters
+    ----------
+    candidates : pandas.DataFrame
+        Schema columns plus ``lat``, ``lon`` and ``reason``; same index as ``context.lines``.
+    context : Context
+
+    Returns
+    -------
+    ImportResult
+    """
+    rejected = list(context.bad_rows)
+    reason = candidates["reason"].astype(str)
+    for index in reason.index[reason != ""]:
+        rejected.append((int(context.lines[index]), reason[index], context.raw[index]))
+    keep = reason == ""
+    incidents = _to_geodataframe(candidates[keep], context)
+    lines = context.lines[keep].to_numpy()
+    raw = context.raw[keep].to_numpy()
+    incidents, lines, raw, invalid = _validate(incidents, lines, raw, context.name)
+    rejected += invalid
+    incidents = _check_provinces(incidents, context.provinces)
+    table = pd.DataFrame(rejected, columns=list(REJECTED_COLUMNS))
+    table = table.astype({"line": "int64"}).sort_values("line", kind="stable")
+    return ImportResult(
+        name=context.name,
+        format=context.format,
+        incidents=incidents,
+        rejected=table.reset_index(drop=True),
+        rows_read=len(candidates) + len(context.bad_rows),
+        notes=tuple(context.notes),
+    )
+
+
+def _to_geodataframe(kept: pd.DataFrame, context: Context) -> gpd.GeoDataFrame:
+    lookup = province_lookup(context.provinces["name"])
+    frame = kept.drop(columns=[c for c in HELPER_COLUMNS if c in kept])
+    frame = frame.assign(dataset=context.name)
+    if "province" in frame:
+        stated = frame["province"].fillna("").astype(str).str.strip()
+        frame["province"] = canonical_provinces(stated, lookup)
+        renamed = (stated != "") & (stated != frame["province"])
+        note = ("source province: " + stated).where(renamed, "")
+        frame["geo_note"] = join_notes(_column(frame, "geo_note"), note)
+    points = gpd.points_from_xy(kept["lon"], kept["lat"])
+    return conform(gpd.GeoDataFrame(frame, geometry=points, crs=CRS))
+
+
+def _column(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column in frame:
+        return frame[column].fillna("").astype(str)
+    return pd.Series("", index=frame.index, dtype=object)
+
+
+def _validate(
+    incidents: gpd.GeoDataFrame, lines: np.ndarray, raw: np.ndarray, name: str
+) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray, list[tuple[int, str, str]]]:
+    """Reject the rows the schema validator objects to, with its words, and keep the rest."""
+    rejected: list[tuple[int, str, str]] = []
+    for _ in range(3):
+        try:
+            validate_incidents(incidents, origin=name)
+        except IncidentValidationError as error:
+            problems: dict[int, list[str]] = {}
+            for problem in error.problems:
+                if problem.row is None:
+                    raise ImportFileError(name, str(problem)) from error
+                text = f"{problem.column} {problem.value!r} {problem.expected}"
+                problems.setdefault(problem.row, []).append(text)
+            rejected += [(int(lines[p]), "; ".join(t), str(raw[p])) for p, t in problems.items()]
+            keep = np.setdiff1d(np.arange(len(incidents)), list(problems))
+            incidents = incidents.iloc[keep].reset_index(drop=True)
+            lines, raw = lines[keep], raw[keep]
+        else:
+            return incidents, lines, raw, rejected
+    msg = f"{name}: rows still invalid after rejecting the invalid ones"
+    raise AssertionError(msg)
+
+
+def _check_provinces(incidents: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Flag points outside their stated province; fill a missing province from the point."""
+    out = incidents.copy()
+    if out.empty:
+        out["flags"] = pd.Series([], dtype=object)
+        return out[[*INCIDENT_COLUMNS, "flags"]]
+    in_pakistan = out["country"] == "Pakistan"
+    stated = out["province"].where(in_pakistan, "")
+    found = assign_provinces(out.assign(province=stated), provinces)
+    point = found["point_province"].replace("", OUTSIDE)
+    out["flags"] = np.where(
+        found["province_mismatch"],
+        "stated province " + stated + " but the point lies in " + point,
+        "",
+    )
+    fill = in_pakistan & (out["province"] == "") & (found["point_province"] != "")
+    out.loc[fill, "province"] = found.loc[fill, "point_province"]
+    filled_note = pd.Series(np.where(fill, "province from the point", ""), index=out.index)
+    out["geo_note"] = join_notes(out["geo_note"], filled_note)
+    return out[[*INCIDENT_COLUMNS, "flags"]]

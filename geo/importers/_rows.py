@@ -1,0 +1,451 @@
+"""Row-level helpers shared by the importers: numbers, dates, coordinates, places, actors, sources.
+
+Each helper works on whole columns and, where a value can be wrong, returns a ``reason`` Series
+(``""`` where the value is fine) so that no row is dropped without saying why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from geo.groups import UNIDENTIFIED, GroupRegistry
+from geo.schema import GROUP_SEPARATOR
+
+ONE_DAY = pd.Timedelta(days=1)
+ONE_SECOND = pd.Timedelta(seconds=1)
+
+# Loose bounding boxes (west, south, east, north) used only to recognise swapped coordinates.
+COUNTRY_BBOXES = {
+    "Pakistan": (60.8, 23.6, 77.9, 37.1),
+    "Afghanistan": (60.4, 29.3, 75.0, 38.5),
+    "India": (68.1, 6.7, 97.4, 35.7),
+    "Iran": (44.0, 25.0, 63.4, 39.8),
+}
+PROVINCE_ALIASES = {
+    "Balochistan": ("Baluchistan", "Balochistan province", "Baluchistan province", "PK-BA"),
+    "Sindh": ("Sind", "Sindh province", "PK-SD"),
+    "Punjab": ("Punjab province", "PK-PB"),
+    "Khyber Pakhtunkhwa": (
+        "Khyber-Pakhtunkhwa",
+        "Khyber Pakhtunkhwa province",
+        "KPK",
+        "KP",
+        "NWFP",
+        "North-West Frontier Province",
+        "North West Frontier",
+        "Federally Administered Tribal Areas",
+        "FATA",
+        "PK-KP",
+    ),
+    "Gilgit-Baltistan": ("Gilgit Baltistan", "Northern Areas", "PK-GB"),
+    "Azad Jammu and Kashmir": ("Azad Kashmir", "Azad Jammu & Kashmir", "AJK", "PK-JK"),
+    "Islamabad Capital Territory": (
+        "Islamabad",
+        "Federal Capital Territory",
+        "Islamabad Capital",
+        "ICT",
+        "PK-IS",
+    ),
+}
+STATE_ACTOR = re.compile(
+    r"^(military|police|government|civilians|protesters|rioters|navy|air force)\b|"
+    r"forces of|^government of",
+    re.IGNORECASE,
+)
+URL = re.compile(r"https?://[^\s;,\"'<>]+")
+
+
+def text(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Return a column as stripped strings, or empty strings when the column is absent.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    column : str
+
+    Returns
+    -------
+    pandas.Series of str
+    """
+    if column not in frame:
+        return pd.Series("", index=frame.index, dtype=object)
+    return frame[column].fillna("").astype(str).str.strip()
+
+
+def numbers(values: pd.Series, *, unknown: Iterable[float] = ()) -> pd.Series:
+    """Parse numbers, turning blanks, non-numbers and the given unknown codes into NaN.
+
+    Parameters
+    ----------
+    values : pandas.Series of str
+    unknown : iterable of float
+        Codes meaning "unknown" (GTD uses -9 and -99).
+
+    Returns
+    -------
+    pandas.Series of float
+    """
+    parsed = pd.to_numeric(values.astype(str).str.strip(), errors="coerce").astype("float64")
+    parsed = parsed.where(np.isfinite(parsed))
+    return parsed.where(~parsed.isin(list(unknown)))
+
+
+def parse_dates(values: pd.Series, formats: Iterable[str]) -> pd.Series:
+    """Parse dates trying each format in turn; NaT where none fits.
+
+    Parameters
+    ----------
+    values : pandas.Series of str
+    formats : iterable of str
+        ``strptime`` formats, or ``"ISO8601"``.
+
+    Returns
+    -------
+    pandas.Series of datetime64[ns]
+    """
+    stripped = values.astype(str).str.strip()
+    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    for fmt in formats:
+        pending = result.isna() & (stripped != "")
+        if not pending.any():
+            break
+        parsed = pd.to_datetime(stripped[pending], format=fmt, errors="coerce")
+        result.loc[pending] = parsed.astype("datetime64[ns]")
+    return result
+
+
+def end_of_day(stamps: pd.Series) -> pd.Series:
+    """Return the last second of each day."""
+    return stamps.dt.normalize() + ONE_DAY - ONE_SECOND
+
+
+def first_reason(*reasons: pd.Series) -> pd.Series:
+    """Combine reason Series, keeping the first non-empty reason of each row.
+
+    Parameters
+    ----------
+    *reasons : pandas.Series of str
+        Same index; ``""`` where a check passed.
+
+    Returns
+    -------
+    pandas.Series of str
+    """
+    result = reasons[0].copy()
+    for reason in reasons[1:]:
+        result = result.where(result != "", reason)
+    return result
+
+
+def check_coordinates(
+    lat_text: pd.Series, lon_text: pd.Series, country: pd.Series
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse latitude/longitude and say why a pair is unusable.
+
+    Parameters
+    ----------
+    lat_text, lon_text : pandas.Series of str
+        As written in the file.
+    country : pandas.Series of str
+        The stated country (``""`` means Pakistan), used to recognise swapped pairs.
+
+    Returns
+    -------
+    tuple of pandas.Series
+        Latitude, longitude (float, NaN where unusable) and the reason (``""`` when usable):
+        no coordinates, not a number, out of range, or apparently swapped.
+    """
+    lat, lon = numbers(lat_text), numbers(lon_text)
+    lat_blank, lon_blank = lat_text.str.strip() == "", lon_text.str.strip() == ""
+    reason = pd.Series("", index=lat_text.index, dtype=object)
+    reason = reason.mask(lat_blank | lon_blank, "no coordinates")
+    reason = first_reason(
+        reason,
+        _not_number(lat, lat_text, lat_blank, "latitude"),
+        _not_number(lon, lon_text, lon_blank, "longitude"),
+        _out_of_range(lat, "latitude", 90),
+        _out_of_range(lon, "longitude", 180),
+        _swapped(lat, lon, country),
+    )
+    usable = reason == ""
+    return lat.where(usable), lon.where(usable), reason
+
+
+def _not_number(values: pd.Series, raw: pd.Series, blank: pd.Series, label: str) -> pd.Series:
+    bad = values.isna() & ~blank
+    return pd.Series(
+        np.where(bad, label + " " + raw.map(repr) + " is not a number", ""), index=raw.index
+    )
+
+
+def _out_of_range(values: pd.Series, label: str, limit: int) -> pd.Series:
+    bad = values.abs() > limit
+    message = f"{label} " + values.map("{:g}".format) + f" is out of range -{limit}..{limit}"
+    return pd.Series(np.where(bad, message, ""), index=values.index)
+
+
+def _inside(lon: pd.Series, lat: pd.Series, country: pd.Series) -> pd.Series:
+    boxes = country.where(country != "", "Pakistan").map(COUNTRY_BBOXES)
+    bounds = [
+        boxes.map(lambda box, i=i: box[i] if isinstance(box, tuple) else np.nan) for i in range(4)
+    ]
+    west, south, east, north = (bound.astype("float64") for bound in bounds)
+    return ((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)).fillna(False)
+
+
+def _swapped(lat: pd.Series, lon: pd.Series, country: pd.Series) -> pd.Series:
+    swapped = ~_inside(lon, lat, country) & _inside(lat, lon, country)
+    place = country.where(country != "", "Pakistan")
+    message = (
+        "latitude/longitude apparently swapped: ("
+        + lat.map("{:g}".format)
+        + ", "
+        + lon.map("{:g}".format)
+        + ") lies outside "
+        + place
+        + " but swapped it lies inside"
+    )
+    return pd.Series(np.where(swapped, message, ""), index=lat.index)
+
+
+def _fold(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", name.casefold())
+
+
+def province_lookup(names: Iterable[str]) -> dict[str, str]:
+    """Return a folded-spelling → province-name lookup for the given province names.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Names in the provinces layer.
+
+    Returns
+    -------
+    dict
+    """
+    lookup = {}
+    for name in names:
+        lookup[_fold(name)] = name
+        for alias in PROVINCE_ALIASES.get(name, ()):
+            lookup[_fold(alias)] = name
+    return lookup
+
+
+def canonical_provinces(stated: pd.Series, lookup: dict[str, str]) -> pd.Series:
+    """Map stated province spellings onto the provinces layer's names (unknown kept as written).
+
+    Parameters
+    ----------
+    stated : pandas.Series of str
+    lookup : dict
+        From :func:`province_lookup`.
+
+    Returns
+    -------
+    pandas.Series of str
+    """
+    return stated.map(lambda name: lookup.get(_fold(name), name) if name else "")
+
+
+def canonical_actor(name: str, registry: GroupRegistry) -> str:
+    """Return the registry's name for an actor, trying the parts of ``"BLA: Baloch ..."`` too.
+
+    Parameters
+    ----------
+    name : str
+        An actor as a dataset writes it.
+    registry : GroupRegistry
+
+    Returns
+    -------
+    str
+        Canonical name, ``"Unidentified"`` for unidentified or unknown actors, or the name as
+        written when the registry does not know it.
+    """
+    name = name.strip()
+    if name.casefold().startswith(("unidentified", "unknown")):
+        return UNIDENTIFIED
+    for candidate in [name, *re.split(r":|\s+-\s+", name)]:
+        canonical = registry.canonical(candidate.strip()) if candidate.strip() else None
+        if canonical:
+            return canonical
+    return name
+
+
+def normalise_actors(names: Iterable[str], registry: GroupRegistry) -> str:
+    """Join the canonical names of ``;``-separated actors (Unidentified only when nothing else).
+
+    Parameters
+    ----------
+    names : iterable of str
+        Actor cells; each may hold several names separated by ``;``.
+    registry : GroupRegistry
+
+    Returns
+    -------
+    str
+        Canonical names joined by ``"; "``, or ``"Unidentified"``.
+    """
+    split = [part for cell in names for part in str(cell).split(";") if part.strip()]
+    canonical = [canonical_actor(part, registry) for part in split]
+    named = [name for name in canonical if name != UNIDENTIFIED]
+    return registry.normalise(GROUP_SEPARATOR.join(named or canonical))
+
+
+def is_state_or_civilian(name: str) -> bool:
+    """Tell whether an actor name is a state force, civilians, protesters or rioters.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    bool
+    """
+    return bool(STATE_ACTOR.search(name.strip()))
+
+
+def source_record(
+    publisher: str = "", title: str = "", date: str = "", url: str = ""
+) -> dict[str, str]:
+    """Return one source in the schema's publisher/title/date/url form.
+
+    Parameters
+    ----------
+    publisher, title, date, url : str
+
+    Returns
+    -------
+    dict
+    """
+    return {"publisher": publisher, "title": title, "date": date, "url": url}
+
+
+def first_url(value: str) -> str:
+    """Return the first http(s) URL in a text, without trailing punctuation, or ``""``."""
+    match = URL.search(value)
+    return match.group(0).rstrip(".)]") if match else ""
+
+
+def hashed_ids(prefix: str, raw: pd.Series) -> pd.Series:
+    """Return stable ids ``PREFIX:row-<hash>`` from each row's text, for files without ids.
+
+    Parameters
+    ----------
+    prefix : str
+        Format prefix such as ``"CSV"``.
+    raw : pandas.Series of str
+        Each row as written.
+
+    Returns
+    -------
+    pandas.Series of str
+    """
+    return raw.map(lambda row: f"{prefix}:row-{hashlib.sha1(row.encode()).hexdigest()[:12]}")
+
+
+def prefixed_ids(prefix: str, ids: pd.Series, raw: pd.Series) -> pd.Series:
+    """Prefix source ids (``ACLED:PAK1234``), hashing the row where the id is blank.
+
+    Parameters
+    ----------
+    prefix : str
+    ids : pandas.Series of str
+    raw : pandas.Series of str
+
+    Returns
+    -------
+    pandas.Series of str
+    """
+    return (prefix + ":" + ids).where(ids != "", hashed_ids(prefix, raw))
+
+
+def join_notes(*parts: pd.Series) -> pd.Series:
+    """Join note Series with ``"; "``, skipping empty parts.
+
+    Parameters
+    ----------
+    *parts : pandas.Series of str
+        Same index.
+
+    Returns
+    -------
+    pandas.Series of str
+    """
+    joined = [
+        "; ".join(v for v in row if isinstance(v, str) and v) for row in zip(*parts, strict=True)
+    ]
+    return pd.Series(joined, index=parts[0].index, dtype=object)
+
+
+def counts(
+    frame: pd.DataFrame, column: str, *, unknown: Iterable[float] = ()
+) -> tuple[pd.Series, pd.Series]:
+    """Parse a count column, saying which values are neither blank, unknown nor a count.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    column : str
+        Absent columns give all-NaN counts.
+    unknown : iterable of float
+        Codes meaning "unknown".
+
+    Returns
+    -------
+    tuple of pandas.Series
+        The counts (float, NaN when unknown) and the reason (``""`` when fine).
+    """
+    raw = text(frame, column)
+    unknown = list(unknown)
+    values = numbers(raw, unknown=unknown)
+    coded = numbers(raw).isin(unknown)
+    bad = (raw != "") & values.isna() & ~coded
+    negative = values < 0
+    reason = np.where(bad, f"{column} " + raw.map(repr) + " is not a number", "")
+    reason = np.where(negative & ~bad, f"{column} " + raw.map(repr) + " is negative", reason)
+    return values.where(~negative), pd.Series(reason, index=frame.index, dtype=object)
+
+
+def bounds(stamps: pd.Series, precision: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Return the first and last instant an incident may cover, from a date and its precision.
+
+    Parameters
+    ----------
+    stamps : pandas.Series of datetime64
+        The date (or date-time) as given.
+    precision : pandas.Series of str
+        ``hour``, ``day``, ``week`` (the seven days centred on the date), ``month`` (the
+        calendar month) or ``year`` (the calendar year).
+
+    Returns
+    -------
+    tuple of pandas.Series
+        ``start`` and ``end``.
+    """
+    day = stamps.dt.normalize()
+    month = stamps.dt.to_period("M").dt.start_time
+    year = stamps.dt.to_period("Y").dt.start_time
+    hour = stamps.dt.floor("h")
+    starts = {"hour": stamps, "day": day, "week": day - 3 * ONE_DAY, "month": month, "year": year}
+    ends = {
+        "hour": hour + pd.Timedelta(hours=1) - ONE_SECOND,
+        "day": day + ONE_DAY - ONE_SECOND,
+        "week": day + 4 * ONE_DAY - ONE_SECOND,
+        "month": stamps.dt.to_period("M").dt.end_time.dt.floor("s"),
+        "year": stamps.dt.to_period("Y").dt.end_time.dt.floor("s"),
+    }
+    start = pd.Series(pd.NaT, index=stamps.index, dtype="datetime64[ns]")
+    end = start.copy()
+    for level in starts:
+        chosen = precision == level
+        start = start.where(~chosen, starts[level].astype("datetime64[ns]"))
+        end = end.where(~chosen, ends[level].astype("datetime64[ns]"))
+    return start, end

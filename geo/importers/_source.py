@@ -1,0 +1,286 @@
+"""File-level checks: size, emptiness, binary content, encoding, delimiter and CSV structure.
+
+Everything here either returns usable text/rows or raises one :class:`ImportFileError` naming the
+file and the problem. CSV records are read with the standard library's :mod:`csv` module so that
+each record keeps the line number it starts on (quoted fields may span lines).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from geo.importers._errors import ImportFileError
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+SQLITE_MAGIC = b"SQLite format 3\x00"
+ZIP_MAGIC = b"PK\x03\x04"
+BINARY_MAGIC = {
+    ZIP_MAGIC: "a ZIP archive or an Excel workbook (.xlsx); export the sheet as CSV UTF-8",
+    b"\xd0\xcf\x11\xe0": "an old Excel/Office file (.xls); export the sheet as CSV UTF-8",
+    b"%PDF": "a PDF document",
+    b"\x1f\x8b": "a gzip archive; unpack it first",
+}
+OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
+
+
+def read_bytes(source: bytes | str | Path, *, name: str, max_bytes: int) -> bytes:
+    """Return the file's bytes after checking it exists, is not empty and is not too large.
+
+    Parameters
+    ----------
+    source : bytes, str or pathlib.Path
+        Uploaded bytes or a path.
+    name : str
+        File name for messages.
+    max_bytes : int
+        Largest accepted size.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    ImportFileError
+        If the file is missing, empty or larger than ``max_bytes``.
+    """
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if not path.is_file():
+            raise ImportFileError(name, "file not found")
+        size = path.stat().st_size
+        _check_size(size, name=name, max_bytes=max_bytes)
+        data = path.read_bytes()
+    else:
+        data = bytes(source)
+    _check_size(len(data), name=name, max_bytes=max_bytes)
+    if not data.strip():
+        raise ImportFileError(name, "the file is empty")
+    return data
+
+
+def _check_size(size: int, *, name: str, max_bytes: int) -> None:
+    if size > max_bytes:
+        problem = (
+            f"the file is {size / 1048576:.1f} MB, larger than the {max_bytes / 1048576:.1f} MB "
+            "limit; split it or filter it to the area and years you need"
+        )
+        raise ImportFileError(name, problem)
+
+
+def sniff_kind(data: bytes) -> str:
+    """Tell a GeoPackage, a JSON document and text apart from the first bytes.
+
+    Parameters
+    ----------
+    data : bytes
+
+    Returns
+    -------
+    str
+        ``"gpkg"``, ``"json"`` or ``"text"``.
+    """
+    if data.startswith(SQLITE_MAGIC):
+        return "gpkg"
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"[")):
+        return "json"
+    return "text"
+
+
+def decode_text(data: bytes, *, name: str) -> str:
+    """Decode UTF-8 (or UTF-16 with a byte-order mark), refusing binary files.
+
+    Parameters
+    ----------
+    data : bytes
+    name : str
+        File name for messages.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ImportFileError
+        If the bytes are a known binary format, contain NUL bytes or are not UTF-8.
+    """
+    for magic, what in BINARY_MAGIC.items():
+        if data.startswith(magic):
+            raise ImportFileError(name, f"this is {what}, not a CSV or GeoJSON file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise ImportFileError(name, f"broken UTF-16 text ({error.reason})") from error
+    if b"\x00" in data:
+        raise ImportFileError(name, "this is a binary file (it contains NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        bad = data[error.start : error.start + 1].hex()
+        problem = (
+            f"not UTF-8 text (byte 0x{bad} on line {line}); re-save it as UTF-8 "
+            "(in Excel: Save As 'CSV UTF-8')"
+        )
+        raise ImportFileError(name, problem) from error
+
+
+@dataclass(frozen=True)
+class Table:
+    """CSV records as strings, with the line each starts on and its text as written.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        One column per header name (all ``str``); rows whose field count does not match the
+        header are left out of ``frame`` and listed in ``bad_rows``.
+    lines : pandas.Series
+        Line number of each row of ``frame`` (same index).
+    raw : pandas.Series
+        Text of each row as written (same index).
+    bad_rows : list of tuple
+        ``(line, reason, raw)`` for rows that could not be split into the header's fields.
+    notes : list of str
+        Things done to the whole file (e.g. an HXL hashtag row skipped).
+    """
+
+    frame: pd.DataFrame
+    lines: pd.Series
+    raw: pd.Series
+    bad_rows: list[tuple[int, str, str]]
+    notes: list[str]
+
+    @property
+    def rows_read(self) -> int:
+        """Data rows read, including those with the wrong number of fields."""
+        return len(self.frame) + len(self.bad_rows)
+
+
+def read_table(text: str, *, name: str) -> Table:
+    """Split CSV text into a header and records, checking the file's structure.
+
+    Parameters
+    ----------
+    text : str
+        Decoded CSV.
+    name : str
+        File name for messages.
+
+    Returns
+    -------
+    Table
+
+    Raises
+    ------
+    ImportFileError
+        If the header is missing or repeats a column, the delimiter is not a comma, the file
+        ends inside a quoted field or in the middle of a record, or a record cannot be parsed.
+    """
+    physical = list(io.StringIO(text, newline=""))
+    records = _records(physical, name=name)
+    if not records:
+        raise ImportFileError(name, "the file is empty")
+    (_, _, header), body = records[0], records[1:]
+    header = _check_header(header, name=name)
+    notes: list[str] = []
+    if body and _is_hxl(body[0][2]):
+        notes.append(f"skipped the HXL hashtag row on line {body[0][0]}")
+        body = body[1:]
+    if not body:
+        raise ImportFileError(name, "the file has a header but no data rows")
+    _check_not_truncated(body[-1], header, text, name=name)
+    return _build_table(header, body, physical, notes)
+
+
+def _records(physical: list[str], *, name: str) -> list[tuple[int, int, list[str]]]:
+    """Return ``(first_line, last_line, fields)`` for every non-blank record."""
+    reader = csv.reader(physical, strict=True)
+    records = []
+    first = 1
+    try:
+        for fields in reader:
+            if any(field.strip() for field in fields):
+                records.append((first, reader.line_num, fields))
+            first = reader.line_num + 1
+    except csv.Error as error:
+        line = reader.line_num
+        if "unexpected end of data" in str(error):
+            problem = (
+                f"the file ends inside a quoted field that starts on line {first}; "
+                "it looks truncated"
+            )
+        else:
+            problem = f"line {line} is not valid CSV ({error})"
+        raise ImportFileError(name, problem) from error
+    return records
+
+
+def _check_header(header: list[str], *, name: str) -> list[str]:
+    header = [column.strip() for column in header]
+    if len(header) == 1:
+        for delimiter, word in OTHER_DELIMITERS.items():
+            if delimiter in header[0]:
+                problem = (
+                    f"the header has a single column and looks separated by {word}; "
+                    "expected comma-separated values"
+                )
+                raise ImportFileError(name, problem)
+    header = [column or f"column {number}" for number, column in enumerate(header, start=1)]
+    repeated = sorted({column for column in header if header.count(column) > 1})
+    if repeated:
+        raise ImportFileError(name, f"the header repeats column(s) {repeated}")
+    return header
+
+
+def _is_hxl(fields: list[str]) -> bool:
+    """Tell whether a record is a Humanitarian Exchange Language hashtag row."""
+    filled = [field.strip() for field in fields if field.strip()]
+    return bool(filled) and all(field.startswith("#") for field in filled)
+
+
+def _check_not_truncated(
+    last: tuple[int, int, list[str]], header: list[str], text: str, *, name: str
+) -> None:
+    line, _, fields = last
+    if len(fields) < len(header) and not text.endswith(("\n", "\r")):
+        problem = (
+            f"the last line ({line}) has {len(fields)} of {len(header)} fields and no line "
+            "end; the file looks truncated"
+        )
+        raise ImportFileError(name, problem)
+
+
+def _build_table(
+    header: list[str],
+    body: list[tuple[int, int, list[str]]],
+    physical: list[str],
+    notes: list[str],
+) -> Table:
+    good_fields, good_lines, good_raw = [], [], []
+    bad_rows: list[tuple[int, str, str]] = []
+    for first, last, fields in body:
+        raw = "".join(physical[first - 1 : last]).rstrip("\r\n")
+        extra = fields[len(header) :]
+        if len(fields) < len(header) or any(value.strip() for value in extra):
+            reason = f"has {len(fields)} fields but the header has {len(header)}"
+            bad_rows.append((first, reason, raw))
+            continue
+        good_fields.append(fields[: len(header)])
+        good_lines.append(first)
+        good_raw.append(raw)
+    frame = pd.DataFrame(good_fields, columns=header, dtype=object)
+    index = frame.index
+    return Table(
+        frame=frame,
+        lines=pd.Series(good_lines, index=index, dtype="int64"),
+        raw=pd.Series(good_raw, index=index, dtype=object),
+        bad_rows=bad_rows,
+        notes=notes,
+    )

@@ -1,0 +1,192 @@
+"""ACLED exports: today's 31-column layout, older layouts and cut-down extracts.
+
+Older layouts have ``data_id``, ``event_id_no_cnty``, ``iso3`` and numeric ``inter1``/``inter2``
+codes (1 state forces ... 8 external/other forces); dates are written ``2024-11-09`` or
+``9 November 2024``. Only ``event_date``, ``latitude`` and ``longitude`` are required.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from geo.groups import GroupRegistry
+from geo.importers import _rows as rows
+
+FORMAT = "acled"
+PREFIX = "ACLED"
+REQUIRED = ("event_date", "latitude", "longitude")
+ID_COLUMNS = ("event_id_cnty", "event_id_no_cnty", "data_id")
+DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d-%B-%Y", "%d-%b-%Y", "%d/%m/%Y")
+TIME_PRECISION = {"1": "day", "2": "week", "3": "month", "": "day"}
+GEO_PRECISION = {"1": "near", "2": "district", "3": "province"}
+# inter codes of non-state armed actors: rebel groups, political and identity militias.
+ARMED_INTER = {"2", "3", "4", "rebel group", "political militia", "identity militia"}
+OLD_EVENT_TYPES = {
+    "remote violence": "Explosions/Remote violence",
+    "battle-no change of territory": "Battles",
+    "battle-government regains territory": "Battles",
+    "battle-non-state actor overtakes territory": "Battles",
+    "violence against civilians": "Violence against civilians",
+    "riots/protests": "Protests",
+    "strategic development": "Strategic developments",
+    "non-violent transfer of territory": "Strategic developments",
+    "headquarters or base established": "Strategic developments",
+}
+NOTE = (
+    "ACLED fatalities count everyone reported killed, attackers included: each figure is kept "
+    "as fatalities_high (an upper bound); low and best stay unknown unless it is 0"
+)
+
+
+def matches(columns: set[str]) -> bool:
+    """Tell whether a header looks like an ACLED export.
+
+    Parameters
+    ----------
+    columns : set of str
+        Lower-case column names.
+
+    Returns
+    -------
+    bool
+    """
+    return "event_date" in columns and bool(columns & {*ID_COLUMNS, "actor1", "inter1"})
+
+
+def candidates(
+    frame: pd.DataFrame, raw: pd.Series, registry: GroupRegistry
+) -> tuple[pd.DataFrame, list[str]]:
+    """Map ACLED rows onto the incident schema.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows as strings, lower-case column names.
+    raw : pandas.Series
+        Each row as written (for ids of rows without one).
+    registry : GroupRegistry
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, list of str)
+        Candidate rows (schema columns, ``lat``, ``lon``, ``reason``) and notes on the file.
+    """
+    country = rows.text(frame, "country")
+    lat, lon, where = rows.check_coordinates(frame["latitude"], frame["longitude"], country)
+    start, end, precision, when = _dates(frame)
+    geo_precision, geo_reason = _geo_precision(frame)
+    fatalities, fatality_reason = rows.counts(frame, "fatalities")
+    out = pd.DataFrame(
+        {
+            "incident_id": rows.prefixed_ids(PREFIX, _ids(frame), raw),
+            "start": start,
+            "end": end,
+            "date_precision": precision,
+            "time_note": np.where(precision == "day", "", "ACLED time_precision: " + precision),
+            "place": _place(frame),
+            "district": rows.text(frame, "admin2"),
+            "province": rows.text(frame, "admin1"),
+            "country": country,
+            "geo_precision": geo_precision,
+            "event_type": _event_types(rows.text(frame, "event_type")),
+            "sub_event_type": rows.text(frame, "sub_event_type"),
+            "summary": rows.text(frame, "notes"),
+            "sources": rows.text(frame, "source").map(_sources),
+            "lat": lat,
+            "lon": lon,
+        },
+        index=frame.index,
+    )
+    out = out.join(_actors(frame, registry)).join(_fatalities(fatalities))
+    out["reason"] = rows.first_reason(where, when, geo_reason, fatality_reason)
+    return out, [NOTE]
+
+
+def _ids(frame: pd.DataFrame) -> pd.Series:
+    ids = rows.text(frame, "event_id_cnty")
+    numbered = rows.text(frame, "iso3") + rows.text(frame, "event_id_no_cnty")
+    ids = ids.where(ids != "", numbered.where(rows.text(frame, "event_id_no_cnty") != "", ""))
+    return ids.where(ids != "", rows.text(frame, "data_id"))
+
+
+def _dates(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    written = rows.text(frame, "event_date")
+    stamps = rows.parse_dates(written, DATE_FORMATS)
+    code = rows.text(frame, "time_precision")
+    precision = code.map(TIME_PRECISION)
+    start, end = rows.bounds(stamps, precision.fillna("day"))
+    reason = np.where(
+        stamps.isna(),
+        "unparseable date: event_date " + written.map(repr),
+        np.where(precision.isna(), "time_precision " + code.map(repr) + " is not 1, 2 or 3", ""),
+    )
+    return start, end, precision.fillna("day"), pd.Series(reason, index=frame.index)
+
+
+def _geo_precision(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    code = rows.text(frame, "geo_precision")
+    precision = code.map(GEO_PRECISION).where(code != "", "district")
+    reason = np.where(precision.isna(), "geo_precision " + code.map(repr) + " is not 1-3", "")
+    return precision.fillna(""), pd.Series(reason, index=frame.index)
+
+
+def _place(frame: pd.DataFrame) -> pd.Series:
+    place = rows.text(frame, "location")
+    for column in ("admin3", "admin2", "admin1", "country"):
+        place = place.where(place != "", rows.text(frame, column))
+    return place
+
+
+def _event_types(written: pd.Series) -> pd.Series:
+    return written.map(lambda value: OLD_EVENT_TYPES.get(value.casefold(), value))
+
+
+def _sources(cell: str) -> list[dict[str, str]]:
+    """ACLED names publishers only (no titles or URLs): one record per publisher."""
+    return [rows.source_record(publisher=part.strip()) for part in cell.split(";") if part.strip()]
+
+
+def _is_armed(names: pd.Series, inter: pd.Series, has_inter: bool) -> pd.Series:
+    if has_inter:
+        return inter.str.casefold().isin(ARMED_INTER)
+    return ~names.map(rows.is_state_or_civilian)
+
+
+def _actors(frame: pd.DataFrame, registry: GroupRegistry) -> pd.DataFrame:
+    armed_names, other_names = [], []
+    for side in ("1", "2"):
+        names = rows.text(frame, f"actor{side}")
+        associates = rows.text(frame, f"assoc_actor_{side}")
+        armed = _is_armed(names, rows.text(frame, f"inter{side}"), f"inter{side}" in frame)
+        both = rows.join_notes(names, associates)
+        armed_names.append(both.where(armed & (names != ""), ""))
+        other_names.append(both.where(~armed, ""))
+    detail = rows.join_notes(*[rows.text(frame, c) for c in _ACTOR_COLUMNS])
+    groups = [rows.normalise_actors([a, b], registry) for a, b in zip(*armed_names, strict=True)]
+    return pd.DataFrame(
+        {"groups": groups, "group_detail": detail, "target": rows.join_notes(*other_names)},
+        index=frame.index,
+    )
+
+
+_ACTOR_COLUMNS = ("actor1", "assoc_actor_1", "actor2", "assoc_actor_2")
+
+
+def _fatalities(fatalities: pd.Series) -> pd.DataFrame:
+    zero = fatalities == 0
+    known = fatalities.notna()
+    note = np.where(
+        known & ~zero,
+        "ACLED fatalities " + fatalities.map("{:.0f}".format) + " include attackers",
+        "",
+    )
+    return pd.DataFrame(
+        {
+            "fatalities_low": fatalities.where(zero),
+            "fatalities_best": fatalities.where(zero),
+            "fatalities_high": fatalities,
+            "figures_note": note,
+        },
+        index=fatalities.index,
+    )

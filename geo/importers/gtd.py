@@ -1,0 +1,233 @@
+"""Global Terrorism Database (GTD) rows in the codebook's column names.
+
+``imonth``/``iday`` 0 mean unknown (month or year precision), -9/-99 mean unknown in numeric
+fields, and extracts may lack columns: only ``iyear``, ``latitude`` and ``longitude`` are
+required. ``nkill`` counts perpetrators too, so fatalities are ``nkill - nkillter`` where both
+are known; otherwise ``nkill`` is only an upper bound.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from geo.groups import GroupRegistry
+from geo.importers import _rows as rows
+
+FORMAT = "gtd"
+PREFIX = "GTD"
+REQUIRED = ("iyear", "latitude", "longitude")
+UNKNOWN = (-9, -99)
+SPECIFICITY = {"1": "near", "2": "district", "3": "district", "4": "province", "": "district"}
+STATE_TARGETS = {"military", "police", "terrorists/non-state militia"}
+ATTACK_EVENT_TYPES = {
+    "bombing/explosion": "Explosions/Remote violence",
+    "facility/infrastructure attack": "Strategic developments",
+}
+NOTE = (
+    "GTD nkill includes perpetrators: fatalities = nkill - nkillter (and injured = nwound - "
+    "nwoundte) where both are known; otherwise nkill is kept as fatalities_high only"
+)
+
+
+def matches(columns: set[str]) -> bool:
+    """Tell whether a header looks like a GTD extract.
+
+    Parameters
+    ----------
+    columns : set of str
+        Lower-case column names.
+
+    Returns
+    -------
+    bool
+    """
+    return {"eventid", "iyear"} <= columns or {"iyear", "imonth", "iday"} <= columns
+
+
+def candidates(
+    frame: pd.DataFrame, raw: pd.Series, registry: GroupRegistry
+) -> tuple[pd.DataFrame, list[str]]:
+    """Map GTD rows onto the incident schema.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows as strings, lower-case column names.
+    raw : pandas.Series
+        Each row as written.
+    registry : GroupRegistry
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, list of str)
+        Candidate rows and notes on the file.
+    """
+    country = rows.text(frame, "country_txt")
+    lat, lon, where = rows.check_coordinates(frame["latitude"], frame["longitude"], country)
+    dates, when = _dates(frame)
+    geo, geo_reason = _geo(frame)
+    figures, figure_reason = _figures(frame)
+    out = pd.DataFrame(
+        {
+            "incident_id": rows.prefixed_ids(PREFIX, rows.text(frame, "eventid"), raw),
+            "place": _place(frame),
+            "province": rows.text(frame, "provstate"),
+            "country": country,
+            "event_type": _event_types(frame),
+            "attack_detail": rows.join_notes(
+                rows.text(frame, "attacktype1_txt"), rows.text(frame, "weaptype1_txt")
+            ),
+            "target": _target(frame),
+            "hostages": _hostages(frame),
+            "summary": rows.text(frame, "summary"),
+            "sources": _sources(frame),
+            "lat": lat,
+            "lon": lon,
+        },
+        index=frame.index,
+    )
+    out = out.join([dates, geo, figures, _groups(frame, registry)])
+    out["reason"] = rows.first_reason(where, when, geo_reason, figure_reason)
+    return out, [NOTE]
+
+
+def _dates(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    year = rows.numbers(rows.text(frame, "iyear"), unknown=UNKNOWN)
+    month = rows.numbers(rows.text(frame, "imonth"), unknown=UNKNOWN).fillna(0)
+    day = rows.numbers(rows.text(frame, "iday"), unknown=UNKNOWN).fillna(0)
+    precision = pd.Series(
+        np.where(month == 0, "year", np.where(day == 0, "month", "day")), index=frame.index
+    )
+    parts = pd.DataFrame({"year": year, "month": month.clip(lower=1), "day": day.clip(lower=1)})
+    stamps = pd.to_datetime(parts, errors="coerce")
+    start, end = rows.bounds(stamps, precision)
+    resolved = rows.parse_dates(rows.text(frame, "resolution"), ("ISO8601", "%m/%d/%Y"))
+    extended = (rows.text(frame, "extended") == "1") & (resolved >= start)
+    end = end.where(~extended, rows.end_of_day(resolved))
+    note = rows.join_notes(
+        rows.text(frame, "approxdate"),
+        pd.Series(np.where(extended, "extended incident, resolved " + _iso(resolved), "")),
+    )
+    written = rows.text(frame, "iyear") + "-" + month.map("{:.0f}".format) + "-"
+    reason = np.where(stamps.isna(), "unparseable date: " + written + day.map("{:.0f}".format), "")
+    dates = pd.DataFrame(
+        {"start": start, "end": end, "date_precision": precision, "time_note": note.to_numpy()},
+        index=frame.index,
+    )
+    return dates, pd.Series(reason, index=frame.index)
+
+
+def _iso(stamps: pd.Series) -> pd.Series:
+    return stamps.dt.strftime("%Y-%m-%d").fillna("")
+
+
+def _geo(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    code = rows.text(frame, "specificity")
+    precision = code.map(SPECIFICITY)
+    reason = np.where(
+        code == "5",
+        "GTD specificity 5: only the country is known, the point is not a location",
+        np.where(precision.isna(), "specificity " + code.map(repr) + " is not 1-5", ""),
+    )
+    vicinity = np.where(
+        rows.text(frame, "vicinity") == "1", "in the vicinity of the named city, not in it", ""
+    )
+    note = rows.join_notes(pd.Series(vicinity, index=frame.index), rows.text(frame, "location"))
+    geo = pd.DataFrame({"geo_precision": precision.fillna(""), "geo_note": note}, index=frame.index)
+    return geo, pd.Series(reason, index=frame.index)
+
+
+def _place(frame: pd.DataFrame) -> pd.Series:
+    place = rows.text(frame, "city")
+    place = place.where(~place.str.casefold().isin({"", "unknown"}), rows.text(frame, "provstate"))
+    return place.where(place != "", rows.text(frame, "country_txt"))
+
+
+def _event_types(frame: pd.DataFrame) -> pd.Series:
+    attack = rows.text(frame, "attacktype1_txt").str.casefold()
+    target = rows.text(frame, "targtype1_txt").str.casefold()
+    by_target = np.where(target.isin(STATE_TARGETS), "Battles", "Violence against civilians")
+    return attack.map(ATTACK_EVENT_TYPES).fillna(pd.Series(by_target, index=frame.index))
+
+
+def _target(frame: pd.DataFrame) -> pd.Series:
+    kind = rows.text(frame, "targtype1_txt")
+    who = rows.text(frame, "target1")
+    return (who + " (" + kind + ")").where((kind != "") & (who != ""), who + kind)
+
+
+def _hostages(frame: pd.DataFrame) -> pd.Series:
+    taken = rows.text(frame, "ishostkid") == "1"
+    number = rows.numbers(rows.text(frame, "nhostkid"), unknown=UNKNOWN)
+    text = np.where(number.notna(), number.map("{:.0f}".format) + " taken", "number unknown")
+    return pd.Series(np.where(taken, text, ""), index=frame.index)
+
+
+def _groups(frame: pd.DataFrame, registry: GroupRegistry) -> pd.DataFrame:
+    columns = ["gname", "gsubname", "gname2", "gsubname2", "gname3", "gsubname3"]
+    cells = [rows.text(frame, column) for column in columns]
+    groups = [rows.normalise_actors(names, registry) for names in zip(*cells, strict=True)]
+    claimed = (rows.text(frame, "claimed") == "1") & (cells[0] != "")
+    return pd.DataFrame(
+        {
+            "groups": groups,
+            "group_detail": rows.join_notes(*cells),
+            "claimed_by": cells[0].where(claimed, ""),
+        },
+        index=frame.index,
+    )
+
+
+def _figures(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    reasons = []
+    parts = {}
+    notes = []
+    for kind, total, attackers in (
+        ("fatalities", "nkill", "nkillter"),
+        ("injured", "nwound", "nwoundte"),
+    ):
+        count, reason = rows.counts(frame, total, unknown=UNKNOWN)
+        perpetrators, perpetrator_reason = rows.counts(frame, attackers, unknown=UNKNOWN)
+        reasons += [reason, perpetrator_reason]
+        net = count - perpetrators
+        exact = net.where(net >= 0)
+        parts[f"{kind}_low"] = exact.where(count != 0, 0)
+        parts[f"{kind}_best"] = parts[f"{kind}_low"]
+        parts[f"{kind}_high"] = exact.where(perpetrators.notna(), count).where(
+            net.isna() | (net >= 0)
+        )
+        notes.append(_figure_note(total, attackers, count, perpetrators))
+    figures = pd.DataFrame(parts, index=frame.index)
+    figures["figures_note"] = rows.join_notes(*notes)
+    return figures, rows.first_reason(*reasons)
+
+
+def _figure_note(
+    total: str, attackers: str, count: pd.Series, perpetrators: pd.Series
+) -> pd.Series:
+    shown = count.map("{:.0f}".format)
+    note = np.where(
+        count.notna() & perpetrators.notna() & (perpetrators > 0),
+        f"GTD {total} " + shown + f" includes {attackers} " + perpetrators.map("{:.0f}".format),
+        np.where(
+            count.notna() & perpetrators.isna() & (count > 0),
+            f"GTD {total} " + shown + f" may include perpetrators ({attackers} unknown)",
+            "",
+        ),
+    )
+    negative = (count - perpetrators) < 0
+    note = np.where(negative, f"GTD {total} is less than {attackers}: left unknown", note)
+    return pd.Series(note, index=count.index)
+
+
+def _sources(frame: pd.DataFrame) -> pd.Series:
+    cells = [rows.text(frame, f"scite{number}") for number in (1, 2, 3)]
+    return pd.Series(
+        [
+            [rows.source_record(title=cite, url=rows.first_url(cite)) for cite in cites if cite]
+            for cites in zip(*cells, strict=True)
+        ],
+        index=frame.index,
+        dtype=object,
+    )

@@ -1,0 +1,129 @@
+"""Context layers: provinces (with incident counts), rail lines and stations."""
+
+from __future__ import annotations
+
+import html
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from layers.style import RAIL_COLOURS
+
+
+def _escaped(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Return a copy whose text columns are HTML-escaped (folium tooltips insert raw HTML)."""
+    out = frame.copy()
+    for column in columns:
+        out[column] = out[column].map(lambda v: html.escape(str(v)))
+    return out
+
+
+def build_province_layer(
+    provinces: gpd.GeoDataFrame, counts: pd.Series, *, name: str = "Provinces"
+) -> folium.FeatureGroup:
+    """Return provinces outlined, with name and incident count on hover.
+
+    Parameters
+    ----------
+    provinces : geopandas.GeoDataFrame
+        Polygons with ``name`` and ``iso_3166_2``.
+    counts : pandas.Series
+        Incidents per province name (missing provinces count 0).
+    name : str
+        Name in the layer control.
+
+    Returns
+    -------
+    folium.FeatureGroup
+    """
+    frame = provinces[["name", "iso_3166_2", "geometry"]].copy()
+    frame["incidents"] = frame["name"].map(counts).fillna(0).astype(int).astype(str)
+    frame = _escaped(frame, ["name", "iso_3166_2", "incidents"])
+    group = folium.FeatureGroup(name=name, show=True)
+    folium.GeoJson(
+        frame,
+        name=name,
+        style_function=lambda _: {"color": "#444", "weight": 1.2, "fillOpacity": 0.03},
+        highlight_function=lambda _: {"weight": 2.5, "fillOpacity": 0.1},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "iso_3166_2", "incidents"],
+            aliases=["Province", "ISO 3166-2", "Incidents shown"],
+            sticky=True,
+        ),
+    ).add_to(group)
+    return group
+
+
+def build_rail_layer(lines: gpd.GeoDataFrame, *, name: str = "Rail lines") -> folium.FeatureGroup:
+    """Return the rail lines coloured by line, named on hover.
+
+    Parameters
+    ----------
+    lines : geopandas.GeoDataFrame
+        LineStrings with ``line``, ``from_station``, ``to_station`` and km columns.
+    name : str
+        Name in the layer control.
+
+    Returns
+    -------
+    folium.FeatureGroup
+    """
+    frame = lines[["line", "from_station", "to_station", "km_end", "geometry"]].copy()
+    frame["km_end"] = frame["km_end"].map(lambda v: f"{v:.0f}")
+    frame = _escaped(frame, ["line", "from_station", "to_station", "km_end"])
+    group = folium.FeatureGroup(name=name, show=True)
+    folium.GeoJson(
+        frame,
+        name=name,
+        style_function=lambda feature: {
+            "color": RAIL_COLOURS.get(html.unescape(feature["properties"]["line"]), "#222"),
+            "weight": 3,
+            "opacity": 0.85,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["line", "from_station", "to_station", "km_end"],
+            aliases=["Line", "From", "To", "Length (km posts)"],
+            sticky=True,
+        ),
+    ).add_to(group)
+    return group
+
+
+def build_station_layer(
+    stations: gpd.GeoDataFrame, *, name: str = "Stations", show: bool = False
+) -> folium.FeatureGroup:
+    """Return stations as small circles, hollow where placed by km post rather than sourced.
+
+    Parameters
+    ----------
+    stations : geopandas.GeoDataFrame
+        Points with ``station``, ``line``, ``km`` and ``placement``.
+    name : str
+        Name in the layer control.
+    show : bool
+        Whether the layer is on when the map opens.
+
+    Returns
+    -------
+    folium.FeatureGroup
+    """
+    frame = stations[["station", "line", "km", "placement", "geometry"]].copy()
+    frame["km"] = frame["km"].map(lambda v: "unknown" if pd.isna(v) else f"{v:g}")
+    frame = _escaped(frame, ["station", "line", "km", "placement"])
+    group = folium.FeatureGroup(name=name, show=show)
+    folium.GeoJson(
+        frame,
+        name=name,
+        marker=folium.CircleMarker(radius=3.5, weight=1.5, color="#222"),
+        style_function=lambda feature: {
+            "fillColor": "#222" if "sourced" in feature["properties"]["placement"] else "#fff",
+            "fillOpacity": 1,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["station", "line", "km", "placement"],
+            aliases=["Station", "Line", "Km post", "Position"],
+            sticky=True,
+        ),
+    ).add_to(group)
+    return group

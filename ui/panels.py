@@ -1,0 +1,172 @@
+"""Panels under the map: timeline, totals, the incident table, details and export.
+
+Every value from data is shown through Streamlit's data widgets (``st.dataframe``, ``st.text``,
+link columns), never through Markdown or HTML, so it cannot inject markup.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo.analysis import summarise, timeline
+from geo.export import snapshot_bytes
+from geo.filters import IncidentFilter
+from ui.data import Dataset
+
+TABLE_COLUMNS = {
+    "incident_id": "Id",
+    "start": "Start",
+    "end": "End",
+    "place": "Place",
+    "province": "Province",
+    "groups": "Groups",
+    "event_type": "Event type",
+    "sub_event_type": "Sub-type",
+    "fatalities_low": "Killed (low)",
+    "fatalities_high": "Killed (high)",
+    "injured_low": "Injured (low)",
+    "injured_high": "Injured (high)",
+    "geo_precision": "Location precision",
+    "rail_distance_km": "Km to rail",
+    "flags": "Flags",
+}
+
+
+def timeline_panel(selected: gpd.GeoDataFrame) -> None:
+    """Stacked bar chart of incidents per week or month by group."""
+    if selected.empty:
+        st.info("No incidents match the filters.")
+        return
+    span_days = (selected["end"].max() - selected["start"].min()).days
+    freq = st.radio(
+        "Bin by",
+        ("Month", "Week"),
+        index=0 if span_days > 180 else 1,
+        horizontal=True,
+        key="timeline_freq",
+    )
+    counts = timeline(selected, freq="M" if freq == "Month" else "W")
+    st.bar_chart(counts, x="period", y="incidents", color="group", stack=True, height=280)
+
+
+def totals_panel(selected: gpd.GeoDataFrame) -> None:
+    """Tables of incidents and casualty ranges by group and by province."""
+    left, right = st.columns(2)
+    names = {
+        "incidents": "Incidents",
+        "fatalities_low": "Killed (low)",
+        "fatalities_high": "Killed (high)",
+        "fatalities_unknown": "No death toll",
+        "injured_low": "Injured (low)",
+        "injured_high": "Injured (high)",
+    }
+    with left:
+        st.caption("By group (an incident with two groups counts for each)")
+        st.dataframe(summarise(selected, "group").rename(columns=names), width="stretch")
+    with right:
+        st.caption("By province (as stated by sources)")
+        st.dataframe(summarise(selected, "province").rename(columns=names), width="stretch")
+
+
+def table_panel(selected: gpd.GeoDataFrame) -> None:
+    """Sortable table of the filtered incidents."""
+    columns = [c for c in TABLE_COLUMNS if c in selected.columns]
+    table = pd.DataFrame(selected[columns]).rename(columns=TABLE_COLUMNS)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={"Km to rail": st.column_config.NumberColumn(format="%.1f")},
+        key="incident_table",
+    )
+
+
+def details_panel(selected: gpd.GeoDataFrame, dataset: Dataset) -> None:
+    """Everything about one incident: fields, sources as links, and every reported figure."""
+    if selected.empty:
+        return
+    ids = selected["incident_id"].tolist()
+    chosen = st.selectbox(
+        "Incident",
+        ids,
+        format_func=lambda i: f"{i} · {selected.set_index('incident_id').at[i, 'place'][:70]}",
+        key="detail_incident",
+    )
+    row = selected.set_index("incident_id").loc[chosen]
+    fields = {
+        "Start": str(row["start"]),
+        "End": str(row["end"]),
+        "Date precision": row["date_precision"],
+        "Time as reported": row["time_note"],
+        "Place": row["place"],
+        "District": row["district"],
+        "Province (stated)": row["province"],
+        "Province (point)": row.get("point_province", ""),
+        "Location precision": row["geo_precision"],
+        "Location note": row["geo_note"],
+        "Event": f"{row['event_type']} / {row['sub_event_type']}",
+        "Detail": row["attack_detail"],
+        "Groups": row["groups"],
+        "As reported": row["group_detail"],
+        "Claimed by": row["claimed_by"],
+        "Target": row["target"],
+        "Killed (non-attackers)": _range_text(row["fatalities_low"], row["fatalities_high"]),
+        "Injured": _range_text(row["injured_low"], row["injured_high"]),
+        "Hostages": row["hostages"],
+        "Flags": row.get("flags", ""),
+        "Summary": row["summary"],
+        "Where reports differ": row["figures_note"],
+    }
+    st.dataframe(
+        pd.DataFrame({"Field": list(fields), "Value": [str(v) for v in fields.values()]}),
+        hide_index=True,
+        width="stretch",
+    )
+    sources = pd.DataFrame(row["sources"], columns=["publisher", "title", "date", "url"])
+    st.caption(f"Sources ({len(sources)})")
+    st.dataframe(
+        sources,
+        hide_index=True,
+        width="stretch",
+        column_config={"url": st.column_config.LinkColumn("URL")},
+    )
+    figures = dataset.figures[dataset.figures["incident_id"] == chosen]
+    if not figures.empty:
+        st.caption("Every reported figure, with who reported it")
+        st.dataframe(
+            figures.drop(columns=["incident_id"]),
+            hide_index=True,
+            width="stretch",
+            column_config={"url": st.column_config.LinkColumn("URL")},
+        )
+
+
+def _range_text(low: object, high: object) -> str:
+    if pd.isna(low) and pd.isna(high):
+        return "unknown"
+    if pd.isna(low) or pd.isna(high) or low == high:
+        return str(int(high if pd.isna(low) else low))
+    return f"{int(low)}–{int(high)} (sources differ)"
+
+
+def export_panel(selected: gpd.GeoDataFrame, flt: IncidentFilter, dataset: Dataset) -> None:
+    """Download button for a GeoJSON snapshot of exactly the filtered incidents."""
+    data = snapshot_bytes(
+        selected,
+        filters=flt,
+        dataset_hash=dataset.content_hash,
+        dataset_count=len(dataset.incidents),
+        exported_at=datetime.now(UTC),
+    )
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%MZ")
+    st.download_button(
+        f"Download GeoJSON snapshot ({len(selected)} incidents)",
+        data=data,
+        file_name=f"incidents-snapshot-{stamp}.geojson",
+        mime="application/geo+json",
+        key="download_snapshot",
+    )

@@ -120,7 +120,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f" (row {self.row})" if self.row is not None else ""
-        return f"{self.column} {self.value!r} {self.expected}{where}"
+        value = self.value.item() if hasattr(self.value, "item") else self.value
+        return f"{self.column} {value!r} {self.expected}{where}"
 
 
 @dataclass
@@ -183,7 +184,10 @@ def conform(frame: pd.DataFrame) -> gpd.GeoDataFrame:
             out[column] = pd.NA
         out[column] = pd.to_numeric(out[column], errors="coerce").round().astype("Int64")
     for column in DATETIME_COLUMNS:
-        out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
+        values = out[column]
+        if not pd.api.types.is_datetime64_any_dtype(values):
+            values = pd.to_datetime(values.astype(str), format="ISO8601")
+        out[column] = values.astype("datetime64[ns]")
     if "sources" not in out:
         out["sources"] = [[] for _ in range(len(out))]
     if "country" in out:

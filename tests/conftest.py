@@ -1,0 +1,76 @@
+"""Shared fixtures: tiny hand-written layers and an incident builder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point, box
+
+from geo.groups import GroupRegistry
+from geo.schema import conform
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+
+
+def make_incidents(*rows: dict) -> gpd.GeoDataFrame:
+    """Build a schema-conformant GeoDataFrame from a few dicts (``lon``/``lat`` give the point)."""
+    defaults = {
+        "incident_id": "X-1",
+        "start": "2025-03-11",
+        "end": "2025-03-11 23:59:59",
+        "date_precision": "day",
+        "place": "Somewhere",
+        "province": "West",
+        "country": "Pakistan",
+        "geo_precision": "exact",
+        "event_type": "Battles",
+        "sub_event_type": "Armed clash",
+        "groups": "BLA",
+        "summary": "",
+        "sources": [],
+        "lon": 67.0,
+        "lat": 29.0,
+    }
+    records = []
+    for number, row in enumerate(rows, start=1):
+        record = {**defaults, "incident_id": f"X-{number}", **row}
+        record["sources"] = list(record["sources"])
+        records.append(record)
+    frame = pd.DataFrame(records)
+    geometry = [
+        Point(lon, lat) for lon, lat in zip(frame.pop("lon"), frame.pop("lat"), strict=True)
+    ]
+    return conform(gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326"))
+
+
+@pytest.fixture
+def provinces() -> gpd.GeoDataFrame:
+    """Two square provinces side by side: West (66..68°E) and East (68..70°E), 28..30°N."""
+    return gpd.GeoDataFrame(
+        {"name": ["West", "East"], "iso_3166_2": ["XX-W", "XX-E"], "type": ["Province"] * 2},
+        geometry=[box(66, 28, 68, 30), box(68, 28, 70, 30)],
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture
+def rail() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """One straight line along 29°N from 67.5°E to 68.5°E, km posts 0 and 100 at its ends."""
+    lines = gpd.GeoDataFrame(
+        {"line": ["Test line"]}, geometry=[LineString([(67.5, 29), (68.5, 29)])], crs="EPSG:4326"
+    )
+    stations = gpd.GeoDataFrame(
+        {"line": ["Test line"] * 2, "station": ["A", "B"], "km": [0.0, 100.0]},
+        geometry=[Point(67.5, 29), Point(68.5, 29)],
+        crs="EPSG:4326",
+    )
+    return lines, stations
+
+
+@pytest.fixture(scope="session")
+def registry() -> GroupRegistry:
+    return GroupRegistry.from_csv(DATA / "groups.csv")

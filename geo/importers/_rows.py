@@ -385,6 +385,27 @@ def join_notes(*parts: pd.Series) -> pd.Series:
     return pd.Series(joined, index=parts[0].index, dtype=object)
 
 
+UNNAMED_PLACE = "unnamed place"
+
+
+def fallback(*columns: pd.Series) -> pd.Series:
+    """Return, row by row, the first non-empty value, or ``"unnamed place"``.
+
+    Parameters
+    ----------
+    *columns : pandas.Series of str
+        Same index, in order of preference.
+
+    Returns
+    -------
+    pandas.Series of str
+    """
+    result = columns[0]
+    for column in columns[1:]:
+        result = result.where(result != "", column)
+    return result.where(result != "", UNNAMED_PLACE)
+
+
 def counts(
     frame: pd.DataFrame, column: str, *, unknown: Iterable[float] = ()
 ) -> tuple[pd.Series, pd.Series]:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from geo.groups import GroupRegistry
 from geo.importers import _rows as rows
+from geo.importers.generic import DEFAULT_EVENT_TYPE
 
 FORMAT = "acled"
 PREFIX = "ACLED"
@@ -100,7 +101,11 @@ def candidates(
     )
     out = out.join(_actors(frame, registry)).join(_fatalities(fatalities))
     out["reason"] = rows.first_reason(where, when, geo_reason, fatality_reason)
-    return out, [NOTE]
+    notes = [NOTE]
+    if "event_type" not in frame:
+        out["event_type"] = DEFAULT_EVENT_TYPE
+        notes.append(f"no event_type column: every row set to {DEFAULT_EVENT_TYPE!r}")
+    return out, notes
 
 
 def _ids(frame: pd.DataFrame) -> pd.Series:
@@ -132,10 +137,8 @@ def _geo_precision(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def _place(frame: pd.DataFrame) -> pd.Series:
-    place = rows.text(frame, "location")
-    for column in ("admin3", "admin2", "admin1", "country"):
-        place = place.where(place != "", rows.text(frame, column))
-    return place
+    columns = ("location", "admin3", "admin2", "admin1", "country")
+    return rows.fallback(*[rows.text(frame, column) for column in columns])
 
 
 def _event_types(written: pd.Series) -> pd.Series:

@@ -9,6 +9,7 @@ from common column names, for the dashboard's mapping step to show and let the a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -154,7 +155,11 @@ def candidates(
         return _value(frame, mapping, field)
 
     country = value("country")
-    lat, lon, where = rows.check_coordinates(*_coordinate_text(value), country)
+    lat_text, lon_text, wkt_reason = coordinate_text(
+        value("latitude"), value("longitude"), value("wkt")
+    )
+    lat, lon, where = rows.check_coordinates(lat_text, lon_text, country)
+    where = rows.first_reason(wkt_reason, where)
     dates, when = _dates(value("date"), value("end_date"))
     figures, figure_reason = _figures(frame, mapping)
     notes = []
@@ -199,18 +204,32 @@ def _value(frame: pd.DataFrame, mapping: dict[str, str], field: str) -> pd.Serie
     return rows.text(frame, column) if column else rows.text(frame, "")
 
 
-def _coordinate_text(value: object) -> tuple[pd.Series, pd.Series]:
-    lat, lon, wkt = value("latitude"), value("longitude"), value("wkt")
+def coordinate_text(
+    lat: pd.Series, lon: pd.Series, wkt: pd.Series
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Return latitude/longitude text, taken from WKT where both are blank, and WKT problems.
+
+    Parameters
+    ----------
+    lat, lon, wkt : pandas.Series of str
+        Same index; blank where absent.
+
+    Returns
+    -------
+    tuple of pandas.Series
+        Latitude, longitude and the reason a WKT value gives no point (``""`` otherwise).
+    """
+    reason = pd.Series("", index=lat.index, dtype=object)
     use_wkt = (lat == "") & (lon == "") & (wkt != "")
     if use_wkt.any():
         lat, lon = lat.copy(), lon.copy()
-        x, y = wkt_xy(wkt[use_wkt])
-        lat[use_wkt], lon[use_wkt] = y, x
-    return lat, lon
+        x, y, problems = wkt_xy(wkt[use_wkt])
+        lat[use_wkt], lon[use_wkt], reason[use_wkt] = y, x, problems
+    return lat, lon, reason
 
 
-def wkt_xy(wkt: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Return x and y of WKT points as text (``""`` for unreadable WKT or non-points).
+def wkt_xy(wkt: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Return x and y of WKT points as text, and why a value gives no point.
 
     Parameters
     ----------
@@ -219,15 +238,21 @@ def wkt_xy(wkt: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns
     -------
     tuple of pandas.Series
-        Longitude and latitude as text.
+        Longitude and latitude as text (``""`` where there is no point) and the reason
+        (``""`` for a point): unreadable WKT, or a geometry that is not a point.
     """
     geometries = shapely.from_wkt(wkt.to_numpy(dtype=object), on_invalid="ignore")
-    x, y = [], []
-    for geometry in geometries:
+    x, y, reasons = [], [], []
+    for text, geometry in zip(wkt, geometries, strict=True):
         point = geometry is not None and geometry.geom_type == "Point" and not geometry.is_empty
         x.append(repr(geometry.x) if point else "")
         y.append(repr(geometry.y) if point else "")
-    return pd.Series(x, index=wkt.index), pd.Series(y, index=wkt.index)
+        if geometry is None:
+            reasons.append(f"WKT {text[:60]!r} is not readable")
+        else:
+            reasons.append("" if point else f"WKT is a {geometry.geom_type}, expected a POINT")
+    index = wkt.index
+    return pd.Series(x, index=index), pd.Series(y, index=index), pd.Series(reasons, index=index)
 
 
 def parse_with_precision(written: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -270,11 +295,8 @@ def _dates(first: pd.Series, last: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
     return dates, pd.Series(reason, index=first.index)
 
 
-def _place(value: object) -> pd.Series:
-    place = value("place")
-    for field in ("district", "province", "country"):
-        place = place.where(place != "", value(field))
-    return place.where(place != "", "unnamed place")
+def _place(value: Callable[[str], pd.Series]) -> pd.Series:
+    return rows.fallback(*[value(field) for field in ("place", "district", "province", "country")])
 
 
 def _event_type(written: str) -> str:

@@ -141,7 +141,7 @@ def _geo(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
 def _place(frame: pd.DataFrame) -> pd.Series:
     place = rows.text(frame, "city")
     place = place.where(~place.str.casefold().isin({"", "unknown"}), rows.text(frame, "provstate"))
-    return place.where(place != "", rows.text(frame, "country_txt"))
+    return rows.fallback(place, rows.text(frame, "country_txt"))
 
 
 def _event_types(frame: pd.DataFrame) -> pd.Series:

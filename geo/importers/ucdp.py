@@ -12,7 +12,7 @@ import pandas as pd
 
 from geo.groups import GroupRegistry
 from geo.importers import _rows as rows
-from geo.importers.generic import wkt_xy
+from geo.importers.generic import coordinate_text
 
 FORMAT = "ucdp"
 PREFIX = "UCDP"
@@ -77,8 +77,11 @@ def candidates(
         Candidate rows and notes on the file.
     """
     country = rows.text(frame, "country")
-    lat_text, lon_text = _coordinate_text(frame)
+    lat_text, lon_text, wkt_reason = coordinate_text(
+        rows.text(frame, "latitude"), rows.text(frame, "longitude"), rows.text(frame, "geom_wkt")
+    )
     lat, lon, where = rows.check_coordinates(lat_text, lon_text, country)
+    where = rows.first_reason(wkt_reason, where)
     dates, when = _dates(frame)
     geo, geo_reason = _geo(frame)
     figures, figure_reason = _figures(frame)
@@ -101,18 +104,6 @@ def candidates(
     out = out.join([dates, geo, figures, _sides(frame, registry)])
     out["reason"] = rows.first_reason(where, when, geo_reason, figure_reason)
     return out, [NOTE]
-
-
-def _coordinate_text(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Latitude/longitude as text, from the columns or else from ``geom_wkt``."""
-    lat, lon = rows.text(frame, "latitude"), rows.text(frame, "longitude")
-    wkt = rows.text(frame, "geom_wkt")
-    missing = ((lat == "") | (lon == "")) & (wkt != "")
-    if missing.any():
-        x, y = wkt_xy(wkt[missing])
-        lat, lon = lat.copy(), lon.copy()
-        lat[missing], lon[missing] = y, x
-    return lat, lon
 
 
 def _dates(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
@@ -166,10 +157,8 @@ def _geo(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
 
 
 def _place(frame: pd.DataFrame) -> pd.Series:
-    place = rows.text(frame, "where_coordinates")
-    for column in ("adm_2", "adm_1", "country"):
-        place = place.where(place != "", rows.text(frame, column))
-    return place
+    columns = ("where_coordinates", "adm_2", "adm_1", "country")
+    return rows.fallback(*[rows.text(frame, column) for column in columns])
 
 
 def _sides(frame: pd.DataFrame, registry: GroupRegistry) -> pd.DataFrame:

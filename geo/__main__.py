@@ -1,0 +1,107 @@
+"""Command line: ``python -m geo convert INPUT OUTPUT.geojson [--format ...] [--name ...]``.
+
+Runs the same import as the dashboard, writes the kept incidents as a GeoJSON snapshot and
+prints the report (kept/rejected/flagged counts, every rejected row with its line and reason).
+Exits 0 when at least one row was kept, 1 when none was or the file could not be used, and 2
+for wrong arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from geo.export import content_hash, snapshot_bytes
+from geo.filters import IncidentFilter
+from geo.importers import DEFAULT_MAX_BYTES, FORMATS, ImportFileError, import_incidents
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m geo``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(prog="python -m geo", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    convert = commands.add_parser(
+        "convert", help="import ACLED/GTD/UCDP/CSV/GeoJSON/GeoPackage and write a snapshot"
+    )
+    convert.add_argument("input", type=Path, help="file to import")
+    convert.add_argument("output", type=Path, help="GeoJSON snapshot to write")
+    convert.add_argument("--format", choices=FORMATS, default="auto", help="default: auto")
+    convert.add_argument("--name", help="dataset name (default: the input file's name)")
+    convert.add_argument(
+        "--max-mb", type=float, default=DEFAULT_MAX_BYTES / 1048576, help="size limit in MB"
+    )
+    return parser
+
+
+def convert(input_path: Path, output: Path, *, fmt: str, name: str | None, max_bytes: int) -> int:
+    """Import ``input_path``, write the snapshot to ``output`` and print the report.
+
+    Parameters
+    ----------
+    input_path, output : pathlib.Path
+    fmt : str
+        One of :data:`geo.importers.FORMATS`.
+    name : str or None
+        Dataset name; the input's file name when None.
+    max_bytes : int
+        Size limit.
+
+    Returns
+    -------
+    int
+        Exit status: 0 when at least one row was kept, 1 otherwise.
+    """
+    name = name or input_path.name
+    try:
+        result = import_incidents(input_path, name=name, fmt=fmt, max_bytes=max_bytes)
+    except ImportFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(result.report())
+    if result.kept == 0:
+        print(f"error: {name}: no rows kept, nothing written to {output}", file=sys.stderr)
+        return 1
+    incidents = result.incidents
+    payload = snapshot_bytes(
+        incidents,
+        filters=IncidentFilter(),
+        dataset_hash=content_hash(incidents),
+        dataset_count=len(incidents),
+    )
+    output.write_bytes(payload)
+    print(f"wrote {len(incidents)} incidents to {output}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
+    args = build_parser().parse_args(argv)
+    return convert(
+        args.input,
+        args.output,
+        fmt=args.format,
+        name=args.name,
+        max_bytes=int(args.max_mb * 1048576),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Checks on the bundled data: sourced, placed where it says, and reproducible from data/raw."""
+
+import csv
+import io
+import re
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from geo.analysis import enrich
+from geo.io import load_bundled
+from tests.conftest import DATA, ROOT
+from tools import build_rail_network, derive_incidents
+
+BOLAN_IDS = ("RAIL-001", "RAIL-004", "RAIL-005", "RAIL-008", "RAIL-012", "RAIL-021")
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return load_bundled()
+
+
+@pytest.fixture(scope="module")
+def enriched(bundle):
+    return enrich(bundle.incidents, bundle.provinces, bundle.rail_lines, bundle.stations).set_index(
+        "incident_id"
+    )
+
+
+def test_dataset_size_span_and_groups(bundle):
+    incidents = bundle.incidents
+    assert len(incidents) >= 40
+    years = set(incidents["start"].dt.year)
+    assert {2023, 2024, 2025} <= years
+    groups = {g for cell in incidents["groups"] for g in cell.split("; ")} - {"Unidentified"}
+    assert len(groups) >= 5
+    assert {"BLA", "BLF", "TTP", "ISKP"} <= groups
+
+
+def test_the_two_cases_that_started_the_project(enriched):
+    hijack = enriched.loc["RAIL-008"]
+    assert str(hijack["start"]).startswith("2025-03-11")
+    assert str(hijack["end"]).startswith("2025-03-12")
+    assert hijack["groups"] == "BLA"
+    assert "Majeed Brigade" in hijack["group_detail"]
+    assert "Jaffar Express" in hijack["target"]
+    assert hijack["hostages"]
+    station = enriched.loc["RAIL-007"]
+    assert str(station["start"]).startswith("2024-11-09")
+    assert station["district"] == "Quetta"
+    assert station["event_type"] == "Explosions/Remote violence"
+    assert station["sub_event_type"] == "Suicide bomb"
+    assert (station["fatalities_low"], station["fatalities_high"]) == (24, 32)
+
+
+def test_every_incident_has_a_source_with_a_url(bundle):
+    for row in bundle.incidents.itertuples():
+        urls = [s["url"] for s in row.sources if s["url"].startswith(("http://", "https://"))]
+        assert urls, f"{row.incident_id} has no source with a URL"
+
+
+def test_every_incident_lies_in_pakistan_and_in_its_stated_province(enriched):
+    outside = enriched[enriched["point_province"] == ""]
+    assert outside.empty, list(outside.index)
+    wrong = enriched[enriched["province_mismatch"]]
+    assert wrong.empty, wrong[["province", "point_province"]]
+
+
+def test_bolan_pass_incidents_lie_on_or_near_the_drawn_line(enriched):
+    for incident_id in BOLAN_IDS:
+        row = enriched.loc[incident_id]
+        assert row["nearest_line"] == "ML-3 Rohri–Chaman", incident_id
+        assert row["rail_distance_km"] < 3, (incident_id, row["rail_distance_km"])
+
+
+def test_hijack_site_is_on_the_track_between_pehro_kunri_and_panir(enriched):
+    hijack = enriched.loc["RAIL-008"]
+    assert hijack["rail_distance_km"] < 0.1
+    assert 266 < hijack["rail_km_post"] < 281  # Pehro Kunri km 266, Panir km 281
+
+
+def test_reported_figures_name_who_reported_them(bundle):
+    figures = bundle.figures
+    assert set(figures["incident_id"]) <= set(bundle.incidents["incident_id"])
+    assert (figures["reported_by"] != "").all()
+    no_url = figures[figures["url"] == ""]
+    assert no_url["cited_in"].str.startswith("seed article").all()
+    aboard = figures[
+        (figures["incident_id"] == "RAIL-008") & (figures["measure"] == "people on board")
+    ]
+    assert set(aboard["value_low"]) == {"380", "440", "450", "500"}  # every figure kept
+
+
+def test_stations_keep_how_they_were_placed(bundle):
+    placements = set(bundle.stations["placement"])
+    assert placements == {"sourced coordinate", "placed by km post along the drawn line"}
+    quetta = bundle.stations[bundle.stations["station"] == "Quetta"]
+    assert set(quetta["placement"]) == {"sourced coordinate"}
+
+
+def _csv_text(rows, fields):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def test_incident_tables_are_what_the_derivation_writes():
+    incidents, sources, excluded = derive_incidents.derive()
+    committed = (DATA / "incidents.csv").read_text(encoding="utf-8")
+    assert _csv_text(incidents, derive_incidents.INCIDENT_FIELDS) == committed
+    committed_sources = (DATA / "incident_sources.csv").read_text(encoding="utf-8")
+    assert _csv_text(sources, derive_incidents.SOURCE_FIELDS) == committed_sources
+
+
+def test_rail_layers_are_what_the_build_writes():
+    network = build_rail_network.build()
+    lines = gpd.read_file(DATA / "rail_lines.geojson")
+    assert list(lines["line"]) == list(network.lines["line"])
+    for drawn, committed in zip(network.lines.geometry, lines.geometry, strict=True):
+        assert drawn.equals_exact(committed, tolerance=1e-5)
+    stations = gpd.read_file(DATA / "rail_stations.geojson")
+    assert list(stations["station"]) == list(network.stations["station"])
+
+
+def test_every_data_file_is_described_in_the_data_readme():
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    files = [p for p in DATA.rglob("*") if p.is_file() and p.name != "README.md"]
+    missing = [str(p.relative_to(DATA)) for p in files if str(p.relative_to(DATA)) not in readme]
+    assert not missing, f"data/README.md does not mention {missing}"
+
+
+def test_readme_commands_are_the_ones_ci_runs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^\s*(make \w+)\s*$", readme, re.M)
+    assert "make run" in commands and "make test" in commands
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert re.search(r"^make test$", ci, re.M)
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^run: setup$", makefile, re.M)
+    assert re.search(r"^test: setup browser$", makefile, re.M)
+
+
+def test_excluded_rows_are_listed_with_reasons():
+    excluded = pd.read_csv(DATA / "excluded_incidents.csv", dtype=str, keep_default_na=False)
+    assert list(excluded.columns) == ["incident_id", "reason"]
+    assert (excluded["reason"] != "").all()

@@ -15,7 +15,7 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.export import read_snapshot
+from geo.export import Snapshot, read_snapshot
 from layers.assets import localize_assets
 from layers.basemap import OFFLINE_BASEMAP, build_base_map
 from layers.context import build_province_layer
@@ -28,21 +28,35 @@ from ui.data import Dataset, bundled_dataset, command_line, dataset_from_inciden
 st.set_page_config(page_title="Rail & province incident map — Pakistan", layout="wide")
 
 
+def dataset_for_snapshot(snapshot: Snapshot, name: str) -> Dataset:
+    """Return the dataset a snapshot was taken from when it is loaded, else its own incidents."""
+    bundled = bundled_dataset()
+    if snapshot.metadata.get("dataset_hash") == bundled.content_hash:
+        return bundled
+    return dataset_from_incidents(snapshot.incidents, f"snapshot {name}")
+
+
 def choose_dataset() -> Dataset:
-    """Return the bundled dataset, or the one named on the command line or opened by the user."""
-    options = command_line()
+    """Return this session's dataset: opened by the user, named on the command line, or bundled."""
     if "dataset" in st.session_state:
         return st.session_state["dataset"]
-    path = options.incidents or options.snapshot
-    if path is None:
-        return bundled_dataset()
-    snapshot = read_snapshot(path)
-    if options.snapshot is not None and "filters_ready" not in st.session_state:
-        filter_ui.request_filter(snapshot.filters)
-    return dataset_from_incidents(snapshot.incidents, f"{path.name}")
+    options = command_line()
+    if options.snapshot is not None:
+        snapshot = read_snapshot(options.snapshot)
+        if "filters_ready" not in st.session_state:
+            filter_ui.request_filter(snapshot.filters)
+        dataset = dataset_for_snapshot(snapshot, options.snapshot.name)
+    elif options.incidents is not None:
+        dataset = dataset_from_incidents(
+            read_snapshot(options.incidents).incidents, options.incidents.name
+        )
+    else:
+        dataset = bundled_dataset()
+    st.session_state["dataset"] = dataset
+    return dataset
 
 
-def snapshot_opener(dataset: Dataset) -> None:
+def snapshot_opener() -> None:
     """Sidebar control that opens a snapshot and restores its selection and filters."""
     with st.sidebar.expander("Open a GeoJSON snapshot"):
         upload = st.file_uploader("Snapshot", type=["geojson", "json"], key="snapshot_upload")
@@ -54,11 +68,7 @@ def snapshot_opener(dataset: Dataset) -> None:
             st.error(f"{upload.name}: {error}")
             return
         st.session_state["opened_snapshot"] = upload.file_id
-        if snapshot.metadata.get("dataset_hash") != dataset.content_hash:
-            # Another dataset: explore the snapshot's own incidents, in this session only.
-            st.session_state["dataset"] = dataset_from_incidents(
-                snapshot.incidents, f"snapshot {upload.name}"
-            )
+        st.session_state["dataset"] = dataset_for_snapshot(snapshot, upload.name)
         filter_ui.request_filter(snapshot.filters)
         st.rerun()
 
@@ -110,7 +120,7 @@ def draw_map(dataset: Dataset, selected, options: dict[str, bool]) -> None:
 def main() -> None:
     """Lay out the dashboard."""
     dataset = choose_dataset()
-    snapshot_opener(dataset)
+    snapshot_opener()
     flt = filter_ui.sidebar(dataset)
     options = map_options()
     filter_ui.sync_query_string(flt)

@@ -1,0 +1,128 @@
+"""Widget logic of the dashboard, driven with Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo.analysis import enrich
+from geo.export import content_hash, snapshot_bytes
+from geo.filters import IncidentFilter
+from geo.io import load_bundled
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return load_bundled()
+
+
+@pytest.fixture
+def app(monkeypatch) -> AppTest:
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    return AppTest.from_file(APP, default_timeout=90)
+
+
+def shown(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Showing"))
+
+
+def count_groups(bundle, names):
+    return sum(bool(set(cell.split("; ")) & set(names)) for cell in bundle.incidents["groups"])
+
+
+def test_opens_on_every_bundled_incident(app, bundle):
+    app.run()
+    assert not app.exception
+    assert shown(app) == f"**Showing {len(bundle.incidents)} of {len(bundle.incidents)} incidents**"
+    assert app.query_params == {} or dict(app.query_params) == {}
+
+
+def test_choosing_a_group_changes_the_count_and_the_url(app, bundle):
+    app.run()
+    app.sidebar.multiselect(key="f_groups").set_value(["TTP"]).run()
+    with_factions = count_groups(bundle, ["TTP", "JuA", "TJP"])
+    assert shown(app) == f"**Showing {with_factions} of {len(bundle.incidents)} incidents**"
+    assert app.query_params["groups"] == "TTP"
+    app.sidebar.checkbox(key="f_affiliates").uncheck().run()
+    only_ttp = count_groups(bundle, ["TTP"])
+    assert only_ttp < with_factions
+    assert shown(app) == f"**Showing {only_ttp} of {len(bundle.incidents)} incidents**"
+    assert app.query_params["include_affiliates"] == "0"
+    download = app.get("download_button")[0]
+    assert download.proto.label == f"Download GeoJSON snapshot ({only_ttp} incidents)"
+
+
+def test_the_url_reopens_the_same_view(app, bundle):
+    app.query_params["groups"] = "BLA"
+    app.query_params["start"] = "2025-01-01"
+    app.query_params["text"] = "jaffar"
+    app.run()
+    assert app.sidebar.multiselect(key="f_groups").value == ["BLA"]
+    assert app.sidebar.text_input(key="f_text").value == "jaffar"
+    assert app.sidebar.slider(key="f_dates").value[0].isoformat() == "2025-01-01"
+    flt = IncidentFilter.from_query({"groups": "BLA", "start": "2025-01-01", "text": "jaffar"})
+    expected = len(flt.apply(bundle.incidents, bundle.groups))
+    assert expected >= 1
+    assert shown(app) == f"**Showing {expected} of {len(bundle.incidents)} incidents**"
+
+
+def test_a_bad_link_is_reported_and_ignored(app, bundle):
+    app.query_params["min_fatalities"] = "lots"
+    app.run()
+    errors = [e.value for e in app.sidebar.error]
+    assert any("min_fatalities='lots' is not valid" in e for e in errors)
+    assert shown(app).startswith(f"**Showing {len(bundle.incidents)} of")
+
+
+def test_near_railway_and_minimum_deaths(app, bundle):
+    app.run()
+    app.sidebar.checkbox(key="f_rail_on").check().run()
+    app.sidebar.slider(key="f_rail_km").set_value(2.0).run()
+    enriched = enrich(bundle.incidents, bundle.provinces, bundle.rail_lines, bundle.stations)
+    near = int((enriched["rail_distance_km"] <= 2.0).sum())
+    assert shown(app) == f"**Showing {near} of {len(bundle.incidents)} incidents**"
+    assert app.query_params["rail_km"] == "2.0"
+    app.sidebar.number_input(key="f_min_fatalities").set_value(20).run()
+    both = int(((enriched["rail_distance_km"] <= 2.0) & (enriched["fatalities_high"] >= 20)).sum())
+    assert shown(app) == f"**Showing {both} of {len(bundle.incidents)} incidents**"
+
+
+def test_presets_and_reset(app, bundle):
+    app.run()
+    app.sidebar.radio(key="f_preset").set_value("Last 12 months of data").run()
+    last = bundle.incidents["end"].max()
+    start, end = app.sidebar.slider(key="f_dates").value
+    assert end == last.date()
+    assert (end - start).days in (364, 365)
+    assert "start" in app.query_params
+    app.sidebar.button[0].click().run()  # Reset filters
+    assert shown(app) == f"**Showing {len(bundle.incidents)} of {len(bundle.incidents)} incidents**"
+    assert "start" not in app.query_params
+
+
+def test_command_line_snapshot_restores_selection_and_filters(monkeypatch, tmp_path, bundle):
+    flt = IncidentFilter(groups=("BLF",))
+    selected = flt.apply(bundle.incidents, bundle.groups)
+    path = tmp_path / "view.geojson"
+    path.write_bytes(
+        snapshot_bytes(
+            selected,
+            filters=flt,
+            dataset_hash=content_hash(bundle.incidents),
+            dataset_count=len(bundle.incidents),
+            exported_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    )
+    assert json.loads(path.read_bytes())["metadata"]["counts"]["selected"] == len(selected)
+    monkeypatch.setattr(sys, "argv", ["app.py", "--snapshot", str(path)])
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert not at.exception
+    assert at.sidebar.multiselect(key="f_groups").value == ["BLF"]
+    assert shown(at) == f"**Showing {len(selected)} of {len(bundle.incidents)} incidents**"

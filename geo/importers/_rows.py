@@ -18,6 +18,8 @@ from geo.schema import GROUP_SEPARATOR
 
 ONE_DAY = pd.Timedelta(days=1)
 ONE_SECOND = pd.Timedelta(seconds=1)
+# Dates outside these are treated as unparseable (and stay clear of datetime64[ns] limits).
+EARLIEST, LATEST = pd.Timestamp("1800-01-01"), pd.Timestamp("2200-12-31")
 
 # Loose bounding boxes (west, south, east, north) used only to recognise swapped coordinates.
 COUNTRY_BBOXES = {
@@ -115,13 +117,29 @@ def parse_dates(values: pd.Series, formats: Iterable[str]) -> pd.Series:
         if not pending.any():
             break
         parsed = pd.to_datetime(stripped[pending], format=fmt, errors="coerce")
-        result.loc[pending] = parsed.astype("datetime64[ns]")
+        plausible = (parsed >= EARLIEST) & (parsed <= LATEST)
+        result.loc[pending] = parsed.where(plausible).astype("datetime64[ns]")
     return result
 
 
 def end_of_day(stamps: pd.Series) -> pd.Series:
     """Return the last second of each day."""
     return stamps.dt.normalize() + ONE_DAY - ONE_SECOND
+
+
+def shown(values: pd.Series, spec: str) -> pd.Series:
+    """Format numbers as text (``spec`` such as ``"{:g}"``), safe for empty Series.
+
+    Parameters
+    ----------
+    values : pandas.Series of float
+    spec : str
+
+    Returns
+    -------
+    pandas.Series of str
+    """
+    return pd.Series([spec.format(v) for v in values], index=values.index, dtype=object)
 
 
 def first_reason(*reasons: pd.Series) -> pd.Series:
@@ -185,7 +203,7 @@ def _not_number(values: pd.Series, raw: pd.Series, blank: pd.Series, label: str)
 
 def _out_of_range(values: pd.Series, label: str, limit: int) -> pd.Series:
     bad = values.abs() > limit
-    message = f"{label} " + values.map("{:g}".format) + f" is out of range -{limit}..{limit}"
+    message = f"{label} " + shown(values, "{:g}") + f" is out of range -{limit}..{limit}"
     return pd.Series(np.where(bad, message, ""), index=values.index)
 
 
@@ -203,9 +221,9 @@ def _swapped(lat: pd.Series, lon: pd.Series, country: pd.Series) -> pd.Series:
     place = country.where(country != "", "Pakistan")
     message = (
         "latitude/longitude apparently swapped: ("
-        + lat.map("{:g}".format)
+        + shown(lat, "{:g}")
         + ", "
-        + lon.map("{:g}".format)
+        + shown(lon, "{:g}")
         + ") lies outside "
         + place
         + " but swapped it lies inside"

@@ -67,10 +67,16 @@ def read_bytes(source: bytes | str | Path, *, name: str, max_bytes: int) -> byte
 def _check_size(size: int, *, name: str, max_bytes: int) -> None:
     if size > max_bytes:
         problem = (
-            f"the file is {size / 1048576:.1f} MB, larger than the {max_bytes / 1048576:.1f} MB "
-            "limit; split it or filter it to the area and years you need"
+            f"the file is {_size(size)}, larger than the {_size(max_bytes)} limit; "
+            "split it or filter it to the area and years you need"
         )
         raise ImportFileError(name, problem)
+
+
+def _size(count: int) -> str:
+    if count < 1024 * 1024:
+        return f"{count:,} bytes"
+    return f"{count / 1048576:.1f} MB"
 
 
 def sniff_kind(data: bytes) -> str:

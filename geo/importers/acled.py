@@ -181,7 +181,7 @@ def _fatalities(fatalities: pd.Series) -> pd.DataFrame:
     known = fatalities.notna()
     note = np.where(
         known & ~zero,
-        "ACLED fatalities " + fatalities.map("{:.0f}".format) + " include attackers",
+        "ACLED fatalities " + rows.shown(fatalities, "{:.0f}") + " include attackers",
         "",
     )
     return pd.DataFrame(

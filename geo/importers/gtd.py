@@ -94,6 +94,7 @@ def candidates(
 
 def _dates(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     year = rows.numbers(rows.text(frame, "iyear"), unknown=UNKNOWN)
+    year = year.where(year.between(rows.EARLIEST.year, rows.LATEST.year))
     month = rows.numbers(rows.text(frame, "imonth"), unknown=UNKNOWN).fillna(0)
     day = rows.numbers(rows.text(frame, "iday"), unknown=UNKNOWN).fillna(0)
     precision = pd.Series(
@@ -109,8 +110,8 @@ def _dates(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
         rows.text(frame, "approxdate"),
         pd.Series(np.where(extended, "extended incident, resolved " + _iso(resolved), "")),
     )
-    written = rows.text(frame, "iyear") + "-" + month.map("{:.0f}".format) + "-"
-    reason = np.where(stamps.isna(), "unparseable date: " + written + day.map("{:.0f}".format), "")
+    written = rows.text(frame, "iyear") + "-" + rows.shown(month, "{:.0f}") + "-"
+    reason = np.where(stamps.isna(), "unparseable date: " + written + rows.shown(day, "{:.0f}"), "")
     dates = pd.DataFrame(
         {"start": start, "end": end, "date_precision": precision, "time_note": note.to_numpy()},
         index=frame.index,
@@ -160,7 +161,7 @@ def _target(frame: pd.DataFrame) -> pd.Series:
 def _hostages(frame: pd.DataFrame) -> pd.Series:
     taken = rows.text(frame, "ishostkid") == "1"
     number = rows.numbers(rows.text(frame, "nhostkid"), unknown=UNKNOWN)
-    text = np.where(number.notna(), number.map("{:.0f}".format) + " taken", "number unknown")
+    text = np.where(number.notna(), rows.shown(number, "{:.0f}") + " taken", "number unknown")
     return pd.Series(np.where(taken, text, ""), index=frame.index)
 
 
@@ -206,10 +207,10 @@ def _figures(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
 def _figure_note(
     total: str, attackers: str, count: pd.Series, perpetrators: pd.Series
 ) -> pd.Series:
-    shown = count.map("{:.0f}".format)
+    shown = rows.shown(count, "{:.0f}")
     note = np.where(
         count.notna() & perpetrators.notna() & (perpetrators > 0),
-        f"GTD {total} " + shown + f" includes {attackers} " + perpetrators.map("{:.0f}".format),
+        f"GTD {total} " + shown + f" includes {attackers} " + rows.shown(perpetrators, "{:.0f}"),
         np.where(
             count.notna() & perpetrators.isna() & (count > 0),
             f"GTD {total} " + shown + f" may include perpetrators ({attackers} unknown)",

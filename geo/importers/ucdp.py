@@ -196,9 +196,9 @@ def _figures(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     low = (parsed["low"] - attackers).clip(lower=0).clip(upper=best)
     included = (
         "UCDP best "
-        + parsed["best"].map("{:.0f}".format)
+        + rows.shown(parsed["best"], "{:.0f}")
         + " includes "
-        + attackers.map("{:.0f}".format)
+        + rows.shown(attackers, "{:.0f}")
         + " attackers' deaths"
     )
     note = np.select(

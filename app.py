@@ -11,6 +11,8 @@ This script only wires widgets to ``geo/`` (data and analysis) and ``layers/`` (
 
 from __future__ import annotations
 
+import argparse
+
 import folium
 import streamlit as st
 from streamlit_folium import st_folium
@@ -36,22 +38,29 @@ def dataset_for_snapshot(snapshot: Snapshot, name: str) -> Dataset:
     return dataset_from_incidents(snapshot.incidents, f"snapshot {name}")
 
 
+def dataset_from_command_line(options: argparse.Namespace) -> Dataset:
+    """Return the dataset named by ``--snapshot`` or ``--incidents``, or the bundled one."""
+    if options.snapshot is not None:
+        snapshot = read_snapshot(options.snapshot)
+        if "filters_ready" not in st.session_state:
+            filter_ui.request_filter(snapshot.filters)
+        return dataset_for_snapshot(snapshot, options.snapshot.name)
+    if options.incidents is not None:
+        incidents = read_snapshot(options.incidents).incidents
+        return dataset_from_incidents(incidents, options.incidents.name)
+    return bundled_dataset()
+
+
 def choose_dataset() -> Dataset:
     """Return this session's dataset: opened by the user, named on the command line, or bundled."""
     if "dataset" in st.session_state:
         return st.session_state["dataset"]
     options = command_line()
-    if options.snapshot is not None:
-        snapshot = read_snapshot(options.snapshot)
-        if "filters_ready" not in st.session_state:
-            filter_ui.request_filter(snapshot.filters)
-        dataset = dataset_for_snapshot(snapshot, options.snapshot.name)
-    elif options.incidents is not None:
-        dataset = dataset_from_incidents(
-            read_snapshot(options.incidents).incidents, options.incidents.name
-        )
-    else:
-        dataset = bundled_dataset()
+    try:
+        dataset = dataset_from_command_line(options)
+    except (OSError, ValueError) as error:
+        st.error(f"Could not open the file given on the command line: {error}")
+        st.stop()
     st.session_state["dataset"] = dataset
     return dataset
 

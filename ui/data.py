@@ -53,7 +53,9 @@ def bundled_layers() -> BundledData:
     return load_bundled()
 
 
-def build_dataset(bundle: BundledData, incidents: gpd.GeoDataFrame, label: str) -> Dataset:
+def build_dataset(
+    bundle: BundledData, incidents: gpd.GeoDataFrame, label: str, incidents_hash: str | None = None
+) -> Dataset:
     """Enrich incidents against the bundled layers and wrap everything in a Dataset."""
     simplified = bundle.provinces.copy()
     simplified["geometry"] = simplified.geometry.simplify(
@@ -67,7 +69,7 @@ def build_dataset(bundle: BundledData, incidents: gpd.GeoDataFrame, label: str) 
         stations=bundle.stations,
         figures=bundle.figures,
         groups=bundle.groups,
-        content_hash=content_hash(incidents),
+        content_hash=incidents_hash or content_hash(incidents),
         label=label,
     )
 
@@ -79,10 +81,15 @@ def bundled_dataset() -> Dataset:
     return build_dataset(bundle, bundle.incidents, "bundled incidents (data/incidents.csv)")
 
 
-@st.cache_data(show_spinner="Preparing incidents…", max_entries=16)
 def dataset_from_incidents(incidents: gpd.GeoDataFrame, label: str) -> Dataset:
-    """Return an enriched Dataset for incidents read from a file or snapshot."""
-    return build_dataset(bundled_layers(), incidents, label)
+    """Return an enriched Dataset for incidents read from a file or snapshot (cached by content)."""
+    return _cached_dataset(incidents, label, content_hash(incidents))
+
+
+@st.cache_data(show_spinner="Preparing incidents…", max_entries=16)
+def _cached_dataset(_incidents: gpd.GeoDataFrame, label: str, incidents_hash: str) -> Dataset:
+    """Cache keyed on the incidents' content hash (GeoDataFrames are not hashed directly)."""
+    return build_dataset(bundled_layers(), _incidents, label, incidents_hash)
 
 
 def with_incidents(dataset: Dataset, incidents: gpd.GeoDataFrame, label: str) -> Dataset:

@@ -37,9 +37,11 @@ def date_bounds(dataset: Dataset) -> tuple[date, date]:
     """Return the first start date and last end date in the dataset."""
     incidents = dataset.incidents
     if incidents.empty:
-        today = date.today()
-        return today, today
-    return incidents["start"].min().date(), incidents["end"].max().date()
+        first = last = date.today()
+    else:
+        first, last = incidents["start"].min().date(), incidents["end"].max().date()
+    # A slider needs two different ends; a one-day dataset gets the following day too.
+    return first, max(last, first + timedelta(days=1))
 
 
 def _set_widgets(flt: IncidentFilter, dataset: Dataset) -> None:

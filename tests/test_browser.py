@@ -1,0 +1,273 @@
+"""The real app in headless Chromium: what an analyst sees and does.
+
+Runs ``streamlit run app.py`` on a free port and drives Debian's Chromium with Playwright
+(``executable_path``; no downloaded browser). Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pyogrio
+import pytest
+
+from geo.export import content_hash, snapshot_bytes
+from geo.filters import IncidentFilter
+from geo.io import load_bundled
+from tests.conftest import ROOT, make_incidents
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+HOSTILE_SUMMARY = "<img src=x onerror=alert(1)> sent </script><script>alert(2)</script>"
+HOSTILE_TITLE = "'><svg onload=alert(3)>"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(*args: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--",
+        *args,
+    ]
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / f"streamlit-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read() == b"ok":
+                    return process, url
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    process.wait()
+    raise RuntimeError(f"streamlit did not start on {url}:\n{log.read_text(errors='replace')}")
+
+
+def stop_app(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    process, url = start_app()
+    yield url
+    stop_app(process)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}; run `make browser` (apt-get install chromium)"
+        )
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.requests = []
+    page.dialogs = []
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def map_frame(page):
+    return page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+
+
+def open_app(page, url: str, query: str = "") -> None:
+    page.goto(f"{url}/{query}")
+    page.get_by_text("Showing ").first.wait_for(timeout=60_000)
+    map_frame(page).locator(".incident-playback .period").wait_for(timeout=60_000)
+
+
+def showing(page) -> str:
+    return page.get_by_text("Showing ").first.inner_text()
+
+
+def on_map(page) -> str:
+    return map_frame(page).locator(".incident-playback .period").inner_text()
+
+
+def test_map_draws_provinces_rail_lines_and_incidents(page, server):
+    bundle = load_bundled()
+    open_app(page, server)
+    total = len(bundle.incidents)
+    assert showing(page) == f"Showing {total} of {total} incidents"
+    frame = map_frame(page)
+    assert on_map(page) == f"{total} incidents on map"
+    # 7 province outlines + 7 offline basemap polygons + 4 rail lines, drawn as SVG paths.
+    assert frame.locator("path").count() >= 18
+    assert frame.locator(".marker-cluster, path.incident-marker").count() >= 5
+    assert frame.locator(".incident-legend").inner_text().startswith("Group")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map_overview.png"))
+
+
+def test_choosing_a_group_changes_the_count_and_the_markers(page, server):
+    bundle = load_bundled()
+    open_app(page, server)
+    blf = sum("BLF" in cell.split("; ") for cell in bundle.incidents["groups"])
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.locator('[data-testid="stMultiSelect"]').first.click()
+    page.keyboard.type("BLF")
+    page.keyboard.press("Enter")
+    page.get_by_text(f"Showing {blf} of {len(bundle.incidents)} incidents").wait_for(timeout=30_000)
+    map_frame(page).get_by_text(f"{blf} incidents on map").wait_for(timeout=30_000)
+    assert "groups=BLF" in page.url
+
+
+def test_clicking_an_incident_shows_all_of_it(page, server):
+    open_app(page, server, "?groups=BLA&start=2025-03-11&end=2025-03-11")
+    assert showing(page).startswith("Showing 1 of")
+    frame = map_frame(page)
+    frame.locator("path.incident-marker").first.click(force=True)
+    popup = frame.locator(".incident-popup")
+    popup.wait_for(timeout=10_000)
+    text = popup.inner_text()
+    assert "RAIL-008" in text
+    assert "2025-03-11 13:00 to 2025-03-12" in text
+    assert "near, within ~5 km" in text
+    assert "Killed (non-attackers)\t25–31" in text or "25–31" in text
+    assert "Hostages" in text
+    links = popup.locator("a")
+    assert links.count() >= 5
+    assert links.first.get_attribute("href").startswith("https://")
+
+
+def test_download_is_the_filtered_geojson(page, server, tmp_path):
+    open_app(page, server, "?groups=BLA&provinces=Sindh")
+    count = int(showing(page).split()[1])
+    assert count >= 1
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name=f"Download GeoJSON snapshot ({count} incidents)").click()
+    path = tmp_path / "snapshot.geojson"
+    download_info.value.save_as(path)
+    collection = json.loads(path.read_bytes())
+    assert collection["type"] == "FeatureCollection"
+    assert len(collection["features"]) == count
+    assert collection["metadata"]["filters"] == {"groups": ["BLA"], "provinces": ["Sindh"]}
+    frame = pyogrio.read_dataframe(path)
+    assert len(frame) == count
+    assert set(frame["province"]) == {"Sindh"}
+
+
+def test_no_request_leaves_this_machine(page, server):
+    open_app(page, server)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Last 12 months of data").click()
+    page.wait_for_timeout(1500)
+    hosts = {urlparse(url).hostname for url in page.requests if url.startswith("http")}
+    assert hosts <= LOCAL_HOSTS, hosts
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory) -> Iterator[str]:
+    incidents = make_incidents(
+        {
+            "incident_id": "EVIL-1",
+            "summary": HOSTILE_SUMMARY,
+            "place": HOSTILE_TITLE,
+            "province": "Balochistan",
+            "lon": 67.0,
+            "lat": 30.19,
+            "groups": "BLA",
+            "sources": [
+                {
+                    "publisher": HOSTILE_TITLE,
+                    "title": HOSTILE_SUMMARY,
+                    "date": "",
+                    "url": 'https://example.org/?q="><script>alert(4)</script>',
+                }
+            ],
+        },
+    )
+    path = tmp_path_factory.mktemp("hostile") / "hostile.geojson"
+    path.write_bytes(
+        snapshot_bytes(
+            incidents,
+            filters=IncidentFilter(),
+            dataset_hash=content_hash(incidents),
+            dataset_count=1,
+            exported_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    )
+    process, url = start_app("--incidents", str(path))
+    yield url
+    stop_app(process)
+
+
+def test_hostile_text_shows_as_text_and_runs_nothing(page, hostile_server):
+    open_app(page, hostile_server)
+    frame = map_frame(page)
+    frame.locator("path.incident-marker").first.click(force=True)
+    popup = frame.locator(".incident-popup")
+    popup.wait_for(timeout=10_000)
+    assert HOSTILE_SUMMARY in popup.inner_text()
+    assert HOSTILE_TITLE in popup.inner_text()
+    assert popup.locator("img, svg, script").count() == 0
+    assert (
+        popup.locator("a").get_attribute("href")
+        == 'https://example.org/?q="><script>alert(4)</script>'
+    )
+    page.get_by_role("tab", name="Incidents table").click()
+    page.wait_for_timeout(1000)
+    assert page.dialogs == []

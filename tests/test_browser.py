@@ -176,6 +176,32 @@ def test_choosing_a_group_changes_the_count_and_the_markers(page, server):
     assert "groups=BLF" in page.url
 
 
+def leaflet_frame(page):
+    return next(f for f in page.frames if "streamlit_folium" in f.url)
+
+
+def test_the_view_survives_a_filter_change_and_playback_steps(page, server):
+    open_app(page, server)
+    frame = map_frame(page)
+    frame.locator(".leaflet-control-zoom-in").click()
+    frame.locator(".leaflet-control-zoom-in").click()
+    page.wait_for_timeout(800)
+    zoom = leaflet_frame(page).evaluate("map_div.getZoom()")
+    assert zoom > 5  # zoomed in from the opening zoom of 5
+    page.locator('[data-testid="stSidebar"]').get_by_text("Last 12 months of data").click()
+    page.get_by_text("Showing ").first.wait_for()
+    frame.get_by_text("incidents on map").wait_for()
+    page.wait_for_timeout(800)
+    assert leaflet_frame(page).evaluate("map_div.getZoom()") == zoom  # map not rebuilt
+    frame.locator('.incident-playback [data-action="first"]').click()
+    first = on_map(page)
+    frame.locator('.incident-playback [data-action="forward"]').click()
+    second = on_map(page)
+    assert first != second and "so far" in second
+    frame.locator('.incident-playback [data-action="all"]').click()
+    assert on_map(page).endswith("incidents on map")
+
+
 def test_clicking_an_incident_shows_all_of_it(page, server):
     open_app(page, server, "?groups=BLA&start=2025-03-11&end=2025-03-11")
     assert showing(page).startswith("Showing 1 of")

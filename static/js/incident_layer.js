@@ -161,7 +161,7 @@ window.incidentLayer = function(fg, map, data, options) {
         cluster.clearLayers();
         addAll(cluster, visible);
         if (k < 0) {
-            label(n + " incidents on map");
+            label(n + (n === 1 ? " incident" : " incidents") + " on map");
         } else {
             var d = new Date(periods[k] * DAY);
             var name = monthly
@@ -186,7 +186,7 @@ window.incidentLayer = function(fg, map, data, options) {
     }
     function addControls() {
         legend.addTo(map);
-        if (options.playback) { playback.addTo(map); label(n + " incidents on map"); }
+        if (options.playback) { playback.addTo(map); label(n + (n === 1 ? " incident" : " incidents") + " on map"); }
     }
     function removeControls() {
         legend.remove();

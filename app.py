@@ -18,6 +18,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.export import Snapshot, read_snapshot
+from geo.schema import INCIDENT_COLUMNS
 from layers.assets import localize_assets
 from layers.basemap import OFFLINE_BASEMAP, build_base_map
 from layers.context import build_province_layer
@@ -26,6 +27,7 @@ from layers.style import group_colours
 from ui import filters as filter_ui
 from ui import panels
 from ui.data import Dataset, bundled_dataset, command_line, dataset_from_incidents
+from ui.imports import dataset_with_imports, import_panel, run_import
 
 st.set_page_config(page_title="Rail & province incident map — Pakistan", layout="wide")
 
@@ -46,8 +48,13 @@ def dataset_from_command_line(options: argparse.Namespace) -> Dataset:
             filter_ui.request_filter(snapshot.filters)
         return dataset_for_snapshot(snapshot, options.snapshot.name)
     if options.incidents is not None:
-        incidents = read_snapshot(options.incidents).incidents
-        return dataset_from_incidents(incidents, options.incidents.name)
+        name = options.incidents.name
+        result = run_import(options.incidents.read_bytes(), name, "auto", None)
+        st.session_state["startup_import"] = result
+        if result.kept == 0:
+            msg = f"{name}: no row could be used ({result.summary()})"
+            raise ValueError(msg)
+        return dataset_from_incidents(result.incidents[list(INCIDENT_COLUMNS)], name)
     return bundled_dataset()
 
 
@@ -128,8 +135,12 @@ def draw_map(dataset: Dataset, selected, options: dict[str, bool]) -> None:
 
 def main() -> None:
     """Lay out the dashboard."""
-    dataset = choose_dataset()
+    dataset = dataset_with_imports(choose_dataset())
     snapshot_opener()
+    import_panel()
+    if "startup_import" in st.session_state:
+        result = st.session_state["startup_import"]
+        st.sidebar.info(f"{result.name}: {result.summary()}")
     flt = filter_ui.sidebar(dataset)
     options = map_options()
     filter_ui.sync_query_string(flt)

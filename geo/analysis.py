@@ -57,7 +57,13 @@ def assign_provinces(
         result.loc[nearest.index[found], "point_province"] = nearest.loc[found, "name"]
         result.loc[nearest.index[found], "province_method"] = f"nearest within {tolerance_km:g} km"
     stated = incidents["province"].astype(str)
-    result["province_mismatch"] = (stated != "") & (stated != result["point_province"])
+    # The provinces layer covers Pakistan only: a province stated for another country is not
+    # contradicted by the point lying outside Pakistan's provinces.
+    in_pakistan = incidents.get("country", pd.Series("", index=incidents.index)).astype(str)
+    in_pakistan = in_pakistan.isin(["", "Pakistan"])
+    result["province_mismatch"] = (
+        in_pakistan & (stated != "") & (stated != result["point_province"])
+    )
     return result
 
 

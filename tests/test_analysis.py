@@ -17,6 +17,13 @@ def test_province_of_each_point_and_mismatch_flag(provinces):
     assert set(result["province_method"]) == {"within"}
 
 
+def test_provinces_of_other_countries_are_not_contradicted(provinces):
+    incidents = make_incidents({"lon": 69.2, "lat": 34.5, "province": "Kabul", "country": "Afghanistan"})
+    result = assign_provinces(incidents, provinces)
+    assert list(result["point_province"]) == [""]
+    assert list(result["province_mismatch"]) == [False]
+
+
 def test_point_just_outside_takes_nearest_province_within_tolerance(provinces):
     # 0.02° (about 2 km) north of East's edge, and 1° (about 111 km) north of it.
     incidents = make_incidents(

@@ -245,6 +245,25 @@ def test_no_request_leaves_this_machine(page, server):
     assert hosts <= LOCAL_HOSTS, hosts
 
 
+def test_uploaded_acled_file_joins_the_map_and_the_count(page, server):
+    from geo.importers import import_incidents
+
+    fixture = ROOT / "tests" / "fixtures" / "imports" / "acled_2024.csv"
+    result = import_incidents(fixture, name=fixture.name)
+    assert 0 < result.kept < result.rows_read  # some rows are rejected, with reasons
+    total = len(load_bundled().incidents) + result.kept
+    open_app(page, server)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Import incidents").click()
+    sidebar.locator('input[type="file"]').last.set_input_files(str(fixture))
+    sidebar.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text(f"Showing {total} of {total} incidents").wait_for(timeout=60_000)
+    map_frame(page).get_by_text(f"{total} incidents on map").wait_for(timeout=30_000)
+    report = sidebar.get_by_text(f"kept {result.kept} of {result.rows_read} rows")
+    assert report.count() == 1
+    assert sidebar.get_by_role("button", name=f"Rejected rows of {fixture.name} (CSV)").count() == 1
+
+
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory) -> Iterator[str]:
     incidents = make_incidents(

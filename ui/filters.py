@@ -28,6 +28,7 @@ KEYS = {
     "rail_on": "f_rail_on",
     "rail_km": "f_rail_km",
     "flagged_only": "f_flagged",
+    "datasets": "f_datasets",
 }
 DEFAULT_RAIL_KM = 10.0
 PENDING = "pending_filter"
@@ -63,6 +64,7 @@ def _set_widgets(flt: IncidentFilter, dataset: Dataset) -> None:
     state[KEYS["rail_on"]] = flt.rail_km is not None
     state[KEYS["rail_km"]] = float(flt.rail_km if flt.rail_km is not None else DEFAULT_RAIL_KM)
     state[KEYS["flagged_only"]] = flt.flagged_only
+    state[KEYS["datasets"]] = [d for d in flt.datasets if d in _options(dataset, "dataset")]
 
 
 def request_filter(flt: IncidentFilter) -> None:
@@ -111,6 +113,11 @@ def _apply_preset(dataset: Dataset) -> None:
     elif preset == "Last 12 months of data":
         start = (pd.Timestamp(last) - pd.DateOffset(months=12) + pd.Timedelta(days=1)).date()
         st.session_state[KEYS["dates"]] = (max(first, start), last)
+
+
+def state_has(key: str) -> bool:
+    """Whether a multi-choice widget currently holds a value."""
+    return bool(st.session_state.get(key))
 
 
 def _mark_custom() -> None:
@@ -201,6 +208,13 @@ def sidebar(dataset: Dataset) -> IncidentFilter:
         sb.checkbox(
             "Only flagged incidents (location contradicts source)", key=KEYS["flagged_only"]
         )
+    if len(_options(dataset, "dataset")) > 1 or state_has(KEYS["datasets"]):
+        sb.multiselect(
+            "Datasets",
+            _options(dataset, "dataset"),
+            key=KEYS["datasets"],
+            placeholder="All datasets",
+        )
     sb.button("Reset filters", on_click=reset, width="stretch")
     return current_filter(dataset)
 
@@ -221,6 +235,7 @@ def current_filter(dataset: Dataset) -> IncidentFilter:
         text=str(state[KEYS["text"]]).strip(),
         rail_km=float(state[KEYS["rail_km"]]) if state[KEYS["rail_on"]] else None,
         flagged_only=bool(state[KEYS["flagged_only"]]),
+        datasets=tuple(state.get(KEYS["datasets"], ())),
     )
 
 

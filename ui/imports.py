@@ -1,0 +1,170 @@
+"""Import panel: analysts bring ACLED, GTD, UCDP GED, CSV, GeoJSON or GeoPackage files.
+
+Imports live in this browser session only (``st.session_state``); another analyst never sees
+them. Every import reports how many rows it kept and lists every rejected row with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo.importers import (
+    DEFAULT_MAX_BYTES,
+    FORMATS,
+    MAPPING_FIELDS,
+    ImportFileError,
+    ImportResult,
+    import_incidents,
+    inspect_file,
+)
+from geo.schema import INCIDENT_COLUMNS, conform
+from ui.data import Dataset, bundled_layers, dataset_from_incidents
+
+IMPORTS = "imports"
+NONE = "(not in file)"
+
+
+@st.cache_data(show_spinner="Importing…", max_entries=8)
+def run_import(
+    data: bytes, name: str, fmt: str, mapping: tuple[tuple[str, str], ...] | None
+) -> ImportResult:
+    """Import uploaded bytes (cached on the bytes, format and mapping)."""
+    bundle = bundled_layers()
+    return import_incidents(
+        data,
+        name=name,
+        fmt=fmt,
+        mapping=dict(mapping) if mapping is not None else None,
+        registry=bundle.groups,
+        provinces=bundle.provinces,
+    )
+
+
+def combine(base: gpd.GeoDataFrame, results: list[ImportResult]) -> tuple[gpd.GeoDataFrame, int]:
+    """Put imported incidents beside ``base``; an id already present is not added twice.
+
+    Returns
+    -------
+    tuple of (geopandas.GeoDataFrame, int)
+        The combined incidents and how many imported incidents were already present.
+    """
+    frames = [base[list(INCIDENT_COLUMNS)]]
+    seen = set(base["incident_id"])
+    duplicates = 0
+    for result in results:
+        incidents = result.incidents[list(INCIDENT_COLUMNS)]
+        new = ~incidents["incident_id"].isin(seen)
+        duplicates += int((~new).sum())
+        seen.update(incidents.loc[new, "incident_id"])
+        frames.append(incidents[new])
+    combined = pd.concat(frames, ignore_index=True)
+    return conform(gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326")), duplicates
+
+
+def dataset_with_imports(base: Dataset) -> Dataset:
+    """Return ``base`` with this session's imports beside it (or ``base`` when there are none)."""
+    results = list(st.session_state.get(IMPORTS, {}).values())
+    if not results:
+        return base
+    combined, duplicates = combine(base.incidents, results)
+    if duplicates:
+        st.sidebar.warning(
+            f"{duplicates} imported incident(s) have ids already in the data and were not "
+            "added a second time."
+        )
+    names = ", ".join(result.name for result in results)
+    return dataset_from_incidents(combined, f"{base.label} + {names}")
+
+
+def _mapping_widgets(columns: list[str], suggested: dict[str, str]) -> dict[str, str]:
+    """One select box per schema field; returns ``{field: column}`` for the mapped ones."""
+    st.caption("Column mapping (which column holds each field)")
+    mapping = {}
+    options = [NONE, *columns]
+    for field in MAPPING_FIELDS:
+        default = suggested.get(field)
+        choice = st.selectbox(
+            field,
+            options,
+            index=options.index(default) if default in options else 0,
+            key=f"map_{field}",
+        )
+        if choice != NONE:
+            mapping[field] = choice
+    return mapping
+
+
+def import_panel() -> None:
+    """Sidebar expander: upload, choose format or map columns, import, and see the report."""
+    imports: dict[str, ImportResult] = st.session_state.setdefault(IMPORTS, {})
+    with st.sidebar.expander("Import incidents (ACLED, GTD, UCDP, CSV, GeoJSON, GeoPackage)"):
+        upload = st.file_uploader(
+            f"File (up to {DEFAULT_MAX_BYTES // 2**20} MB)",
+            type=["csv", "txt", "geojson", "json", "gpkg"],
+            key="import_upload",
+        )
+        if upload is not None:
+            _upload_form(upload, imports)
+        for name, result in list(imports.items()):
+            _report(name, result)
+            if st.button(f"Remove {name}", key=f"remove_{name}"):
+                del imports[name]
+                st.rerun()
+
+
+def _upload_form(upload, imports: dict[str, ImportResult]) -> None:
+    data = upload.getvalue()
+    try:
+        info = inspect_file(data, name=upload.name)
+    except ImportFileError as error:
+        st.error(str(error))
+        return
+    fmt = st.selectbox(
+        f"Format (detected: {info.format})",
+        FORMATS,
+        index=0,
+        key="import_format",
+    )
+    mapping = None
+    if (fmt if fmt != "auto" else info.format) == "csv":
+        mapping = _mapping_widgets(info.columns, info.suggested_mapping)
+    if not st.button("Import", key="import_run", type="primary"):
+        return
+    key = tuple(sorted(mapping.items())) if mapping is not None else None
+    try:
+        result = run_import(data, upload.name, fmt, key)
+    except (ImportFileError, ValueError) as error:
+        st.error(str(error))
+        return
+    if result.kept == 0:
+        st.error(f"{upload.name}: no row could be used ({result.summary()}).")
+        _rejected_table(upload.name, result)
+        return
+    imports[upload.name] = result
+    st.rerun()
+
+
+def _report(name: str, result: ImportResult) -> None:
+    """Say what an import kept, flagged and rejected, with the rejected rows downloadable."""
+    st.success(f"{name} ({result.format}): {result.summary()}")
+    for note in result.notes:
+        st.caption(note)
+    _rejected_table(name, result)
+
+
+def _rejected_table(name: str, result: ImportResult) -> None:
+    if result.rejected.empty:
+        return
+    st.dataframe(result.rejected, hide_index=True, height=160)
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    st.download_button(
+        f"Rejected rows of {name} (CSV)",
+        data=result.rejected_csv(),
+        file_name=f"{name}.rejected.csv",
+        mime="text/csv",
+        key=f"rejected_{digest}",
+    )

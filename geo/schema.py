@@ -47,28 +47,6 @@ EVENT_TYPES = (
     "Protests",
 )
 
-TEXT_COLUMNS = (
-    "incident_id",
-    "date_precision",
-    "time_note",
-    "place",
-    "district",
-    "province",
-    "country",
-    "geo_precision",
-    "geo_note",
-    "event_type",
-    "sub_event_type",
-    "attack_detail",
-    "groups",
-    "group_detail",
-    "claimed_by",
-    "target",
-    "hostages",
-    "summary",
-    "figures_note",
-    "dataset",
-)
 COUNT_COLUMNS = (
     "fatalities_low",
     "fatalities_best",
@@ -105,6 +83,8 @@ INCIDENT_COLUMNS = (
     "dataset",
     "geometry",
 )
+NON_TEXT_COLUMNS = (*DATETIME_COLUMNS, *COUNT_COLUMNS, "sources", "geometry")
+TEXT_COLUMNS = tuple(c for c in INCIDENT_COLUMNS if c not in NON_TEXT_COLUMNS)
 REQUIRED_TEXT = ("incident_id", "date_precision", "place", "geo_precision", "event_type", "groups")
 SOURCE_KEYS = ("publisher", "title", "date", "url")
 

@@ -19,34 +19,13 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-from geo.schema import GEO_PRECISION_LABELS, GEO_PRECISIONS, split_groups
+from geo.schema import GEO_PRECISION_LABELS, GEO_PRECISIONS, TEXT_COLUMNS, split_groups
 from layers.style import PRECISION_STYLE, marker_radius
 
 # Above this many incidents, markers are drawn on a canvas instead of as SVG elements.
 CANVAS_THRESHOLD = 2000
 
-DETAIL_FIELDS = (
-    "incident_id",
-    "time_note",
-    "date_precision",
-    "place",
-    "district",
-    "province",
-    "geo_precision",
-    "geo_note",
-    "event_type",
-    "sub_event_type",
-    "attack_detail",
-    "groups",
-    "group_detail",
-    "claimed_by",
-    "target",
-    "hostages",
-    "summary",
-    "figures_note",
-    "flags",
-    "dataset",
-)
+DETAIL_FIELDS = (*(c for c in TEXT_COLUMNS if c != "country"), "flags")
 
 
 def escaped_json(value: object) -> str:

@@ -22,6 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.groups import UNIDENTIFIED, GroupRegistry
+from geo.schema import INCIDENT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -263,36 +264,11 @@ SEED_SOURCE = {
 }
 SEED_INCIDENTS = ("RAIL-007", "RAIL-008")
 
+# incidents.csv holds the schema's columns, with the point as lat/lon and the sources apart.
 INCIDENT_FIELDS = (
-    "incident_id",
-    "start",
-    "end",
-    "date_precision",
-    "time_note",
-    "place",
-    "district",
-    "province",
-    "country",
+    *(c for c in INCIDENT_COLUMNS if c not in ("sources", "dataset", "geometry")),
     "lat",
     "lon",
-    "geo_precision",
-    "geo_note",
-    "event_type",
-    "sub_event_type",
-    "attack_detail",
-    "groups",
-    "group_detail",
-    "claimed_by",
-    "target",
-    "fatalities_low",
-    "fatalities_best",
-    "fatalities_high",
-    "injured_low",
-    "injured_best",
-    "injured_high",
-    "hostages",
-    "summary",
-    "figures_note",
 )
 SOURCE_FIELDS = ("incident_id", "publisher", "title", "date", "url")
 

@@ -27,7 +27,11 @@ from geo.schema import INCIDENT_COLUMNS
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 RAW = DATA / "raw"
-RESEARCH_FILES = ("incidents_rail_research.csv", "incidents_attacks_research.csv")
+RESEARCH_FILES = (
+    "incidents_rail_research.csv",
+    "incidents_added.csv",
+    "incidents_attacks_research.csv",
+)
 VERIFICATION_FILES = ("verification_rail.csv", "verification_attacks.csv")
 
 # Canonical groups where the research wording names responders, fronts or attributions that
@@ -62,6 +66,7 @@ ARMED_ATTACK_TYPES = {
     "RAIL-012": ("Violence against civilians", "Attack"),
     "RAIL-019": ("Violence against civilians", "Attack"),
     "RAIL-021": ("Battles", "Armed clash"),
+    "RAIL-030": ("Battles", "Armed clash"),
 }
 # ACLED sub-event types recognised at the start of the attack table's sub_event_type.
 ACLED_SUB_EVENT_PREFIXES = (

@@ -107,6 +107,36 @@ def test_presets_and_reset(app, bundle):
     assert "start" not in app.query_params
 
 
+def test_the_download_button_holds_the_filtered_snapshot(monkeypatch, bundle):
+    import streamlit.testing.v1.app_test as app_test_module
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    storages = []
+
+    class RecordingStorage(MemoryMediaFileStorage):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            storages.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["groups"] = "BRG"
+    at.run()
+    url = at.get("download_button")[0].proto.url
+    data = storages[-1].get_file(url.rsplit("/", 1)[-1]).content
+    collection = json.loads(data)
+    expected = count_groups(bundle, ["BRG"])
+    assert len(collection["features"]) == expected
+    assert {f["properties"]["groups"] for f in collection["features"]} == {"BRG"}
+    assert collection["metadata"]["filters"] == {"groups": ["BRG"]}
+    assert collection["metadata"]["counts"] == {
+        "selected": expected,
+        "dataset": len(bundle.incidents),
+    }
+    assert collection["metadata"]["dataset_hash"] == content_hash(bundle.incidents)
+
+
 def test_command_line_snapshot_restores_selection_and_filters(monkeypatch, tmp_path, bundle):
     flt = IncidentFilter(groups=("BLF",))
     selected = flt.apply(bundle.incidents, bundle.groups)

@@ -22,7 +22,13 @@ from geo.schema import INCIDENT_COLUMNS
 from layers.assets import localize_assets
 from layers.basemap import OFFLINE_BASEMAP, build_base_map
 from layers.context import build_province_layer
-from layers.incidents import build_heatmap_layer, build_incident_layer
+from layers.incidents import (
+    POINT_CAP,
+    build_heatmap_layer,
+    build_incident_layer,
+    plan_display,
+    view_from_map_state,
+)
 from layers.style import group_colours
 from ui import filters as filter_ui
 from ui import panels
@@ -108,10 +114,24 @@ def draw_map(dataset: Dataset, selected, options: dict[str, bool]) -> None:
         basemap=command_line().basemap or OFFLINE_BASEMAP,
     )
     colours = group_colours(dataset.groups.names)
+    if dataset.label.startswith("SYNTHETIC"):
+        st.warning(f"{dataset.label}. For benchmarks and load tests only.")
+    # Over the cap, the map reports its view (a rerun per pan or zoom) so the incidents in view
+    # can be drawn one by one; under it, panning never reruns the app.
+    over_cap = len(selected) > POINT_CAP
+    state = st.session_state.get("incident_map") if over_cap else None
+    zoom, bounds = view_from_map_state(state)
+    display = plan_display(selected, list(colours), zoom=zoom, bounds=bounds)
+    if display.aggregated:
+        st.info(display.note)
     dynamic = [
         build_province_layer(dataset.provinces_display, selected["province"].value_counts()),
         build_incident_layer(
-            selected, colours, cluster=options["cluster"], playback=options["playback"]
+            selected,
+            colours,
+            cluster=options["cluster"],
+            playback=options["playback"],
+            display=display,
         ),
     ]
     if options["heatmap"]:
@@ -127,7 +147,7 @@ def draw_map(dataset: Dataset, selected, options: dict[str, bool]) -> None:
         key="incident_map",
         height=620,
         use_container_width=True,
-        returned_objects=[],
+        returned_objects=["bounds", "zoom"] if over_cap else [],
         feature_group_to_add=dynamic,
         layer_control=control,
     )

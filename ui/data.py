@@ -11,14 +11,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from geo.analysis import enrich
 from geo.export import content_hash
+from geo.filters import IncidentFilter
 from geo.groups import GroupRegistry
 from geo.io import BundledData, load_bundled
+from geo.synthetic import synthetic_hash, synthetic_incidents
 
+SYNTHETIC_SEED = 20250311
 DISPLAY_TOLERANCE_DEG = 0.005  # ~500 m: province outlines for display only, never for analysis.
 
 
@@ -43,6 +47,8 @@ def command_line() -> argparse.Namespace:
     parser.add_argument("--incidents", type=Path, default=None)
     parser.add_argument("--snapshot", type=Path, default=None)
     parser.add_argument("--basemap", default=None)
+    parser.add_argument("--synthetic", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=SYNTHETIC_SEED)
     options, _ = parser.parse_known_args(sys.argv[1:])
     return options
 
@@ -74,11 +80,77 @@ def build_dataset(
     )
 
 
-@st.cache_data(show_spinner="Preparing incidents…")
 def bundled_dataset() -> Dataset:
-    """Return the bundled incidents, enriched (cached for every session)."""
+    """Return the bundled incidents, enriched (cached for every session).
+
+    With ``--synthetic N`` on the command line the app explores N synthetic incidents instead
+    (:func:`synthetic_dataset`; benchmarks and load tests), labelled as synthetic on the page.
+    """
+    options = command_line()
+    if options.synthetic is not None:
+        return _shared_synthetic_dataset(options.synthetic, options.seed)
+    return _bundled_dataset()
+
+
+@st.cache_data(show_spinner="Preparing incidents…")
+def _bundled_dataset() -> Dataset:
     bundle = bundled_layers()
     return build_dataset(bundle, bundle.incidents, "bundled incidents (data/incidents.csv)")
+
+
+@st.cache_resource(show_spinner="Generating synthetic incidents…", max_entries=2)
+def _shared_synthetic_dataset(n: int, seed: int) -> Dataset:
+    """Return one read-only synthetic dataset per process.
+
+    ``st.cache_data`` would unpickle up to a million rows on every call, doubling memory;
+    nothing mutates a Dataset's frames in place.
+    """
+    return synthetic_dataset(n, seed)
+
+
+def synthetic_dataset(n: int, seed: int = SYNTHETIC_SEED) -> Dataset:
+    """Return ``n`` synthetic incidents (see :mod:`geo.synthetic`), enriched; never real data.
+
+    The dataset's hash identifies the generator version, ``n`` and ``seed``, which determine
+    every row (hashing a million rows' content would take longer than generating them).
+    """
+    bundle = bundled_layers()
+    incidents = synthetic_incidents(n, seed=seed, bundle=bundle)
+    label = f"SYNTHETIC test data: {n:,} generated incidents (seed {seed}), not real events"
+    return build_dataset(bundle, incidents, label, synthetic_hash(n, seed))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _selected_positions(_dataset: Dataset, content_hash: str, query: dict[str, str]) -> np.ndarray:
+    """Positions of the incidents a filter selects, cached per dataset hash and filter query."""
+    flt = IncidentFilter.from_query(query)
+    mask = flt.mask(_dataset.incidents, _dataset.groups).to_numpy(dtype=bool)
+    return np.flatnonzero(mask).astype(np.int32)
+
+
+def select(dataset: Dataset, flt: IncidentFilter) -> gpd.GeoDataFrame:
+    """Return the incidents ``flt`` selects, as ``flt.apply`` does, cached on data and filters.
+
+    The cache holds only the selected row positions (small to copy), keyed on the dataset's
+    content hash and the filter's query string, so going back to an earlier filter costs a
+    ``take`` rather than a filter pass.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The incidents being explored.
+    flt : IncidentFilter
+        The analyst's filters.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+    """
+    query = flt.to_query()
+    if IncidentFilter.from_query(query) != flt:
+        return flt.apply(dataset.incidents, dataset.groups)  # not expressible as a query
+    positions = _selected_positions(dataset, dataset.content_hash, query)
+    return dataset.incidents.iloc[positions]
 
 
 def dataset_from_incidents(incidents: gpd.GeoDataFrame, label: str) -> Dataset:

@@ -1,7 +1,47 @@
 /* Incident layer for the Folium map (see layers/incidents.py). Every text value from data goes
    through esc() before it reaches HTML; links are made only for http(s) URLs. */
 window.incidentLayer = function(fg, map, data, options) {
-    var c = data.columns, n = c.lat.length;
+    var DAY = 86400000;
+    // Compact payloads (many incidents, layers/incidents.py compact_payload) carry typed arrays
+    // as base64 and text as dictionaries; decode them into the same columns as full payloads.
+    function ints(col) {
+        var bin = atob(col.data), bytes = new Uint8Array(bin.length);
+        for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+        var typed = new window[col.int + "Array"](bytes.buffer);
+        var out = new Array(typed.length);
+        for (var j = 0; j < typed.length; j++) { out[j] = typed[j] + col.offset; }
+        return out;
+    }
+    function decode(col) {
+        if (Array.isArray(col)) { return col; }
+        if (col.int) { return ints(col); }
+        if (col.dict) { return ints(col.codes).map(function(k) { return col.dict[k]; }); }
+        return ints(col.numbers).map(function(k) {
+            var s = String(k);
+            while (s.length < col.width) { s = "0" + s; }
+            return col.prefix + s;
+        });
+    }
+    function day(t) { return new Date(t * DAY).toISOString().slice(0, 10); }
+    var c = data.columns;
+    if (data.compact) {
+        var raw = c;
+        c = {};
+        Object.keys(raw).forEach(function(k) { c[k] = decode(raw[k]); });
+        c.lat = c.lat.map(function(v) { return v / 1e5; });
+        c.lon = c.lon.map(function(v) { return v / 1e5; });
+        c.r = c.r.map(function(v) { return v / 10; });
+        c.date = c.t0.map(function(t0, i) {
+            var precision = data.date_precisions[c.dp[i]], first = day(t0);
+            if (precision === "hour") {
+                var h = Math.floor(c.hm[i] / 60), m = c.hm[i] % 60;
+                first += " " + (h < 10 ? "0" : "") + h + ":" + (m < 10 ? "0" : "") + m;
+            }
+            if ((precision === "hour" || precision === "day") && t0 === c.t1[i]) { return first; }
+            return first + " to " + day(c.t1[i]);
+        });
+    }
+    var n = c.lat.length;
     var renderer = n > options.canvasThreshold ? L.canvas({padding: 0.5}) : L.svg();
     function esc(v) {
         return String(v === null || v === undefined ? "" : v)
@@ -51,6 +91,10 @@ window.incidentLayer = function(fg, map, data, options) {
             h += "<b>Sources (" + c.sources[i].length + ")</b><ol>" +
                  c.sources[i].map(link).join("") + "</ol>";
         }
+        if (data.compact) {
+            h += '<p class="note">Summary, sources and every reported figure: Incident details ' +
+                 "tab below the map (id " + esc(c.id[i]) + ").</p>";
+        }
         return h + "</div>";
     }
     var cluster = options.cluster
@@ -78,6 +122,46 @@ window.incidentLayer = function(fg, map, data, options) {
     addAll(cluster, markers);
     fg.addLayer(cluster);
 
+    // Hexagonal bins counted on the server when the selection is over the cap.
+    var bins = data.bins, binCount = 0;
+    if (bins) {
+        var binLayer = L.featureGroup();
+        for (var b = 0; b < bins.count.length; b++) {
+            var k = bins.count[b];
+            binCount += k;
+            var size = Math.round(Math.min(26 + 7 * Math.log10(k), 60));
+            var text = k >= 10000 ? Math.round(k / 1000) + "k" :
+                       k >= 1000 ? (k / 1000).toFixed(1) + "k" : String(k);
+            var icon = L.divIcon({
+                className: "incident-bin",
+                html: '<div style="border-color:' + esc(data.bin_colours[bins.g[b]] || "#6b6b6b") +
+                      ';width:' + size + "px;height:" + size + "px;line-height:" + size + 'px">' +
+                      esc(text) + "</div>",
+                iconSize: [size, size]
+            });
+            var bm = L.marker([bins.lat[b], bins.lon[b]], {icon: icon, keyboard: false});
+            bm.bindTooltip(esc(k + " incidents, " + bins.killed[b] + " killed (highest reports), " +
+                               "mostly " + (data.bin_groups[bins.g[b]] || "other") +
+                               " — zoom in for each incident"));
+            bm.on("click", function(e) { map.setView(e.latlng, Math.min(map.getZoom() + 2, 16)); });
+            binLayer.addLayer(bm);
+        }
+        fg.addLayer(binLayer);
+    }
+    var summary = n + (n === 1 ? " incident" : " incidents") + " on map";
+    if (bins) {
+        summary = n.toLocaleString("en") + " of " + data.total.toLocaleString("en") +
+                  " incidents drawn one by one, " + binCount.toLocaleString("en") +
+                  " in " + bins.count.length + " hexagonal bins";
+    }
+    var status = L.control({position: "topright"});
+    status.onAdd = function() {
+        var div = L.DomUtil.create("div", "incident-status");
+        div.textContent = summary;
+        if (data.note) { div.title = data.note; }
+        return div;
+    };
+
     var legend = L.control({position: "bottomright"});
     legend.onAdd = function() {
         var div = L.DomUtil.create("div", "incident-legend");
@@ -100,8 +184,8 @@ window.incidentLayer = function(fg, map, data, options) {
         return div;
     };
 
-    var DAY = 86400000;
-    var first = Math.min.apply(null, c.t0), last = Math.max.apply(null, c.t1);
+    var first = Infinity, last = -Infinity;
+    for (var q = 0; q < n; q++) { first = Math.min(first, c.t0[q]); last = Math.max(last, c.t1[q]); }
     var monthly = (last - first) > 180;
     function periodStart(t) {
         var d = new Date(t * DAY);
@@ -161,7 +245,7 @@ window.incidentLayer = function(fg, map, data, options) {
         cluster.clearLayers();
         addAll(cluster, visible);
         if (k < 0) {
-            label(n + (n === 1 ? " incident" : " incidents") + " on map");
+            label(summary);
         } else {
             var d = new Date(periods[k] * DAY);
             var name = monthly
@@ -186,11 +270,13 @@ window.incidentLayer = function(fg, map, data, options) {
     }
     function addControls() {
         legend.addTo(map);
-        if (options.playback) { playback.addTo(map); label(n + (n === 1 ? " incident" : " incidents") + " on map"); }
+        if (bins) { status.addTo(map); }
+        if (options.playback && (n > 0 || !bins)) { playback.addTo(map); label(summary); }
     }
     function removeControls() {
         legend.remove();
-        if (options.playback) { stop(); playback.remove(); }
+        status.remove();
+        if (options.playback && (n > 0 || !bins)) { stop(); playback.remove(); }
     }
     fg.on("add", addControls);
     fg.on("remove", removeControls);

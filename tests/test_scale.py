@@ -1,0 +1,161 @@
+"""Scale: filters that stay identical when vectorised, hexagonal bins that keep every incident,
+a compact payload that drops nothing, and a cap that the page states."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import folium
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo.analysis import enrich
+from geo.filters import TEXT_SEARCH_COLUMNS, groups_mask, text_mask
+from geo.io import load_bundled
+from geo.schema import split_groups
+from geo.synthetic import synthetic_incidents
+from layers.incidents import (
+    DETAIL_LIMIT,
+    build_incident_layer,
+    compact_payload,
+    escaped_json,
+    hex_bins,
+    incident_payload,
+    plan_display,
+    view_from_map_state,
+)
+from layers.style import group_colours
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return load_bundled()
+
+
+@pytest.fixture(scope="module")
+def many(bundle):
+    incidents = synthetic_incidents(5000, seed=3, bundle=bundle)
+    return enrich(incidents, bundle.provinces, bundle.rail_lines, bundle.stations)
+
+
+@pytest.fixture(scope="module")
+def colours(bundle):
+    return group_colours(bundle.groups.names)
+
+
+def _decode(column: dict) -> list:
+    if "int" in column:
+        dtype = {"Uint8": "<u1", "Uint16": "<u2", "Uint32": "<u4"}[column["int"]]
+        values = np.frombuffer(base64.b64decode(column["data"]), dtype=dtype).astype(np.int64)
+        return (values + column["offset"]).tolist()
+    if "dict" in column:
+        return [column["dict"][k] for k in _decode(column["codes"])]
+    return [f"{column['prefix']}{k:0{column['width']}d}" for k in _decode(column["numbers"])]
+
+
+@pytest.mark.parametrize("source", ["bundled", "synthetic"])
+def test_vectorised_filters_match_the_row_by_row_definition(bundle, many, source):
+    incidents = bundle.incidents if source == "bundled" else many
+    for groups, affiliates in ((["BLA"], False), (["TTP"], True), (["JuA", "ISKP"], False)):
+        wanted = set(bundle.groups.with_affiliates(groups) if affiliates else groups)
+        expected = [not wanted.isdisjoint(split_groups(c)) for c in incidents["groups"]]
+        got = groups_mask(incidents, groups, registry=bundle.groups, include_affiliates=affiliates)
+        assert got.tolist() == expected
+    haystack = incidents[list(TEXT_SEARCH_COLUMNS)].astype(str).agg(" ".join, axis=1).str.lower()
+    for query in ('"railway station" bla', "jaffar express", "SYN-00001", "quetta"):
+        terms = [a or b for a, b in re.findall(r'"([^"]+)"|(\S+)', query)]
+        expected = pd.Series(True, index=incidents.index)
+        for term in terms:
+            expected &= haystack.str.contains(term.lower(), regex=False)
+        assert text_mask(incidents, query).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("zoom", [4, 5, 8, 12])
+def test_hex_bins_keep_every_incident(many, colours, zoom):
+    bins = hex_bins(many, zoom, list(colours))
+    assert bins["count"].sum() == len(many)
+    assert bins["killed"].sum() == many["fatalities_high"].fillna(0).sum()
+    assert (bins["count"] > 0).all()
+    assert bins["lat"].between(20, 40).all() and bins["lon"].between(58, 80).all()
+    assert len(hex_bins(many, zoom + 2, list(colours))) >= len(bins)
+
+
+def test_hex_bins_of_nothing(many, colours):
+    assert hex_bins(many.iloc[0:0], 5, list(colours)).empty
+
+
+@pytest.mark.parametrize(
+    "bounds", [None, (66.5, 29.5, 67.5, 30.5), (60.0, 24.0, 78.0, 37.0), (0.0, 0.0, 1.0, 1.0)]
+)
+@pytest.mark.parametrize("cap", [100, 1000, 10_000])
+def test_display_plan_never_drops_incidents(many, colours, bounds, cap):
+    display = plan_display(many, list(colours), zoom=8, bounds=bounds, cap=cap)
+    binned = 0 if display.bins is None else int(display.bins["count"].sum())
+    assert len(display.points) + binned == len(many) == display.total
+    assert len(display.points) <= cap
+    if len(many) > cap:
+        assert display.aggregated and f"more than the {cap:,}" in display.note
+
+
+def test_compact_payload_is_smaller_and_keeps_every_incident(many, colours):
+    sample = many.iloc[:DETAIL_LIMIT]
+    full = len(escaped_json(incident_payload(sample, colours)))
+    compact_data = compact_payload(sample, colours)
+    compact = len(escaped_json(compact_data))
+    assert compact * 5 < full
+    columns = compact_data["columns"]
+    assert _decode(columns["id"]) == sample["incident_id"].tolist()
+    assert _decode(columns["place"]) == sample["place"].tolist()
+    assert _decode(columns["grp"]) == sample["groups"].tolist()
+    full_columns = incident_payload(sample, colours, details=False)["columns"]
+    assert _decode(columns["killed"]) == full_columns["killed"]
+    assert _decode(columns["injured"]) == full_columns["injured"]
+    assert _decode(columns["t0"]) == full_columns["t0"]
+    assert [v / 10 for v in _decode(columns["r"])] == full_columns["r"]
+    assert [v / 1e5 for v in _decode(columns["lat"])] == pytest.approx(full_columns["lat"])
+    assert compact_data["count"] == len(sample)
+
+
+def test_layer_sends_full_details_only_for_few_incidents(bundle, many, colours):
+    def render(incidents) -> str:
+        m = folium.Map(tiles=None)
+        build_incident_layer(incidents, colours).add_to(m)
+        return m.get_root().render()
+
+    few = render(bundle.incidents)
+    assert '"sources"' in few and '"compact"' not in few
+    lots = render(many)
+    assert '"compact":true' in lots and '"sources"' not in lots
+
+
+def test_map_view_from_st_folium_value():
+    value = {
+        "zoom": 9,
+        "bounds": {"_southWest": {"lat": 29, "lng": 66}, "_northEast": {"lat": 31, "lng": 68}},
+    }
+    assert view_from_map_state(value) == (9.0, (66.0, 29.0, 68.0, 31.0))
+    assert view_from_map_state(None) == (None, None)
+    assert view_from_map_state({"zoom": 5, "bounds": {"_southWest": {"lat": None}}}) == (
+        5.0,
+        None,
+    )
+
+
+def test_the_page_states_the_cap_and_small_selections_do_not(monkeypatch, bundle):
+    from streamlit.testing.v1 import AppTest
+
+    import layers.incidents
+
+    app_file = str(Path(__file__).resolve().parents[1] / "app.py")
+    at = AppTest.from_file(app_file, default_timeout=120).run()
+    assert not at.exception
+    assert not [i.value for i in at.info if "hexagonal bins" in i.value]
+    monkeypatch.setattr(layers.incidents, "POINT_CAP", 20)
+    at = AppTest.from_file(app_file, default_timeout=120).run()
+    assert not at.exception
+    total = len(bundle.incidents)
+    notes = [i.value for i in at.info if "hexagonal bins" in i.value]
+    assert notes and f"{total:,} incidents selected, more than the 20 drawn one by one" in notes[0]

@@ -32,7 +32,7 @@ from layers.incidents import (
 from layers.style import group_colours
 from ui import filters as filter_ui
 from ui import panels
-from ui.data import Dataset, bundled_dataset, command_line, dataset_from_incidents
+from ui.data import Dataset, bundled_dataset, command_line, dataset_from_incidents, select
 from ui.imports import dataset_with_imports, import_panel, run_import
 
 st.set_page_config(page_title="Rail & province incident map — Pakistan", layout="wide")
@@ -164,7 +164,7 @@ def main() -> None:
     flt = filter_ui.sidebar(dataset)
     options = map_options()
     filter_ui.sync_query_string(flt)
-    selected = flt.apply(dataset.incidents, dataset.groups)
+    selected = select(dataset, flt)
 
     st.header("Armed attacks around Pakistan's railways and provinces")
     st.caption(

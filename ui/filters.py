@@ -95,9 +95,8 @@ def _options(dataset: Dataset, column: str) -> list[str]:
 
 
 def _group_options(dataset: Dataset) -> list[str]:
-    present = set()
-    for cell in dataset.incidents["groups"]:
-        present.update(g.strip() for g in str(cell).split(";") if g.strip())
+    cells = pd.Series(dataset.incidents["groups"].astype(str).unique())
+    present = set(cells.str.split(";").explode().str.strip()) - {""}
     registry_order = [g for g in dataset.groups.names if g in present]
     return registry_order + sorted(present - set(registry_order))
 

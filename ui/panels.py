@@ -17,6 +17,10 @@ from geo.export import snapshot_bytes
 from geo.filters import IncidentFilter
 from ui.data import Dataset
 
+TABLE_ROW_CAP = 10_000  # rows sent to the browser's table
+DETAIL_CHOICE_CAP = 2_000  # incidents listed in the details chooser
+EAGER_EXPORT_CAP = 5_000  # above this, the snapshot is written when the button is clicked
+
 TABLE_COLUMNS = {
     "incident_id": "Id",
     "start": "Start",
@@ -72,10 +76,21 @@ def totals_panel(selected: gpd.GeoDataFrame) -> None:
         st.dataframe(summarise(selected, "province").rename(columns=names), width="stretch")
 
 
+def most_recent(selected: gpd.GeoDataFrame, limit: int) -> gpd.GeoDataFrame:
+    """Return at most ``limit`` incidents, the most recent first (by start)."""
+    return selected.sort_values("start", ascending=False, kind="stable").head(limit)
+
+
 def table_panel(selected: gpd.GeoDataFrame) -> None:
-    """Sortable table of the filtered incidents."""
-    columns = [c for c in TABLE_COLUMNS if c in selected.columns]
-    table = pd.DataFrame(selected[columns]).rename(columns=TABLE_COLUMNS)
+    """Sortable table of the filtered incidents (the most recent ones beyond a size cap)."""
+    shown = most_recent(selected, TABLE_ROW_CAP)
+    if len(shown) < len(selected):
+        st.info(
+            f"The table shows the {len(shown):,} most recent of {len(selected):,} incidents; "
+            "the GeoJSON snapshot holds them all. Narrow the filters to see others."
+        )
+    columns = [c for c in TABLE_COLUMNS if c in shown.columns]
+    table = pd.DataFrame(shown[columns]).rename(columns=TABLE_COLUMNS)
     st.dataframe(
         table,
         hide_index=True,
@@ -89,14 +104,26 @@ def details_panel(selected: gpd.GeoDataFrame, dataset: Dataset) -> None:
     """Everything about one incident: fields, sources as links, and every reported figure."""
     if selected.empty:
         return
-    ids = selected["incident_id"].tolist()
+    typed = st.text_input("Incident id", key="detail_id", placeholder="e.g. RAIL-008")
+    candidates = most_recent(selected, DETAIL_CHOICE_CAP)
+    if typed.strip():
+        candidates = selected[selected["incident_id"] == typed.strip()]
+        if candidates.empty:
+            st.warning(f"No incident {typed.strip()!r} among the {len(selected):,} shown.")
+            return
+    elif len(candidates) < len(selected):
+        st.caption(
+            f"Choose among the {len(candidates):,} most recent of {len(selected):,} incidents, "
+            "or type an id."
+        )
+    labels = dict(zip(candidates["incident_id"], candidates["place"].str.slice(0, 70), strict=True))
     chosen = st.selectbox(
         "Incident",
-        ids,
-        format_func=lambda i: f"{i} · {selected.set_index('incident_id').at[i, 'place'][:70]}",
+        list(labels),
+        format_func=lambda i: f"{i} · {labels[i]}",
         key="detail_incident",
     )
-    row = selected.set_index("incident_id").loc[chosen]
+    row = candidates.set_index("incident_id").loc[chosen]
     fields = {
         "Start": str(row["start"]),
         "End": str(row["end"]),
@@ -154,19 +181,27 @@ def _range_text(low: object, high: object) -> str:
 
 
 def export_panel(selected: gpd.GeoDataFrame, flt: IncidentFilter, dataset: Dataset) -> None:
-    """Download button for a GeoJSON snapshot of exactly the filtered incidents."""
-    data = snapshot_bytes(
-        selected,
-        filters=flt,
-        dataset_hash=dataset.content_hash,
-        dataset_count=len(dataset.incidents),
-        exported_at=datetime.now(UTC),
-    )
+    """Download button for a GeoJSON snapshot of exactly the filtered incidents.
+
+    Small selections are written with the page; larger ones only when the button is clicked,
+    so a filter change never waits for an export nobody asked for.
+    """
+
+    def write() -> bytes:
+        return snapshot_bytes(
+            selected,
+            filters=flt,
+            dataset_hash=dataset.content_hash,
+            dataset_count=len(dataset.incidents),
+            exported_at=datetime.now(UTC),
+        )
+
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%MZ")
     st.download_button(
         f"Download GeoJSON snapshot ({len(selected)} incidents)",
-        data=data,
+        data=write() if len(selected) <= EAGER_EXPORT_CAP else write,
         file_name=f"incidents-snapshot-{stamp}.geojson",
         mime="application/geo+json",
         key="download_snapshot",
+        on_click="ignore",
     )

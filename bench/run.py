@@ -94,7 +94,7 @@ def browser_table(rows: list[dict[str, object]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
-    parser.add_argument("--browser-sizes", default="10000,100000")
+    parser.add_argument("--browser-sizes", default="100,10000,100000")
     parser.add_argument("--quick", action="store_true", help="sizes 1000,10000; browser 10000")
     parser.add_argument("--no-browser", action="store_true")
     options = parser.parse_args()

@@ -17,7 +17,7 @@ from geo.export import snapshot_bytes
 from geo.filters import IncidentFilter
 from ui.data import Dataset
 
-TABLE_ROW_CAP = 10_000  # rows sent to the browser's table
+TABLE_ROW_CAP = 2_000  # rows sent to the browser's table
 DETAIL_CHOICE_CAP = 2_000  # incidents listed in the details chooser
 EAGER_EXPORT_CAP = 5_000  # above this, the snapshot is written when the button is clicked
 

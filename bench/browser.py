@@ -9,18 +9,9 @@ from __future__ import annotations
 
 import time
 
-from tests.test_browser import CHROMIUM, start_app, stop_app
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app
 
 LABEL = ".incident-playback .period, .incident-status"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def map_label(frame) -> str:
@@ -34,7 +25,7 @@ def browser_timings(n: int, group: str = "BLF") -> dict[str, object]:
     process, url = start_app("--synthetic", str(n))
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             # Warm the server's caches (generation and enrichment happen once per process).
             page.goto(url)

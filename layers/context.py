@@ -8,6 +8,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
+from geo.railway import PLACED_SOURCED
 from layers.style import RAIL_COLOURS
 
 
@@ -90,6 +91,12 @@ def build_rail_layer(lines: gpd.GeoDataFrame, *, name: str = "Rail lines") -> fo
     return group
 
 
+def station_style(feature: dict) -> dict[str, object]:
+    """Fill stations with a sourced coordinate; leave those placed by km post hollow."""
+    sourced = feature["properties"]["placement"] == html.escape(PLACED_SOURCED)
+    return {"fillColor": "#222" if sourced else "#fff", "fillOpacity": 1}
+
+
 def build_station_layer(
     stations: gpd.GeoDataFrame, *, name: str = "Stations", show: bool = False
 ) -> folium.FeatureGroup:
@@ -116,10 +123,7 @@ def build_station_layer(
         frame,
         name=name,
         marker=folium.CircleMarker(radius=3.5, weight=1.5, color="#222"),
-        style_function=lambda feature: {
-            "fillColor": "#222" if "sourced" in feature["properties"]["placement"] else "#fff",
-            "fillOpacity": 1,
-        },
+        style_function=station_style,
         tooltip=folium.GeoJsonTooltip(
             fields=["station", "line", "km", "placement"],
             aliases=["Station", "Line", "Km post", "Position"],

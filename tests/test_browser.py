@@ -32,6 +32,16 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# Headless Chromium that makes no background connections of its own (see the machine notes).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 HOSTILE_SUMMARY = "<img src=x onerror=alert(1)> sent </script><script>alert(2)</script>"
 HOSTILE_TITLE = "'><svg onload=alert(3)>"
@@ -100,18 +110,7 @@ def browser():
             f"Chromium not found at {CHROMIUM}; run `make browser` (apt-get install chromium)"
         )
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

@@ -7,7 +7,7 @@ from branca.element import MacroElement
 
 from layers.assets import localize_assets
 from layers.basemap import OFFLINE_BASEMAP, build_base_map
-from layers.context import build_province_layer, build_station_layer
+from layers.context import build_province_layer, build_station_layer, station_style
 from layers.incidents import (
     build_heatmap_layer,
     build_incident_layer,
@@ -151,4 +151,7 @@ def test_stations_placed_by_km_are_drawn_hollow(stations):
     build_station_layer(stations, show=True).add_to(m)
     html = render(m)
     assert "placed by km post along the drawn line" in html
-    assert '"#fff"' in html or "#fff" in html
+    sourced = {"properties": {"placement": "sourced coordinate"}}
+    placed = {"properties": {"placement": "placed by km post along the drawn line"}}
+    assert station_style(sourced)["fillColor"] == "#222"
+    assert station_style(placed)["fillColor"] == "#fff"

@@ -18,7 +18,9 @@ def test_province_of_each_point_and_mismatch_flag(provinces):
 
 
 def test_provinces_of_other_countries_are_not_contradicted(provinces):
-    incidents = make_incidents({"lon": 69.2, "lat": 34.5, "province": "Kabul", "country": "Afghanistan"})
+    incidents = make_incidents(
+        {"lon": 69.2, "lat": 34.5, "province": "Kabul", "country": "Afghanistan"}
+    )
     result = assign_provinces(incidents, provinces)
     assert list(result["point_province"]) == [""]
     assert list(result["province_mismatch"]) == [False]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -78,7 +79,8 @@ def totals_panel(selected: gpd.GeoDataFrame) -> None:
 
 def most_recent(selected: gpd.GeoDataFrame, limit: int) -> gpd.GeoDataFrame:
     """Return at most ``limit`` incidents, the most recent first (by start)."""
-    return selected.sort_values("start", ascending=False, kind="stable").head(limit)
+    newest_first = np.argsort(-selected["start"].to_numpy().astype("int64"), kind="stable")
+    return selected.iloc[newest_first[:limit]]
 
 
 def table_panel(selected: gpd.GeoDataFrame) -> None:

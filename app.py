@@ -32,7 +32,14 @@ from layers.incidents import (
 from layers.style import group_colours
 from ui import filters as filter_ui
 from ui import panels
-from ui.data import Dataset, bundled_dataset, command_line, dataset_from_incidents, select
+from ui.data import (
+    Dataset,
+    bundled_dataset,
+    command_line,
+    dataset_from_incidents,
+    select,
+    selection_key,
+)
 from ui.imports import dataset_with_imports, import_panel, run_import
 
 st.set_page_config(page_title="Rail & province incident map — Pakistan", layout="wide")
@@ -181,9 +188,9 @@ def main() -> None:
         ["Timeline", "Totals", "Incidents table", "Incident details"]
     )
     with timeline_tab:
-        panels.timeline_panel(selected)
+        panels.timeline_panel(selected, selection_key(dataset, flt))
     with totals_tab:
-        panels.totals_panel(selected)
+        panels.totals_panel(selected, selection_key(dataset, flt))
     with table_tab:
         panels.table_panel(selected)
     with details_tab:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo.analysis import enrich
+from geo.analysis import enrich, summarise, timeline
 from geo.export import content_hash
 from geo.filters import IncidentFilter
 from geo.groups import GroupRegistry
@@ -167,3 +167,21 @@ def _cached_dataset(_incidents: gpd.GeoDataFrame, label: str, incidents_hash: st
 def with_incidents(dataset: Dataset, incidents: gpd.GeoDataFrame, label: str) -> Dataset:
     """Return ``dataset`` with other incidents (already enriched)."""
     return replace(dataset, incidents=incidents, label=label)
+
+
+def selection_key(dataset: Dataset, flt: IncidentFilter) -> tuple[str, str]:
+    """Return a hashable key for a selection: the dataset's content hash and the filter query."""
+    query = "&".join(f"{k}={v}" for k, v in sorted(flt.to_query().items()))
+    return dataset.content_hash, query
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def summary_table(_selected: gpd.GeoDataFrame, key: tuple[str, str], by: str) -> pd.DataFrame:
+    """:func:`geo.analysis.summarise` of a selection, cached on its :func:`selection_key`."""
+    return summarise(_selected, by)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def timeline_table(_selected: gpd.GeoDataFrame, key: tuple[str, str], freq: str) -> pd.DataFrame:
+    """:func:`geo.analysis.timeline` of a selection, cached on its :func:`selection_key`."""
+    return timeline(_selected, freq=freq)

@@ -13,10 +13,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo.analysis import summarise, timeline
 from geo.export import snapshot_bytes
 from geo.filters import IncidentFilter
-from ui.data import Dataset
+from ui.data import Dataset, summary_table, timeline_table
 
 TABLE_ROW_CAP = 2_000  # rows sent to the browser's table
 DETAIL_CHOICE_CAP = 2_000  # incidents listed in the details chooser
@@ -41,7 +40,7 @@ TABLE_COLUMNS = {
 }
 
 
-def timeline_panel(selected: gpd.GeoDataFrame) -> None:
+def timeline_panel(selected: gpd.GeoDataFrame, key: tuple[str, str]) -> None:
     """Stacked bar chart of incidents per week or month by group."""
     if selected.empty:
         st.info("No incidents match the filters.")
@@ -54,11 +53,11 @@ def timeline_panel(selected: gpd.GeoDataFrame) -> None:
         horizontal=True,
         key="timeline_freq",
     )
-    counts = timeline(selected, freq="M" if freq == "Month" else "W")
+    counts = timeline_table(selected, key, "M" if freq == "Month" else "W")
     st.bar_chart(counts, x="period", y="incidents", color="group", stack=True, height=280)
 
 
-def totals_panel(selected: gpd.GeoDataFrame) -> None:
+def totals_panel(selected: gpd.GeoDataFrame, key: tuple[str, str]) -> None:
     """Tables of incidents and casualty ranges by group and by province."""
     left, right = st.columns(2)
     names = {
@@ -71,10 +70,12 @@ def totals_panel(selected: gpd.GeoDataFrame) -> None:
     }
     with left:
         st.caption("By group (an incident with two groups counts for each)")
-        st.dataframe(summarise(selected, "group").rename(columns=names), width="stretch")
+        by_group = summary_table(selected, key, "group")
+        st.dataframe(by_group.rename(columns=names), width="stretch")
     with right:
         st.caption("By province (as stated by sources)")
-        st.dataframe(summarise(selected, "province").rename(columns=names), width="stretch")
+        by_province = summary_table(selected, key, "province")
+        st.dataframe(by_province.rename(columns=names), width="stretch")
 
 
 def most_recent(selected: gpd.GeoDataFrame, limit: int) -> gpd.GeoDataFrame:

@@ -25,6 +25,7 @@ from geo.schema import INCIDENT_COLUMNS, conform
 from ui.data import Dataset, bundled_layers, dataset_from_incidents
 
 IMPORTS = "imports"
+COMBINED = "imports_combined"  # (key, Dataset, duplicates) for the current imports
 NONE = "(not in file)"
 
 
@@ -66,18 +67,29 @@ def combine(base: gpd.GeoDataFrame, results: list[ImportResult]) -> tuple[gpd.Ge
 
 
 def dataset_with_imports(base: Dataset) -> Dataset:
-    """Return ``base`` with this session's imports beside it (or ``base`` when there are none)."""
-    results = list(st.session_state.get(IMPORTS, {}).values())
-    if not results:
+    """Return ``base`` with this session's imports beside it (or ``base`` when there are none).
+
+    The combined dataset is kept in the session until the imports change, so a rerun (every
+    widget change) does not concatenate and hash the incidents again.
+    """
+    imports: dict[str, ImportResult] = st.session_state.get(IMPORTS, {})
+    if not imports:
         return base
-    combined, duplicates = combine(base.incidents, results)
+    # A re-import under the same file name is a new result object, so its id changes the key.
+    key = (base.content_hash, tuple((name, id(result)) for name, result in imports.items()))
+    cached = st.session_state.get(COMBINED)
+    if cached is None or cached[0] != key:
+        combined, duplicates = combine(base.incidents, list(imports.values()))
+        label = f"{base.label} + {', '.join(imports)}"
+        cached = (key, dataset_from_incidents(combined, label), duplicates)
+        st.session_state[COMBINED] = cached
+    _, dataset, duplicates = cached
     if duplicates:
         st.sidebar.warning(
             f"{duplicates} imported incident(s) have ids already in the data and were not "
             "added a second time."
         )
-    names = ", ".join(result.name for result in results)
-    return dataset_from_incidents(combined, f"{base.label} + {names}")
+    return dataset
 
 
 def _mapping_widgets(columns: list[str], suggested: dict[str, str]) -> dict[str, str]:

@@ -118,27 +118,6 @@ class IncidentValidationError(ValueError):
         return f"{head}\n{shown}{more}"
 
 
-def empty_incidents() -> gpd.GeoDataFrame:
-    """Return an empty incident GeoDataFrame with every schema column and dtype.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Zero rows, columns in :data:`INCIDENT_COLUMNS` order, CRS EPSG:4326.
-    """
-    data: dict[str, pd.Series] = {}
-    for column in INCIDENT_COLUMNS:
-        if column == "geometry":
-            continue
-        if column in DATETIME_COLUMNS:
-            data[column] = pd.Series([], dtype="datetime64[ns]")
-        elif column in COUNT_COLUMNS:
-            data[column] = pd.Series([], dtype="Int64")
-        else:
-            data[column] = pd.Series([], dtype=object)
-    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
-
-
 def conform(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     """Give a frame the schema's column order and dtypes, filling optional columns.
 

@@ -2,6 +2,7 @@ import json
 import re
 
 import folium
+import pandas as pd
 import pytest
 from branca.element import MacroElement
 
@@ -133,7 +134,7 @@ def test_offline_basemap_is_shown_first_and_tiles_are_optional(provinces, rail, 
 
 def test_province_tooltip_shows_count_and_escapes_names(provinces):
     hostile = provinces.assign(name=["<b>West</b>", "East"])
-    layer = build_province_layer(hostile, __import__("pandas").Series({"<b>West</b>": 3}))
+    layer = build_province_layer(hostile, pd.Series({"<b>West</b>": 3}))
     m = folium.Map(tiles=None)
     layer.add_to(m)
     html = render(m)

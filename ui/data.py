@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -162,11 +162,6 @@ def dataset_from_incidents(incidents: gpd.GeoDataFrame, label: str) -> Dataset:
 def _cached_dataset(_incidents: gpd.GeoDataFrame, label: str, incidents_hash: str) -> Dataset:
     """Cache keyed on the incidents' content hash (GeoDataFrames are not hashed directly)."""
     return build_dataset(bundled_layers(), _incidents, label, incidents_hash)
-
-
-def with_incidents(dataset: Dataset, incidents: gpd.GeoDataFrame, label: str) -> Dataset:
-    """Return ``dataset`` with other incidents (already enriched)."""
-    return replace(dataset, incidents=incidents, label=label)
 
 
 def selection_key(dataset: Dataset, flt: IncidentFilter) -> tuple[str, str]:

@@ -405,15 +405,22 @@ def derive_row(
         "claimed_by": row["claimed_by"],
         "target": row["target"],
         "fatalities_low": low,
-        "fatalities_best": low if str(low) != "" and str(low) == str(high) else "",
+        "fatalities_best": "",
         "fatalities_high": high,
         "injured_low": row["injured_low"],
-        "injured_best": row["injured_low"] if row["injured_low"] == row["injured_high"] else "",
+        "injured_best": "",
         "injured_high": row["injured_high"],
         "hostages": row["hostages"],
         "summary": row["facts"],
         "figures_note": figures_note,
     }
+
+
+def set_best_figures(incident: dict[str, object]) -> None:
+    """Set ``*_best`` where the sources agree (low equals high), after any correction."""
+    for kind in ("fatalities", "injured"):
+        low, high = str(incident[f"{kind}_low"]), str(incident[f"{kind}_high"])
+        incident[f"{kind}_best"] = low if low != "" and low == high else ""
 
 
 def derive() -> tuple[list[dict], list[dict], list[dict]]:
@@ -441,6 +448,7 @@ def derive() -> tuple[list[dict], list[dict], list[dict]]:
         if unknown:
             msg = f"{row['id']}: groups {sorted(unknown)} are not in data/groups.csv"
             raise ValueError(msg)
+        set_best_figures(incident)
         incidents.append(incident)
         if row["id"] in SEED_INCIDENTS:
             sources.append({"incident_id": row["id"], **SEED_SOURCE})

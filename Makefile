@@ -43,6 +43,7 @@ bench: setup browser
 data: setup
 	$(BIN)/python -m tools.build_rail_network
 	$(BIN)/python -m tools.derive_incidents
+	$(BIN)/python -m tools.build_places
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor test-artifacts

@@ -18,6 +18,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.export import Snapshot, read_snapshot
+from geo.filters import not_drawn_note, on_map_mask
 from geo.schema import INCIDENT_COLUMNS
 from layers.assets import localize_assets
 from layers.basemap import OFFLINE_BASEMAP, build_base_map
@@ -123,6 +124,8 @@ def draw_map(dataset: Dataset, selected, options: dict[str, bool]) -> None:
     colours = group_colours(dataset.groups.names)
     if dataset.label.startswith("SYNTHETIC"):
         st.warning(f"{dataset.label}. For benchmarks and load tests only.")
+    # Rows located only to the country are counted in the totals but have no place to draw.
+    selected = selected[on_map_mask(selected).to_numpy(dtype=bool)]
     # Over the cap, the map reports its view (a rerun per pan or zoom) so the incidents in view
     # can be drawn one by one; under it, panning never reruns the app.
     over_cap = len(selected) > POINT_CAP
@@ -182,6 +185,9 @@ def main() -> None:
         f"**Showing {len(selected)} of {len(dataset.incidents)} incidents**",
         help="Filters are in the sidebar; the URL keeps them, so the view can be bookmarked.",
     )
+    not_drawn = not_drawn_note(selected)
+    if not_drawn:
+        st.caption(not_drawn)
     draw_map(dataset, selected, options)
     panels.export_panel(selected, flt, dataset)
     timeline_tab, totals_tab, table_tab, details_tab = st.tabs(

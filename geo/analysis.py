@@ -9,10 +9,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.flags import merge_flags
 from geo.railway import locate_on_lines
-from geo.schema import METRIC_CRS, split_groups
+from geo.schema import COUNTRY_PRECISION, METRIC_CRS, split_groups
 
 OUTSIDE = "outside every province"
+# How far (km) a point may lie over the border of the province it states before that is a
+# contradiction, by the row's precision: the 1:10m boundaries are generalised by a km or two,
+# and a district- or province-level point is a centroid or a named town, not the site.
+BORDER_TOLERANCE_KM = {"exact": 2.0, "near": 5.0, "district": 25.0, "province": 50.0}
 
 
 def assign_provinces(
@@ -61,10 +66,41 @@ def assign_provinces(
     # contradicted by the point lying outside Pakistan's provinces.
     in_pakistan = incidents.get("country", pd.Series("", index=incidents.index)).astype(str)
     in_pakistan = in_pakistan.isin(["", "Pakistan"])
-    result["province_mismatch"] = (
-        in_pakistan & (stated != "") & (stated != result["point_province"])
+    country_only = _country_only(incidents)
+    result.loc[country_only, ["point_province", "province_method"]] = ["", "country only"]
+    mismatch = in_pakistan & ~country_only & (stated != "") & (stated != result["point_province"])
+    within = _within_border_tolerance(incidents[mismatch], points[mismatch], provinces)
+    result.loc[within.index, "province_method"] = within.map(
+        lambda km: f"{km:.1f} km outside the stated province, within its precision's tolerance"
     )
+    result["province_mismatch"] = mismatch & ~result.index.isin(within.index)
     return result
+
+
+def _country_only(incidents: pd.DataFrame) -> pd.Series:
+    if "geo_precision" not in incidents:
+        return pd.Series(False, index=incidents.index)
+    return incidents["geo_precision"].astype(str) == COUNTRY_PRECISION
+
+
+def _within_border_tolerance(
+    incidents: pd.DataFrame, points: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame
+) -> pd.Series:
+    """Distances (km) of the mismatched points that lie within their tolerance of the stated one."""
+    if incidents.empty or "geo_precision" not in incidents:
+        return pd.Series([], dtype="float64")
+    polygons = provinces.set_index("name").geometry.to_crs(METRIC_CRS)
+    stated = incidents["province"].astype(str)
+    known = stated.isin(polygons.index)
+    if not known.any():
+        return pd.Series([], dtype="float64")
+    targets = gpd.GeoSeries(polygons.loc[stated[known]].to_numpy(), crs=METRIC_CRS)
+    distance = pd.Series(
+        points.geometry[known].distance(targets.set_axis(points.index[known])).to_numpy() / 1000,
+        index=points.index[known],
+    )
+    tolerance = incidents.loc[known, "geo_precision"].map(BORDER_TOLERANCE_KM).fillna(0.0)
+    return distance[distance <= tolerance]
 
 
 def enrich(
@@ -86,20 +122,30 @@ def enrich(
     -------
     geopandas.GeoDataFrame
         A copy with ``point_province``, ``province_method``, ``province_mismatch``,
-        ``nearest_line``, ``rail_distance_km``, ``rail_km_post`` and ``flags`` (a readable
-        reason for every flag, ``""`` when none).
+        ``nearest_line``, ``rail_distance_km``, ``rail_km_post``; ``flags`` gains
+        ``province-mismatch`` where the point contradicts the stated province (beyond the
+        tolerance of the row's precision) and ``flag_detail`` says it in words. Rows located
+        only to the country get no rail distance (they are not on the map).
     """
     out = incidents.copy()
     out = out.join(assign_provinces(incidents, provinces))
     out = out.join(locate_on_lines(incidents.geometry, rail_lines, stations))
-    out["flags"] = np.where(
-        out["province_mismatch"],
+    country_only = _country_only(out)
+    if country_only.any():
+        out.loc[country_only, "rail_distance_km"] = np.nan
+    mismatch = out["province_mismatch"].to_numpy(dtype=bool)
+    detail = np.where(
+        mismatch,
         "stated province "
         + out["province"].astype(str)
         + " but the point lies in "
         + out["point_province"].replace("", OUTSIDE).astype(str),
         "",
     )
+    stored = out["flags"] if "flags" in out else pd.Series("", index=out.index)
+    computed = pd.Series(np.where(mismatch, "province-mismatch", ""), index=out.index)
+    out["flags"] = merge_flags(stored, computed)
+    out["flag_detail"] = detail
     return out
 
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geo.groups import GroupRegistry
-from geo.schema import split_groups
+from geo.schema import COUNTRY_PRECISION, split_groups
 
 TEXT_SEARCH_COLUMNS = (
     "incident_id",
@@ -153,21 +153,73 @@ def _arrow_backed(column: pd.Series) -> bool:
     )
 
 
+def on_map_mask(incidents: pd.DataFrame) -> pd.Series:
+    """Select incidents that have a location to draw (not located only to the country).
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        With a ``geo_precision`` column.
+
+    Returns
+    -------
+    pandas.Series of bool
+        False for rows whose ``geo_precision`` is ``"country"``: their point is the country's,
+        not a place, so they count in totals and the timeline but are not drawn and no spatial
+        filter selects them.
+    """
+    if "geo_precision" not in incidents:
+        return pd.Series(True, index=incidents.index)
+    return incidents["geo_precision"].astype(str) != COUNTRY_PRECISION
+
+
+def not_drawn_note(incidents: pd.DataFrame) -> str:
+    """Say how many incidents are not drawn on the map and why (``""`` when all are).
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        The selection shown.
+
+    Returns
+    -------
+    str
+        Plain text for the page, e.g. ``"3 of these incidents are located only to the country
+        (the source gives no place): they count in the totals and the timeline but are not
+        drawn on the map."``
+    """
+    hidden = int((~on_map_mask(incidents)).sum())
+    if not hidden:
+        return ""
+    these = "this incident is" if hidden == 1 else f"{hidden:,} of these incidents are"
+    they = "it counts" if hidden == 1 else "they count"
+    return (
+        f"{these[0].upper()}{these[1:]} located only to the country (the source gives no place): "
+        f"{they} in the totals and the timeline but {'is' if hidden == 1 else 'are'} not drawn "
+        "on the map."
+    )
+
+
 def bbox_mask(
     incidents: gpd.GeoDataFrame, bbox: tuple[float, float, float, float] | None
 ) -> pd.Series:
-    """Select incidents inside ``(west, south, east, north)`` in degrees (all when None)."""
+    """Select incidents inside ``(west, south, east, north)`` in degrees (all when None).
+
+    Rows located only to the country are never inside a box (see :func:`on_map_mask`).
+    """
     if bbox is None:
         return pd.Series(True, index=incidents.index)
     west, south, east, north = bbox
     x, y = incidents.geometry.x, incidents.geometry.y
-    return (x >= west) & (x <= east) & (y >= south) & (y <= north)
+    inside = (x >= west) & (x <= east) & (y >= south) & (y <= north)
+    return inside & on_map_mask(incidents)
 
 
 def near_rail_mask(incidents: pd.DataFrame, max_km: float | None) -> pd.Series:
     """Select incidents within ``max_km`` of a rail line (all when None).
 
-    Uses the ``rail_distance_km`` column computed by :func:`geo.analysis.enrich`.
+    Uses the ``rail_distance_km`` column computed by :func:`geo.analysis.enrich` (blank for
+    rows located only to the country, which are therefore never near a rail line).
     """
     if max_km is None:
         return pd.Series(True, index=incidents.index)

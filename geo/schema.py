@@ -12,12 +12,22 @@ Conventions
 - Fatality columns count people killed who were not attackers. Attackers killed, people aboard,
   claims by the perpetrators and other disputed figures are kept, with who said them, in
   ``figures_note`` and in the reported-figures table.
+- ``deaths_reported`` is the source's own death toll as it counts it (ACLED ``fatalities``, GTD
+  ``nkill``, UCDP ``best``: attackers and both sides included), kept beside the fatality columns
+  so that no total changes meaning silently; blank where the source gives no such figure.
 - ``groups`` holds canonical group names (see :mod:`geo.groups`) joined by ``"; "``; the wording of
   the sources is kept in ``group_detail`` and ``claimed_by``.
+- ``flags`` holds codes (:data:`geo.flags.FLAGS`) joined by ``"; "``, e.g.
+  ``"province-mismatch; precision-assumed"``; ``""`` when nothing is flagged.
+- ``geo_precision`` ``"country"`` marks a row located only to its country: it counts in totals and
+  the timeline but is not drawn on the map and not selected by spatial filters.
+- ``licence`` names the terms the row's dataset is under (see :mod:`geo.licences`), ``provenance``
+  where the row was read (file, line, format).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,12 +41,17 @@ LOCAL_TZ = "Asia/Karachi"
 GROUP_SEPARATOR = "; "
 
 DATE_PRECISIONS = ("hour", "day", "week", "month", "year")
+# Precisions that are drawn on the map, finest first.
 GEO_PRECISIONS = ("exact", "near", "district", "province")
+# A row located only to its country: kept in totals and the timeline, never drawn.
+COUNTRY_PRECISION = "country"
+ALL_GEO_PRECISIONS = (*GEO_PRECISIONS, COUNTRY_PRECISION)
 GEO_PRECISION_LABELS = {
     "exact": "exact site",
     "near": "near, within ~5 km",
     "district": "district / town level",
     "province": "province level",
+    COUNTRY_PRECISION: "country only (not drawn on the map)",
 }
 EVENT_TYPES = (
     "Battles",
@@ -54,6 +69,7 @@ COUNT_COLUMNS = (
     "injured_low",
     "injured_best",
     "injured_high",
+    "deaths_reported",
 )
 DATETIME_COLUMNS = ("start", "end")
 INCIDENT_COLUMNS = (
@@ -81,12 +97,35 @@ INCIDENT_COLUMNS = (
     "figures_note",
     "sources",
     "dataset",
+    "flags",
+    "licence",
+    "provenance",
     "geometry",
 )
 NON_TEXT_COLUMNS = (*DATETIME_COLUMNS, *COUNT_COLUMNS, "sources", "geometry")
 TEXT_COLUMNS = tuple(c for c in INCIDENT_COLUMNS if c not in NON_TEXT_COLUMNS)
 REQUIRED_TEXT = ("incident_id", "date_precision", "place", "geo_precision", "event_type", "groups")
 SOURCE_KEYS = ("publisher", "title", "date", "url")
+FLAG_CELL = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:; [a-z0-9]+(?:-[a-z0-9]+)*)*")
+
+
+def plain(value: object) -> object:
+    """Return a value as plain Python for messages: ``np.int64(2)`` becomes ``2``.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    object
+        ``value.item()`` for NumPy scalars, ``None`` for missing values, else ``value``.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 @dataclass(frozen=True)
@@ -100,8 +139,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f" (row {self.row})" if self.row is not None else ""
-        value = self.value.item() if hasattr(self.value, "item") else self.value
-        return f"{self.column} {value!r} {self.expected}{where}"
+        return f"{self.column} {plain(self.value)!r} {self.expected}{where}"
 
 
 @dataclass
@@ -218,8 +256,12 @@ def _row_problems(row: tuple, row_number: int) -> list[Problem]:
             add(column, getattr(row, column), "is empty but required")
     if row.date_precision and row.date_precision not in DATE_PRECISIONS:
         add("date_precision", row.date_precision, f"is not one of {', '.join(DATE_PRECISIONS)}")
-    if row.geo_precision and row.geo_precision not in GEO_PRECISIONS:
-        add("geo_precision", row.geo_precision, f"is not one of {', '.join(GEO_PRECISIONS)}")
+    if row.geo_precision and row.geo_precision not in ALL_GEO_PRECISIONS:
+        add("geo_precision", row.geo_precision, f"is not one of {', '.join(ALL_GEO_PRECISIONS)}")
+    if row.flags and not FLAG_CELL.fullmatch(row.flags):
+        add("flags", row.flags, 'is not flag codes (lower-case words and "-") joined by "; "')
+    if not pd.isna(row.deaths_reported) and row.deaths_reported < 0:
+        add("deaths_reported", row.deaths_reported, "is negative")
     if row.event_type and row.event_type not in EVENT_TYPES:
         add("event_type", row.event_type, f"is not one of {', '.join(EVENT_TYPES)}")
     if pd.isna(row.start):

@@ -292,6 +292,9 @@ def synthetic_incidents(
         "summary": np.full(n, SUMMARY, dtype=object),
         "figures_note": np.full(n, "", dtype=object),
         "dataset": np.full(n, SYNTHETIC_DATASET, dtype=object),
+        "flags": np.full(n, "", dtype=object),
+        "licence": np.full(n, "", dtype=object),
+        "provenance": np.full(n, "", dtype=object),
     }
     data: dict[str, object] = {}
     for column in INCIDENT_COLUMNS:
@@ -304,6 +307,7 @@ def synthetic_incidents(
             best,
             high,
         )
+    data["deaths_reported"] = pd.array([pd.NA] * n, dtype="Int64")
     data["sources"] = sources
     frame = pd.DataFrame(data)
     incidents = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=CRS)

@@ -46,7 +46,7 @@ OUTSIDE_VIEW_ZOOM = 5
 VIEW_PADDING = 0.25
 HEAT_BIN_ZOOM = 11
 
-DETAIL_FIELDS = (*(c for c in TEXT_COLUMNS if c != "country"), "flags")
+DETAIL_FIELDS = (*(c for c in TEXT_COLUMNS if c not in ("country", "flags")), "flags")
 
 
 def escaped_json(value: object) -> str:

@@ -42,7 +42,8 @@ def test_enrich_explains_flags_and_adds_rail_columns(provinces, rail):
     lines, stations = rail
     incidents = make_incidents({"lon": 69.0, "lat": 29.0, "province": "West"})
     enriched = enrich(incidents, provinces, lines, stations)
-    assert enriched["flags"].iloc[0] == "stated province West but the point lies in East"
+    assert enriched["flags"].iloc[0] == "province-mismatch"
+    assert enriched["flag_detail"].iloc[0] == "stated province West but the point lies in East"
     assert enriched["nearest_line"].iloc[0] == "Test line"
     assert enriched["rail_distance_km"].iloc[0] == pytest.approx(48.7, abs=1)
 

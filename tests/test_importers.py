@@ -64,7 +64,7 @@ def test_every_row_is_kept_or_rejected(name, fmt, rows, kept, registry, pk_provi
     assert result.rows_read == rows
     assert result.kept == kept
     assert result.kept + len(result.rejected) == result.rows_read
-    assert list(result.incidents.columns) == [*INCIDENT_COLUMNS, "flags"]
+    assert list(result.incidents.columns) == list(INCIDENT_COLUMNS)
     validate_incidents(result.incidents)
     assert set(result.incidents["dataset"]) == {name}
     assert list(result.rejected.columns) == ["line", "reason", "raw"]
@@ -125,7 +125,8 @@ def test_point_contradicting_stated_province_is_kept_and_flagged(registry, pk_pr
     result = run("acled_2024.csv", registry, pk_provinces)
     assert result.flagged == 1
     flagged = by_id(result).loc["ACLED:PAK1005"]
-    assert flagged["flags"] == "stated province Sindh but the point lies in Balochistan"
+    assert flagged["flags"] == "province-mismatch"
+    assert "stated province Sindh but the point lies in Balochistan" in flagged["geo_note"]
     assert result.summary() == "kept 4 of 8 rows (4 rejected, 1 flagged)"
 
 
@@ -191,7 +192,8 @@ def test_gtd_wings_hostages_and_extended(registry, pk_provinces):
     assert row["hostages"] == "20 taken"
     assert str(row["end"]) == "2015-06-20 23:59:59"
     assert "resolved 2015-06-20" in row["time_note"]
-    assert row["flags"] == "stated province Sindh but the point lies in Balochistan"
+    assert "province-mismatch" in row["flags"].split("; ")
+    assert "stated province Sindh but the point lies in Balochistan" in row["geo_note"]
 
 
 def test_gtd_rejections(registry, pk_provinces):

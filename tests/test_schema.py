@@ -21,7 +21,8 @@ def test_validator_reports_every_problem_with_row_column_value():
     message = str(caught.value)
     assert message.startswith("fixture.csv: 4 problem(s)")
     assert (
-        "geo_precision 'roughly' is not one of exact, near, district, province (row 2)" in message
+        "geo_precision 'roughly' is not one of exact, near, district, province, country (row 2)"
+        in message
     )
     assert "event_type 'Riot' is not one of" in message
     assert "fatalities_low 10 is greater than fatalities_high 2 (row 3)" in message

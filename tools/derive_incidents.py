@@ -24,6 +24,9 @@ import pandas as pd
 from geo.groups import UNIDENTIFIED, GroupRegistry
 from geo.schema import INCIDENT_COLUMNS
 
+# Filled when incidents are imported or restored, not part of the bundled table.
+IMPORT_ONLY_COLUMNS = ("dataset", "deaths_reported", "flags", "licence", "provenance")
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 RAW = DATA / "raw"
@@ -271,7 +274,7 @@ SEED_INCIDENTS = ("RAIL-007", "RAIL-008")
 
 # incidents.csv holds the schema's columns, with the point as lat/lon and the sources apart.
 INCIDENT_FIELDS = (
-    *(c for c in INCIDENT_COLUMNS if c not in ("sources", "dataset", "geometry")),
+    *(c for c in INCIDENT_COLUMNS if c not in (*IMPORT_ONLY_COLUMNS, "sources", "geometry")),
     "lat",
     "lon",
 )

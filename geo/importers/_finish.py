@@ -15,10 +15,18 @@ import numpy as np
 import pandas as pd
 
 from geo.analysis import OUTSIDE, assign_provinces
+from geo.flags import add_flag, has_flag
 from geo.importers._errors import ImportFileError
 from geo.importers._rows import canonical_provinces, join_notes, province_lookup
 from geo.importers.result import REJECTED_COLUMNS, ImportResult
-from geo.schema import CRS, INCIDENT_COLUMNS, IncidentValidationError, conform, validate_incidents
+from geo.schema import (
+    CRS,
+    INCIDENT_COLUMNS,
+    IncidentValidationError,
+    conform,
+    plain,
+    validate_incidents,
+)
 
 HELPER_COLUMNS = ("reason", "lat", "lon")
 
@@ -105,7 +113,7 @@ def _validate(
             for problem in error.problems:
                 if problem.row is None:
                     raise ImportFileError(name, str(problem)) from error
-                text = f"{problem.column} {problem.value!r} {problem.expected}"
+                text = f"{problem.column} {plain(problem.value)!r} {problem.expected}"
                 problems.setdefault(problem.row, []).append(text)
             rejected += [(int(lines[p]), "; ".join(t), str(raw[p])) for p, t in problems.items()]
             keep = np.setdiff1d(np.arange(len(incidents)), list(problems))
@@ -121,19 +129,23 @@ def _check_provinces(incidents: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame) -
     """Flag points outside their stated province; fill a missing province from the point."""
     out = incidents.copy()
     if out.empty:
-        out["flags"] = pd.Series([], dtype=object)
-        return out[[*INCIDENT_COLUMNS, "flags"]]
+        return out[list(INCIDENT_COLUMNS)]
     in_pakistan = out["country"] == "Pakistan"
     stated = out["province"].where(in_pakistan, "")
     found = assign_provinces(out.assign(province=stated), provinces)
     point = found["point_province"].replace("", OUTSIDE)
-    out["flags"] = np.where(
-        found["province_mismatch"],
-        "stated province " + stated + " but the point lies in " + point,
-        "",
+    mismatch = found["province_mismatch"].to_numpy(dtype=bool)
+    # A snapshot read back already carries the flag and its words: say them once.
+    new = mismatch & ~has_flag(out["flags"], "province-mismatch").to_numpy(dtype=bool)
+    out["flags"] = add_flag(out["flags"], mismatch, "province-mismatch")
+    detail = np.where(new, "stated province " + stated + " but the point lies in " + point, "")
+    method = found["province_method"]
+    tolerated = method.str.contains("tolerance", regex=False) & ~out["geo_note"].str.contains(
+        " outside the stated province", regex=False
     )
+    detail = np.where(tolerated, method, detail)
     fill = in_pakistan & (out["province"] == "") & (found["point_province"] != "")
     out.loc[fill, "province"] = found.loc[fill, "point_province"]
     filled_note = pd.Series(np.where(fill, "province from the point", ""), index=out.index)
-    out["geo_note"] = join_notes(out["geo_note"], filled_note)
-    return out[[*INCIDENT_COLUMNS, "flags"]]
+    out["geo_note"] = join_notes(out["geo_note"], pd.Series(detail, index=out.index), filled_note)
+    return out[list(INCIDENT_COLUMNS)]

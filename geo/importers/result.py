@@ -72,8 +72,6 @@ class ImportResult:
     @property
     def flagged(self) -> int:
         """Number of kept rows with a flag (e.g. the point contradicts the stated province)."""
-        if "flags" not in self.incidents:
-            return 0
         return int((self.incidents["flags"].astype(str) != "").sum())
 
     def summary(self) -> str:
@@ -100,10 +98,10 @@ class ImportResult:
         lines += [f"note: {note}" for note in self.notes]
         for row in self.rejected.itertuples(index=False):
             lines.append(f"rejected line {row.line}: {row.reason}")
-        if "flags" in self.incidents:
-            flagged = self.incidents[self.incidents["flags"].astype(str) != ""]
-            for row in flagged.itertuples(index=False):
-                lines.append(f"flagged {row.incident_id}: {row.flags}")
+        flagged = self.incidents[self.incidents["flags"].astype(str) != ""]
+        for row in flagged.itertuples(index=False):
+            why = "; ".join(note for note in (row.geo_note, row.figures_note) if note)
+            lines.append(f"flagged {row.incident_id}: {row.flags}" + (f" ({why})" if why else ""))
         return "\n".join(lines)
 
     def rejected_csv(self) -> bytes:

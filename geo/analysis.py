@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from geo.flags import merge_flags
-from geo.railway import locate_on_lines
+from geo.railway import locate_incidents
 from geo.schema import COUNTRY_PRECISION, METRIC_CRS, split_groups
 
 OUTSIDE = "outside every province"
@@ -108,6 +108,7 @@ def enrich(
     provinces: gpd.GeoDataFrame,
     rail_lines: gpd.GeoDataFrame,
     stations: gpd.GeoDataFrame,
+    rail_sites: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Add the computed columns analysts filter and read on.
 
@@ -117,19 +118,22 @@ def enrich(
         Incidents in the schema.
     provinces, rail_lines, stations : geopandas.GeoDataFrame
         Bundled layers.
+    rail_sites : pandas.DataFrame, optional
+        Railway sites stated by the sources (see :func:`geo.railway.locate_incidents`).
 
     Returns
     -------
     geopandas.GeoDataFrame
         A copy with ``point_province``, ``province_method``, ``province_mismatch``,
-        ``nearest_line``, ``rail_distance_km``, ``rail_km_post``; ``flags`` gains
-        ``province-mismatch`` where the point contradicts the stated province (beyond the
+        ``nearest_line``, ``rail_distance_km``, ``rail_km_post``, ``rail_basis``,
+        ``rail_uncertainty_km``, ``rail_site`` (see :func:`geo.railway.locate_incidents`);
+        ``flags`` gains ``province-mismatch`` where the point contradicts the stated province (beyond the
         tolerance of the row's precision) and ``flag_detail`` says it in words. Rows located
         only to the country get no rail distance (they are not on the map).
     """
     out = incidents.copy()
     out = out.join(assign_provinces(incidents, provinces))
-    out = out.join(locate_on_lines(incidents.geometry, rail_lines, stations))
+    out = out.join(locate_incidents(incidents, rail_lines, stations, rail_sites))
     country_only = _country_only(out)
     if country_only.any():
         out.loc[country_only, "rail_distance_km"] = np.nan

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geo.groups import GroupRegistry
+from geo.railway import BASIS_IMPRECISE
 from geo.schema import COUNTRY_PRECISION, split_groups
 
 TEXT_SEARCH_COLUMNS = (
@@ -215,18 +216,46 @@ def bbox_mask(
     return inside & on_map_mask(incidents)
 
 
-def near_rail_mask(incidents: pd.DataFrame, max_km: float | None) -> pd.Series:
+def near_rail_mask(
+    incidents: pd.DataFrame, max_km: float | None, *, include_possible: bool = True
+) -> pd.Series:
     """Select incidents within ``max_km`` of a rail line (all when None).
 
-    Uses the ``rail_distance_km`` column computed by :func:`geo.analysis.enrich` (blank for
-    rows located only to the country, which are therefore never near a rail line).
+    Uses the columns computed by :func:`geo.analysis.enrich` (see
+    :func:`geo.railway.locate_incidents`). An incident placed by its stated site or by a
+    precise point is near when its distance is at most ``max_km``. An imprecise point (a town
+    or area point, ``rail_basis`` ``imprecise point``) is only *possibly* near: its site may be
+    ``rail_uncertainty_km`` from the point, so it counts when the line could be within
+    ``max_km`` of the site, and only if ``include_possible``. Rows without a rail distance
+    (province-level points, and rows located only to the country) are never near.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        Enriched incidents; frames without ``rail_basis`` are treated as precise points.
+    max_km : float or None
+        Distance limit in km.
+    include_possible : bool
+        Whether incidents that are only possibly near count.
+
+    Returns
+    -------
+    pandas.Series of bool
     """
     if max_km is None:
         return pd.Series(True, index=incidents.index)
     if "rail_distance_km" not in incidents:
         msg = "near_rail_mask needs rail_distance_km; run geo.analysis.enrich first"
         raise ValueError(msg)
-    return incidents["rail_distance_km"] <= max_km
+    distance = incidents["rail_distance_km"].astype(float)
+    if "rail_basis" not in incidents:
+        return distance <= max_km
+    imprecise = incidents["rail_basis"].astype(str) == BASIS_IMPRECISE
+    definite = ~imprecise & (distance <= max_km)
+    if not include_possible:
+        return definite
+    uncertainty = incidents["rail_uncertainty_km"].astype(float).fillna(0.0)
+    return definite | (imprecise & (distance - uncertainty <= max_km))
 
 
 @dataclass(frozen=True)
@@ -243,6 +272,7 @@ class IncidentFilter:
     text: str = ""
     bbox: tuple[float, float, float, float] | None = None
     rail_km: float | None = None
+    rail_possible: bool = True
     flagged_only: bool = False
     datasets: tuple[str, ...] = field(default=())
 
@@ -274,7 +304,7 @@ class IncidentFilter:
         mask &= min_fatalities_mask(incidents, self.min_fatalities)
         mask &= text_mask(incidents, self.text)
         mask &= bbox_mask(incidents, self.bbox)
-        mask &= near_rail_mask(incidents, self.rail_km)
+        mask &= near_rail_mask(incidents, self.rail_km, include_possible=self.rail_possible)
         if self.flagged_only:
             mask &= incidents["flags"].astype(str) != ""
         return mask
@@ -349,7 +379,7 @@ def _parse_field(name: str, raw: object) -> object:
             return date.fromisoformat(str(raw))
         if name in ("groups", "event_types", "provinces", "datasets"):
             return tuple(_as_list(raw))
-        if name in ("include_affiliates", "flagged_only"):
+        if name in ("include_affiliates", "flagged_only", "rail_possible"):
             if isinstance(raw, bool):
                 return raw
             if str(raw) not in ("0", "1", "true", "false"):
@@ -385,6 +415,7 @@ _EXPECTED = {
     "datasets": "expected comma-separated names",
     "include_affiliates": "expected 0 or 1",
     "flagged_only": "expected 0 or 1",
+    "rail_possible": "expected 0 or 1",
     "min_fatalities": "expected a whole number ≥ 0",
     "rail_km": "expected a number of km ≥ 0",
     "bbox": "expected west,south,east,north in degrees",

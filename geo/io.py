@@ -7,7 +7,7 @@ without a CRS (never guessed), missing columns, wrong or invalid geometries.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,6 +16,7 @@ import pyogrio
 import pyogrio.errors
 
 from geo.groups import GroupRegistry
+from geo.railway import RAIL_SITE_COLUMNS
 from geo.schema import (
     CRS,
     SOURCE_KEYS,
@@ -252,6 +253,7 @@ class BundledData:
     incidents: gpd.GeoDataFrame
     figures: pd.DataFrame
     groups: GroupRegistry
+    rail_sites: pd.DataFrame = field(default_factory=lambda: empty_rail_sites())
 
 
 def load_bundled(data_dir: str | Path = DATA_DIR) -> BundledData:
@@ -274,4 +276,46 @@ def load_bundled(data_dir: str | Path = DATA_DIR) -> BundledData:
         incidents=load_incidents(data_dir / "incidents.csv", data_dir / "incident_sources.csv"),
         figures=pd.read_csv(data_dir / "incident_figures.csv", dtype=str, keep_default_na=False),
         groups=GroupRegistry.from_csv(data_dir / "groups.csv"),
+        rail_sites=load_rail_sites(data_dir / "incident_rail_sites.csv"),
     )
+
+
+def empty_rail_sites() -> pd.DataFrame:
+    """Return a stated-sites table with no rows."""
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in RAIL_SITE_COLUMNS})
+
+
+def load_rail_sites(path: str | Path = DATA_DIR / "incident_rail_sites.csv") -> pd.DataFrame:
+    """Read the railway sites (line, km post) that sources state for some incidents.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        ``incident_rail_sites.csv`` with the columns of :data:`geo.railway.RAIL_SITE_COLUMNS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rail_km`` and ``rail_km_uncertainty`` as floats.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing, lacks a column, or has a km value that is not a number.
+    """
+    if not Path(path).exists():
+        msg = f"{path}: file not found"
+        raise DataFileError(msg)
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in RAIL_SITE_COLUMNS if c not in table.columns]
+    if missing:
+        msg = f"{path}: missing column(s) {missing}; found {list(table.columns)}"
+        raise DataFileError(msg)
+    for column in ("rail_km", "rail_km_uncertainty"):
+        numbers = pd.to_numeric(table[column], errors="coerce")
+        bad = table.loc[numbers.isna(), column]
+        if not bad.empty:
+            msg = f"{path}: {column} {bad.iloc[0]!r} (line {bad.index[0] + 2}) is not a number"
+            raise DataFileError(msg)
+        table[column] = numbers.astype(float)
+    return table[list(RAIL_SITE_COLUMNS)]

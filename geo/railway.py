@@ -226,3 +226,203 @@ def _km_post(
     return np.interp(
         along_points, along_stations[order], on_line["km"].to_numpy(dtype=float)[order]
     )
+
+
+# How far the incident's point may lie from the site, by its geo precision (the project's scale
+# in data/README.md: ``exact`` is the site, ``near`` within about 5 km, ``district`` a town or
+# area point that may be about 25 km off). Province- or country-level points say nothing about
+# distance to a railway.
+POINT_UNCERTAINTY_KM = {"exact": 0.5, "near": 5.0, "district": 25.0}
+PRECISE_POINTS = ("exact", "near")
+
+BASIS_SITE = "stated site"
+BASIS_POINT = "point"
+BASIS_IMPRECISE = "imprecise point"
+BASIS_NONE = "no point"
+RAIL_BASES = (BASIS_SITE, BASIS_POINT, BASIS_IMPRECISE, BASIS_NONE)
+
+RAIL_SITE_COLUMNS = ("incident_id", "rail_line", "rail_km", "rail_km_uncertainty", "rail_site")
+
+
+def point_at_km(
+    line_name: str, km: float, lines: gpd.GeoDataFrame, stations: gpd.GeoDataFrame
+) -> Point:
+    """Return the point of the drawn line at a Pakistan Railways km post.
+
+    The km post is placed by interpolating between the km posts of the line's stations along
+    the drawn line (the inverse of the km post :func:`locate_on_lines` reports).
+
+    Parameters
+    ----------
+    line_name : str
+        A value of ``lines["line"]``.
+    km : float
+        Km post on that line's scale.
+    lines, stations : geopandas.GeoDataFrame
+        Drawn lines (``line``) and stations placed on them (``line``, ``km``).
+
+    Returns
+    -------
+    shapely.geometry.Point
+        In EPSG:4326.
+
+    Raises
+    ------
+    ValueError
+        If the line is unknown or ``km`` lies outside its stations' km posts.
+    """
+    metric_line, along, posts = _km_scale(line_name, lines, stations)
+    if not posts.min() <= km <= posts.max():
+        msg = (
+            f"km post {km:g} is outside line {line_name!r}, whose stations run from km "
+            f"{posts.min():g} to {posts.max():g}"
+        )
+        raise ValueError(msg)
+    point = metric_line.interpolate(float(np.interp(km, posts, along)))
+    return gpd.GeoSeries([point], crs=METRIC_CRS).to_crs(CRS).iloc[0]
+
+
+def _km_scale(
+    line_name: str, lines: gpd.GeoDataFrame, stations: gpd.GeoDataFrame
+) -> tuple[LineString, np.ndarray, np.ndarray]:
+    """Return a line (metric) with its stations' distances along it and km posts, km-sorted."""
+    chosen = lines[lines["line"] == line_name]
+    if chosen.empty:
+        msg = f"rail line {line_name!r} is not drawn; known lines: {sorted(lines['line'])}"
+        raise ValueError(msg)
+    metric_line = chosen.to_crs(METRIC_CRS).geometry.iloc[0]
+    on_line = stations[(stations["line"] == line_name) & stations["km"].notna()].to_crs(METRIC_CRS)
+    along = shapely.line_locate_point(metric_line, on_line.geometry.to_numpy())
+    posts = on_line["km"].to_numpy(dtype=float)
+    order = np.argsort(posts, kind="stable")
+    return metric_line, along[order], posts[order]
+
+
+def locate_incidents(
+    incidents: gpd.GeoDataFrame,
+    lines: gpd.GeoDataFrame,
+    stations: gpd.GeoDataFrame,
+    sites: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Rail line, distance and km post of each incident, using the best location it has.
+
+    An incident whose source names its line and km post or station (a row of ``sites``) is on
+    the track at that post: distance 0, the stated line and km post, basis ``stated site``.
+    Otherwise its point is measured (:func:`locate_on_lines`); a point of ``exact`` or ``near``
+    precision is basis ``point``, a ``district`` point is ``imprecise point`` (the site may be
+    ``rail_uncertainty_km`` from it, so it is only *possibly* near the railway), and a
+    province- or country-level point gets no distance at all (basis ``no point``).
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        With ``incident_id``, ``geo_precision`` and point geometry.
+    lines, stations : geopandas.GeoDataFrame
+        Drawn lines and placed stations.
+    sites : pandas.DataFrame, optional
+        Columns :data:`RAIL_SITE_COLUMNS`: the site a source states, as a km post on a line,
+        with its uncertainty along the line (km) and a description.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``incidents``: ``nearest_line``, ``rail_distance_km``, ``rail_km_post``
+        (as :func:`locate_on_lines`, but from the stated site where there is one),
+        ``rail_basis``, ``rail_uncertainty_km`` (how far the site may be from the point, or
+        along the track from the stated post) and ``rail_site`` (the stated site, or ``""``).
+
+    Raises
+    ------
+    ValueError
+        If a site names a line that is not drawn or a km post outside it.
+    """
+    result = locate_on_lines(incidents.geometry, lines, stations)
+    precision = incidents["geo_precision"].astype(str)
+    result["rail_uncertainty_km"] = precision.map(POINT_UNCERTAINTY_KM).astype(float)
+    result["rail_basis"] = np.select(
+        [precision.isin(PRECISE_POINTS), result["rail_uncertainty_km"].notna()],
+        [BASIS_POINT, BASIS_IMPRECISE],
+        BASIS_NONE,
+    )
+    no_point = result["rail_basis"] == BASIS_NONE
+    result.loc[no_point, ["rail_distance_km", "rail_km_post"]] = np.nan
+    result.loc[no_point, "nearest_line"] = ""
+    result["rail_site"] = ""
+    if sites is not None and not sites.empty:
+        _apply_sites(result, incidents["incident_id"].astype(str), sites, lines, stations)
+    return result
+
+
+def _apply_sites(
+    result: pd.DataFrame,
+    incident_ids: pd.Series,
+    sites: pd.DataFrame,
+    lines: gpd.GeoDataFrame,
+    stations: gpd.GeoDataFrame,
+) -> None:
+    """Overwrite ``result`` rows whose incident has a stated site (in place)."""
+    by_id = sites.drop_duplicates("incident_id").set_index("incident_id")
+    matched = incident_ids[incident_ids.isin(by_id.index)]
+    for line_name in by_id.loc[matched.unique(), "rail_line"].unique():
+        _, _, posts = _km_scale(str(line_name), lines, stations)
+        on_line = by_id[(by_id["rail_line"] == line_name) & by_id.index.isin(matched)]
+        outside = on_line[(on_line["rail_km"] < posts.min()) | (on_line["rail_km"] > posts.max())]
+        if not outside.empty:
+            msg = (
+                f"stated site of {outside.index[0]!r}: km post {outside['rail_km'].iloc[0]:g} "
+                f"is outside line {line_name!r} (km {posts.min():g} to {posts.max():g})"
+            )
+            raise ValueError(msg)
+    site = by_id.loc[matched.to_numpy()]
+    rows = matched.index
+    result.loc[rows, "nearest_line"] = site["rail_line"].to_numpy()
+    result.loc[rows, "rail_distance_km"] = 0.0
+    result.loc[rows, "rail_km_post"] = site["rail_km"].to_numpy(dtype=float)
+    result.loc[rows, "rail_uncertainty_km"] = site["rail_km_uncertainty"].to_numpy(dtype=float)
+    result.loc[rows, "rail_basis"] = BASIS_SITE
+    result.loc[rows, "rail_site"] = site["rail_site"].astype(str).to_numpy()
+
+
+def describe_rail_position(located: pd.DataFrame) -> pd.Series:
+    """One readable line per incident saying where it is on the railway and on what basis.
+
+    Parameters
+    ----------
+    located : pandas.DataFrame
+        Output of :func:`locate_incidents` (or an enriched incident frame with its columns);
+        frames without ``rail_basis`` are described as measured from precise points.
+
+    Returns
+    -------
+    pandas.Series of str
+    """
+    index = located.index
+    if located.empty:
+        return pd.Series([], index=index, dtype=object)
+    basis = located.get("rail_basis", pd.Series(BASIS_POINT, index=index)).astype(str)
+    distance = located["rail_distance_km"].astype(float)
+    line = located["nearest_line"].astype(str)
+    km = located["rail_km_post"].astype(float).round().astype("Int64").astype(str)
+    uncertainty = located.get("rail_uncertainty_km", pd.Series(np.nan, index=index))
+    uncertainty = uncertainty.astype(float).map("{:g}".format)
+    site = located.get("rail_site", pd.Series("", index=index)).astype(str)
+    measured = distance.map("{:.1f}".format) + " km from " + line + " (km post ≈ " + km + ")"
+    texts = np.select(
+        [
+            basis == BASIS_SITE,
+            (basis == BASIS_NONE) | distance.isna(),
+            basis == BASIS_IMPRECISE,
+        ],
+        [
+            "on " + line + " at km " + km + " (±" + uncertainty + " km), the site the source "
+            "names: " + site,
+            "no rail distance: the point is only province- or country-level",
+            "possibly near: the point is "
+            + measured
+            + " but the site may be "
+            + uncertainty
+            + " km from it",
+        ],
+        measured + ", from the point",
+    )
+    return pd.Series(texts, index=index, dtype=object)

@@ -25,6 +25,7 @@ from folium.template import Template
 
 from geo.aggregate import first_group_index, hex_bins
 from geo.filters import bbox_mask
+from geo.railway import describe_rail_position
 from geo.schema import (
     DATE_PRECISIONS,
     GEO_PRECISION_LABELS,
@@ -147,15 +148,7 @@ def incident_payload(
             for sources in frame["sources"]
         ]
         if "rail_distance_km" in frame:
-            columns["rail"] = [
-                "" if pd.isna(d) else f"{d:.1f} km from {line} (km post ≈ {k:.0f})"
-                for d, line, k in zip(
-                    frame["rail_distance_km"],
-                    frame["nearest_line"],
-                    frame["rail_km_post"],
-                    strict=True,
-                )
-            ]
+            columns["rail"] = describe_rail_position(frame).tolist()
     return {
         "columns": columns,
         "groups": legend,

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.analysis import enrich
 from geo.export import content_hash, snapshot_bytes
-from geo.filters import IncidentFilter
+from geo.filters import IncidentFilter, near_rail_mask
 from geo.io import load_bundled
 from tests.conftest import ROOT
 
@@ -85,12 +85,19 @@ def test_near_railway_and_minimum_deaths(app, bundle):
     app.run()
     app.sidebar.checkbox(key="f_rail_on").check().run()
     app.sidebar.slider(key="f_rail_km").set_value(2.0).run()
-    enriched = enrich(bundle.incidents, bundle.provinces, bundle.rail_lines, bundle.stations)
-    near = int((enriched["rail_distance_km"] <= 2.0).sum())
-    assert shown(app) == f"**Showing {near} of {len(bundle.incidents)} incidents**"
+    enriched = enrich(
+        bundle.incidents, bundle.provinces, bundle.rail_lines, bundle.stations, bundle.rail_sites
+    )
+    near = near_rail_mask(enriched, 2.0)
+    assert shown(app) == f"**Showing {int(near.sum())} of {len(bundle.incidents)} incidents**"
     assert app.query_params["rail_km"] == "2.0"
+    app.sidebar.checkbox(key="f_rail_possible").uncheck().run()
+    definite = near_rail_mask(enriched, 2.0, include_possible=False)
+    assert 0 < definite.sum() < near.sum()
+    assert shown(app) == f"**Showing {int(definite.sum())} of {len(bundle.incidents)} incidents**"
+    assert app.query_params["rail_possible"] == "0"
     app.sidebar.number_input(key="f_min_fatalities").set_value(20).run()
-    both = int(((enriched["rail_distance_km"] <= 2.0) & (enriched["fatalities_high"] >= 20)).sum())
+    both = int((definite & (enriched["fatalities_high"] >= 20)).sum())
     assert shown(app) == f"**Showing {both} of {len(bundle.incidents)} incidents**"
 
 

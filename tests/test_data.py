@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from geo.analysis import enrich
+from geo.filters import near_rail_mask
 from geo.io import load_bundled
 from tests.conftest import DATA, ROOT
 from tools import build_rail_network, derive_incidents
@@ -23,9 +24,9 @@ def bundle():
 
 @pytest.fixture(scope="module")
 def enriched(bundle):
-    return enrich(bundle.incidents, bundle.provinces, bundle.rail_lines, bundle.stations).set_index(
-        "incident_id"
-    )
+    return enrich(
+        bundle.incidents, bundle.provinces, bundle.rail_lines, bundle.stations, bundle.rail_sites
+    ).set_index("incident_id")
 
 
 def test_dataset_size_span_and_groups(bundle):
@@ -78,6 +79,38 @@ def test_hijack_site_is_on_the_track_between_pehro_kunri_and_panir(enriched):
     hijack = enriched.loc["RAIL-008"]
     assert hijack["rail_distance_km"] < 0.1
     assert 266 < hijack["rail_km_post"] < 281  # Pehro Kunri km 266, Panir km 281
+
+
+SPEZAND_IDS = ("RAIL-014", "RAIL-015", "RAIL-016")
+
+
+def test_spezand_track_bombings_are_on_ml3_at_the_post_their_sources_name(enriched):
+    for incident_id in SPEZAND_IDS:
+        row = enriched.loc[incident_id]
+        assert row["geo_precision"] == "district"  # the map point is still Mastung town
+        assert row["rail_basis"] == "stated site", incident_id
+        assert row["nearest_line"] == "ML-3 Rohri–Chaman"
+        assert 357 <= row["rail_km_post"] <= 364  # Spezand Junction km 357, Sar-i-Ab km 371
+        assert row["rail_distance_km"] == 0
+    near = near_rail_mask(enriched, 10, include_possible=False)
+    assert near[list(SPEZAND_IDS)].all()
+
+
+def test_track_attacks_near_mastung_without_a_named_site_are_only_possibly_near(enriched):
+    for incident_id in ("RAIL-006", "RAIL-025"):  # "near Mastung", "Dasht area": no station
+        assert enriched.loc[incident_id, "rail_basis"] == "imprecise point"
+    possible = near_rail_mask(enriched, 10)
+    definite = near_rail_mask(enriched, 10, include_possible=False)
+    assert possible[["RAIL-006", "RAIL-025"]].all()
+    assert not definite[["RAIL-006", "RAIL-025"]].any()
+
+
+def test_rail_sites_are_what_the_derivation_writes(bundle):
+    incidents, _, _ = derive_incidents.derive()
+    rows = derive_incidents.derive_rail_sites({row["incident_id"] for row in incidents})
+    committed = (DATA / "incident_rail_sites.csv").read_text(encoding="utf-8")
+    assert _csv_text(rows, derive_incidents.RAIL_SITE_FIELDS) == committed
+    assert set(bundle.rail_sites["incident_id"]) <= set(bundle.incidents["incident_id"])
 
 
 def test_reported_figures_name_who_reported_them(bundle):

@@ -4,7 +4,9 @@ Run ``python -m tools.derive_incidents``. It writes
 
 - ``data/incidents.csv``: one row per incident, in the project schema (see ``geo/schema.py``);
 - ``data/incident_sources.csv``: one row per cited source;
-- ``data/excluded_incidents.csv``: research rows left out, each with the reason.
+- ``data/excluded_incidents.csv``: research rows left out, each with the reason;
+- ``data/incident_rail_sites.csv``: the railway site (line and km post) of incidents whose
+  research names a station, a stretch or a km post (from ``raw/incident_rail_sites.csv``).
 
 Every editorial decision (canonical group, ACLED-style event type, geo-precision class, fatality
 scope) is made here, in a table, so a reviewer can see and change it. The output is deterministic;
@@ -458,6 +460,62 @@ def derive() -> tuple[list[dict], list[dict], list[dict]]:
     return incidents, sources, excluded
 
 
+RAIL_SITE_FIELDS = ("incident_id", "rail_line", "rail_km", "rail_km_uncertainty", "rail_site")
+
+
+def derive_rail_sites(incident_ids: set[str]) -> list[dict[str, object]]:
+    """Check the stated railway sites against the station table and return them as rows.
+
+    Raises
+    ------
+    ValueError
+        Naming the row, if its incident, line or station is unknown, or its km post does not
+        match the station's (or lie between the two stations of a stretch).
+    """
+    stations = pd.read_csv(RAW / "rail_stations_pk.csv", dtype={"alt_names": str})
+    sites = pd.read_csv(RAW / "incident_rail_sites.csv", dtype={"station": str})
+    rows = []
+    for site in sites.itertuples(index=False):
+        where = f"raw/incident_rail_sites.csv {site.incident_id}"
+        if site.incident_id not in incident_ids:
+            msg = f"{where}: no such incident"
+            raise ValueError(msg)
+        on_line = stations[stations["line"] == site.line].set_index("station")["km"]
+        if on_line.empty:
+            msg = f"{where}: line {site.line!r} is not in raw/rail_stations_pk.csv"
+            raise ValueError(msg)
+        _check_site_km(where, site.station, float(site.km), on_line)
+        rows.append(
+            {
+                "incident_id": site.incident_id,
+                "rail_line": site.line,
+                "rail_km": f"{site.km:g}",
+                "rail_km_uncertainty": f"{site.km_uncertainty:g}",
+                "rail_site": f"{site.station} (km {site.km:g}); {site.basis}",
+            }
+        )
+    return rows
+
+
+def _check_site_km(where: str, station: str, km: float, on_line: pd.Series) -> None:
+    """Check a site's km post against the station(s) it names."""
+    stated_post = re.fullmatch(r"km (\d+(?:\.\d+)?)\b.*", station)
+    if stated_post:
+        if float(stated_post.group(1)) != km:
+            msg = f"{where}: station {station!r} but km {km:g}"
+            raise ValueError(msg)
+        return
+    names = station.split("–") if station not in on_line.index else [station]
+    missing = [name for name in names if name not in on_line.index]
+    if missing:
+        msg = f"{where}: station(s) {missing} not on that line in raw/rail_stations_pk.csv"
+        raise ValueError(msg)
+    posts = [float(on_line[name]) for name in names]
+    if not min(posts) <= km <= max(posts):
+        msg = f"{where}: km {km:g} is not at or between the posts of {names} ({posts})"
+        raise ValueError(msg)
+
+
 def write_csv(path: Path, rows: list[dict], fields: tuple[str, ...]) -> None:
     """Write rows as UTF-8 CSV with a header, quoting only where needed, LF line ends."""
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -472,6 +530,8 @@ def main() -> int:
     write_csv(DATA / "incidents.csv", incidents, INCIDENT_FIELDS)
     write_csv(DATA / "incident_sources.csv", sources, SOURCE_FIELDS)
     write_csv(DATA / "excluded_incidents.csv", excluded, ("incident_id", "reason"))
+    ids = {str(row["incident_id"]) for row in incidents}
+    write_csv(DATA / "incident_rail_sites.csv", derive_rail_sites(ids), RAIL_SITE_FIELDS)
     print(f"{len(incidents)} incidents, {len(sources)} sources, {len(excluded)} excluded")
     for row in excluded:
         print(f"excluded {row['incident_id']}: {row['reason']}", file=sys.stderr)

@@ -68,7 +68,9 @@ def build_dataset(
         DISPLAY_TOLERANCE_DEG, preserve_topology=True
     )
     return Dataset(
-        incidents=enrich(incidents, bundle.provinces, bundle.rail_lines, bundle.stations),
+        incidents=enrich(
+            incidents, bundle.provinces, bundle.rail_lines, bundle.stations, bundle.rail_sites
+        ),
         provinces=bundle.provinces,
         provinces_display=simplified,
         rail_lines=bundle.rail_lines,

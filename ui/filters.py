@@ -27,6 +27,7 @@ KEYS = {
     "text": "f_text",
     "rail_on": "f_rail_on",
     "rail_km": "f_rail_km",
+    "rail_possible": "f_rail_possible",
     "flagged_only": "f_flagged",
     "datasets": "f_datasets",
 }
@@ -63,6 +64,7 @@ def _set_widgets(flt: IncidentFilter, dataset: Dataset) -> None:
     state[KEYS["text"]] = flt.text
     state[KEYS["rail_on"]] = flt.rail_km is not None
     state[KEYS["rail_km"]] = float(flt.rail_km if flt.rail_km is not None else DEFAULT_RAIL_KM)
+    state[KEYS["rail_possible"]] = flt.rail_possible
     state[KEYS["flagged_only"]] = flt.flagged_only
     state[KEYS["datasets"]] = [d for d in flt.datasets if d in _options(dataset, "dataset")]
 
@@ -203,6 +205,13 @@ def sidebar(dataset: Dataset) -> IncidentFilter:
     sb.checkbox("Only near the railway", key=KEYS["rail_on"])
     if st.session_state[KEYS["rail_on"]]:
         sb.slider("Within km of a rail line", 0.5, 100.0, step=0.5, key=KEYS["rail_km"])
+        sb.checkbox(
+            "Include incidents only possibly near (town or area points)",
+            key=KEYS["rail_possible"],
+            help="An incident located only to a town or area may be up to about 25 km from "
+            "its point. Sites that sources name by station or km post are always placed on "
+            "the line.",
+        )
     if (dataset.incidents["flags"] != "").any() or st.session_state[KEYS["flagged_only"]]:
         sb.checkbox(
             "Only flagged incidents (location contradicts source)", key=KEYS["flagged_only"]
@@ -233,6 +242,7 @@ def current_filter(dataset: Dataset) -> IncidentFilter:
         min_fatalities=int(state[KEYS["min_fatalities"]]),
         text=str(state[KEYS["text"]]).strip(),
         rail_km=float(state[KEYS["rail_km"]]) if state[KEYS["rail_on"]] else None,
+        rail_possible=bool(state.get(KEYS["rail_possible"], True)),
         flagged_only=bool(state[KEYS["flagged_only"]]),
         datasets=tuple(state.get(KEYS["datasets"], ())),
     )

@@ -127,9 +127,9 @@ def enrich(
         A copy with ``point_province``, ``province_method``, ``province_mismatch``,
         ``nearest_line``, ``rail_distance_km``, ``rail_km_post``, ``rail_basis``,
         ``rail_uncertainty_km``, ``rail_site`` (see :func:`geo.railway.locate_incidents`);
-        ``flags`` gains ``province-mismatch`` where the point contradicts the stated province (beyond the
-        tolerance of the row's precision) and ``flag_detail`` says it in words. Rows located
-        only to the country get no rail distance (they are not on the map).
+        ``flags`` gains ``province-mismatch`` where the point contradicts the stated province
+        (beyond the tolerance of the row's precision) and ``flag_detail`` says it in words.
+        Rows located only to the country get no rail distance (they are not on the map).
     """
     out = incidents.copy()
     out = out.join(assign_provinces(incidents, provinces))

@@ -12,6 +12,8 @@ This script only wires widgets to ``geo/`` (data and analysis) and ``layers/`` (
 from __future__ import annotations
 
 import argparse
+import stat
+from pathlib import Path
 
 import folium
 import streamlit as st
@@ -19,9 +21,10 @@ from streamlit_folium import st_folium
 
 from geo.export import Snapshot, read_snapshot
 from geo.filters import not_drawn_note, on_map_mask
+from geo.importers import DEFAULT_MAX_BYTES
 from geo.schema import INCIDENT_COLUMNS
 from layers.assets import localize_assets
-from layers.basemap import OFFLINE_BASEMAP, build_base_map
+from layers.basemap import build_base_map
 from layers.context import build_province_layer
 from layers.incidents import (
     POINT_CAP,
@@ -32,7 +35,7 @@ from layers.incidents import (
 )
 from layers.style import group_colours
 from ui import filters as filter_ui
-from ui import panels
+from ui import messages, panels
 from ui.data import (
     Dataset,
     bundled_dataset,
@@ -44,6 +47,33 @@ from ui.data import (
 from ui.imports import dataset_with_imports, import_panel, run_import
 
 st.set_page_config(page_title="Rail & province incident map — Pakistan", layout="wide")
+LOGGER = messages.LOGGER
+
+
+def regular_file(path: Path, max_bytes: int) -> Path:
+    """Return ``path`` if it is a regular file of at most ``max_bytes``; never reads it.
+
+    Raises
+    ------
+    ValueError
+        For a missing file, a device (``/dev/zero``), a named pipe, a folder or a file over
+        the limit, naming the file and the problem.
+    """
+    try:
+        info = path.stat()
+    except OSError:
+        msg = f"{path.name}: no such file"
+        raise ValueError(msg) from None
+    if not stat.S_ISREG(info.st_mode):
+        msg = f"{path.name}: not a regular file (a device, named pipe or folder); not reading it"
+        raise ValueError(msg)
+    if info.st_size > max_bytes:
+        msg = (
+            f"{path.name}: {info.st_size / 1048576:.1f} MiB, over the "
+            f"{max_bytes / 1048576:.0f} MiB limit"
+        )
+        raise ValueError(msg)
+    return path
 
 
 def dataset_for_snapshot(snapshot: Snapshot, name: str) -> Dataset:
@@ -57,13 +87,15 @@ def dataset_for_snapshot(snapshot: Snapshot, name: str) -> Dataset:
 def dataset_from_command_line(options: argparse.Namespace) -> Dataset:
     """Return the dataset named by ``--snapshot`` or ``--incidents``, or the bundled one."""
     if options.snapshot is not None:
-        snapshot = read_snapshot(options.snapshot)
+        path = regular_file(options.snapshot, DEFAULT_MAX_BYTES)
+        snapshot = read_snapshot(path, max_bytes=DEFAULT_MAX_BYTES)
         if "filters_ready" not in st.session_state:
-            filter_ui.request_filter(snapshot.filters)
+            filter_ui.request_filter(snapshot.filters, snapshot.problems)
         return dataset_for_snapshot(snapshot, options.snapshot.name)
     if options.incidents is not None:
         name = options.incidents.name
-        result = run_import(options.incidents.read_bytes(), name, "auto", None)
+        data = regular_file(options.incidents, DEFAULT_MAX_BYTES).read_bytes()
+        result = run_import(data, name, "auto", None)
         st.session_state["startup_import"] = result
         if result.kept == 0:
             msg = f"{name}: no row could be used ({result.summary()})"
@@ -80,7 +112,8 @@ def choose_dataset() -> Dataset:
     try:
         dataset = dataset_from_command_line(options)
     except (OSError, ValueError) as error:
-        st.error(f"Could not open the file given on the command line: {error}")
+        LOGGER.warning("command-line file refused: %s", error)
+        messages.error("Could not open the file given on the command line: {error}", error=error)
         st.stop()
     st.session_state["dataset"] = dataset
     return dataset
@@ -95,11 +128,12 @@ def snapshot_opener() -> None:
         try:
             snapshot = read_snapshot(upload.getvalue())
         except ValueError as error:
-            st.error(f"{upload.name}: {error}")
+            LOGGER.info("snapshot refused: %s", error)
+            messages.error("{name}: {error}", name=upload.name, error=error)
             return
         st.session_state["opened_snapshot"] = upload.file_id
         st.session_state["dataset"] = dataset_for_snapshot(snapshot, upload.name)
-        filter_ui.request_filter(snapshot.filters)
+        filter_ui.request_filter(snapshot.filters, snapshot.problems)
         st.rerun()
 
 
@@ -119,11 +153,11 @@ def draw_map(dataset: Dataset, selected, options: dict[str, bool]) -> None:
         dataset.provinces_display,
         dataset.rail_lines,
         dataset.stations,
-        basemap=command_line().basemap or OFFLINE_BASEMAP,
+        basemap=filter_ui.basemap_choice(command_line().basemap),
     )
     colours = group_colours(dataset.groups.names)
     if dataset.label.startswith("SYNTHETIC"):
-        st.warning(f"{dataset.label}. For benchmarks and load tests only.")
+        messages.warning("{label}. For benchmarks and load tests only.", label=dataset.label)
     # Rows located only to the country are counted in the totals but have no place to draw.
     selected = selected[on_map_mask(selected).to_numpy(dtype=bool)]
     # Over the cap, the map reports its view (a rerun per pan or zoom) so the incidents in view
@@ -133,7 +167,7 @@ def draw_map(dataset: Dataset, selected, options: dict[str, bool]) -> None:
     zoom, bounds = view_from_map_state(state)
     display = plan_display(selected, list(colours), zoom=zoom, bounds=bounds)
     if display.aggregated:
-        st.info(display.note)
+        messages.info(display.note)
     dynamic = [
         build_province_layer(dataset.provinces_display, selected["province"].value_counts()),
         build_incident_layer(
@@ -164,43 +198,57 @@ def draw_map(dataset: Dataset, selected, options: dict[str, bool]) -> None:
 
 
 def main() -> None:
-    """Lay out the dashboard."""
-    dataset = dataset_with_imports(choose_dataset())
-    snapshot_opener()
-    import_panel()
-    if "startup_import" in st.session_state:
-        result = st.session_state["startup_import"]
-        st.sidebar.info(f"{result.name}: {result.summary()}")
+    """Lay out the dashboard: one section after another, each kept from breaking the rest."""
+    dataset = choose_dataset()
+    with messages.guarded("the imported incidents"):
+        dataset = dataset_with_imports(dataset)
+    with messages.guarded("the sidebar"):
+        snapshot_opener()
+    with messages.guarded("the import panel"):
+        import_panel()
+        if "startup_import" in st.session_state:
+            result = st.session_state["startup_import"]
+            messages.info(
+                "{name}: {summary}", where=st.sidebar, name=result.name, summary=result.summary()
+            )
     flt = filter_ui.sidebar(dataset)
     options = map_options()
-    filter_ui.sync_query_string(flt)
     selected = select(dataset, flt)
 
     st.header("Armed attacks around Pakistan's railways and provinces")
-    st.caption(
-        f"Dataset: {dataset.label} · version {dataset.content_hash[:19]} · "
-        "fatalities count people killed who were not attackers; ranges where sources differ."
+    messages.caption(
+        "Dataset: {label} · version {version} · "
+        "fatalities count people killed who were not attackers; ranges where sources differ.",
+        label=dataset.label,
+        version=dataset.content_hash[:19],
     )
-    st.markdown(
-        f"**Showing {len(selected)} of {len(dataset.incidents)} incidents**",
+    messages.markdown(
+        "**Showing {selected} of {total} incidents**",
         help="Filters are in the sidebar; the URL keeps them, so the view can be bookmarked.",
+        selected=len(selected),
+        total=len(dataset.incidents),
     )
     not_drawn = not_drawn_note(selected)
     if not_drawn:
-        st.caption(not_drawn)
-    draw_map(dataset, selected, options)
-    panels.export_panel(selected, flt, dataset)
+        messages.caption(not_drawn)
+    with messages.guarded("the map"):
+        draw_map(dataset, selected, options)
+    with messages.guarded("the snapshot download"):
+        panels.export_panel(selected, flt, dataset)
     timeline_tab, totals_tab, table_tab, details_tab = st.tabs(
         ["Timeline", "Totals", "Incidents table", "Incident details"]
     )
-    with timeline_tab:
+    with timeline_tab, messages.guarded("the timeline"):
         panels.timeline_panel(selected, selection_key(dataset, flt))
-    with totals_tab:
+    with totals_tab, messages.guarded("the totals"):
         panels.totals_panel(selected, selection_key(dataset, flt))
-    with table_tab:
+    with table_tab, messages.guarded("the table"):
         panels.table_panel(selected)
-    with details_tab:
+    with details_tab, messages.guarded("the incident details"):
         panels.details_panel(selected, dataset)
+    # Last, so that the URL written by the last completed run is the one the browser keeps.
+    filter_ui.sync_query_string(flt)
 
 
-main()
+with messages.guarded("this page"):
+    main()

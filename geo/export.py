@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
@@ -137,22 +139,38 @@ def snapshot_bytes(
     return json.dumps(collection, ensure_ascii=False, indent=1).encode("utf-8")
 
 
+MAX_COUNT = 10_000_000  # no single incident has killed or injured more people
+MAX_NESTING = 64  # a snapshot is at most ~5 levels deep; deeper JSON is refused unread
+MAX_PROBLEMS_SHOWN = 5
+
+
 @dataclass(frozen=True, eq=False)
 class Snapshot:
-    """A snapshot read back: its incidents, the filters it records and its metadata."""
+    """A snapshot read back: its incidents, the filters it records and its metadata.
+
+    ``problems`` lists the recorded filters that could not be read (each naming the filter and
+    its value); the other filters are in ``filters``.
+    """
 
     incidents: gpd.GeoDataFrame
     filters: IncidentFilter
     metadata: dict
+    problems: tuple[str, ...] = ()
 
 
-def read_snapshot(source: bytes | str | Path) -> Snapshot:
+class SnapshotError(ValueError):
+    """A file that is not a readable snapshot; the message names the problem in plain words."""
+
+
+def read_snapshot(source: bytes | str | Path, *, max_bytes: int | None = None) -> Snapshot:
     """Read a snapshot written by :func:`snapshot_bytes`.
 
     Parameters
     ----------
     source : bytes, str or pathlib.Path
-        The GeoJSON bytes, or a path to the file.
+        The GeoJSON bytes, or a path to a regular file (devices and pipes are refused unread).
+    max_bytes : int, optional
+        Largest file accepted.
 
     Returns
     -------
@@ -160,30 +178,201 @@ def read_snapshot(source: bytes | str | Path) -> Snapshot:
 
     Raises
     ------
-    ValueError
-        If the input is not JSON, not a snapshot of this format, or its incidents are invalid.
+    SnapshotError
+        (a ValueError) If the input is not JSON, not a snapshot of this format, or any feature
+        lacks properties, a point geometry, valid dates or valid counts; the message names up to
+        five bad features and what was expected.
     """
-    raw = Path(source).read_bytes() if isinstance(source, str | Path) else source
-    try:
-        collection = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        msg = f"snapshot is not JSON: {error}"
-        raise ValueError(msg) from error
+    raw = _snapshot_bytes_of(source, max_bytes)
+    collection = _parse_json(raw)
     metadata = collection.get("metadata") if isinstance(collection, dict) else None
     if not isinstance(metadata, dict) or metadata.get("format") != SNAPSHOT_FORMAT:
         msg = f"not a snapshot: expected metadata.format {SNAPSHOT_FORMAT!r}"
-        raise ValueError(msg)
-    records, geometries = [], []
-    for feature in collection.get("features", []):
-        records.append(feature["properties"])
-        lon, lat = feature["geometry"]["coordinates"][:2]
-        geometries.append(Point(lon, lat))
+        raise SnapshotError(msg)
+    features = collection.get("features", [])
+    if not isinstance(features, list):
+        msg = f"not a snapshot: features is a {_kind(features)}, expected a list of Features"
+        raise SnapshotError(msg)
+    records, geometries, problems = _read_features(features)
     frame = pd.DataFrame.from_records(
         records, columns=[c for c in INCIDENT_COLUMNS if c != "geometry"]
     )
-    for column in COUNT_COLUMNS:
-        frame[column] = pd.array(frame[column], dtype="Int64")
+    problems += _fix_values(frame)
+    if problems:
+        raise SnapshotError(_problem_text(problems, len(features)))
     frame["sources"] = frame["sources"].map(lambda s: list(s) if isinstance(s, list) else [])
     incidents = conform(gpd.GeoDataFrame(frame, geometry=geometries, crs=CRS))
     validate_incidents(incidents, origin="snapshot")
-    return Snapshot(incidents, IncidentFilter.from_query(metadata.get("filters", {})), metadata)
+    filters, filter_problems = IncidentFilter.from_query_lenient(metadata.get("filters") or {})
+    return Snapshot(incidents, filters, metadata, tuple(filter_problems))
+
+
+def _snapshot_bytes_of(source: bytes | str | Path, max_bytes: int | None) -> bytes:
+    """Return the snapshot's bytes, refusing non-regular and oversized files before reading."""
+    if not isinstance(source, str | Path):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise SnapshotError(f"{path.name}: file not found")
+        if not path.is_file():
+            msg = f"{path.name}: not a regular file (a device, pipe or folder); not reading it"
+            raise SnapshotError(msg)
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            msg = f"{path.name}: {path.stat().st_size:,} bytes, over the {max_bytes:,}-byte limit"
+            raise SnapshotError(msg)
+        data = path.read_bytes()
+    if max_bytes is not None and len(data) > max_bytes:
+        msg = f"the snapshot is {len(data):,} bytes, over the {max_bytes:,}-byte limit"
+        raise SnapshotError(msg)
+    return data
+
+
+def _parse_json(raw: bytes) -> object:
+    depth = json_depth(raw)
+    if depth > MAX_NESTING:
+        msg = f"snapshot is not valid: JSON nested {depth:,} levels deep (at most {MAX_NESTING})"
+        raise SnapshotError(msg)
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        msg = f"snapshot is not JSON ({_json_problem(error)})"
+        raise SnapshotError(msg) from error
+
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def json_depth(raw: bytes | str) -> int:
+    """Return the deepest nesting of ``[`` and ``{`` in JSON text, without parsing it.
+
+    Strings are removed first (brackets in them do not count); the rest is counted with NumPy,
+    so this is linear, fast and recursion-free: it vets a document before :func:`json.loads`,
+    whose recursion a deeply nested document would exhaust.
+
+    Parameters
+    ----------
+    raw : bytes or str
+
+    Returns
+    -------
+    int
+    """
+    data = raw.encode("utf-8", "replace") if isinstance(raw, str) else raw
+    bare = np.frombuffer(_JSON_STRING.sub(b"", data), dtype=np.uint8)
+    steps = np.zeros(bare.shape, dtype=np.int64)
+    steps[(bare == ord("[")) | (bare == ord("{"))] = 1
+    steps[(bare == ord("]")) | (bare == ord("}"))] = -1
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def _json_problem(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at line {error.lineno}, column {error.colno}"
+    if isinstance(error, UnicodeDecodeError):
+        return f"not UTF-8 text: byte 0x{error.object[error.start]:02x} at {error.start:,}"
+    return "nested too deeply"
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _read_features(features: list) -> tuple[list[dict], list[Point | None], list[str]]:
+    """Return each feature's properties and point, and a problem per feature that has none."""
+    records: list[dict] = []
+    geometries: list[Point | None] = []
+    problems: list[str] = []
+    for number, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict):
+            problems.append(f"feature {number} is a {_kind(feature)}, expected a Feature object")
+            continue
+        properties = feature.get("properties")
+        if not isinstance(properties, dict):
+            problems.append(
+                f"feature {number} has properties {_kind(properties)}, expected an object"
+            )
+            continue
+        point, problem = _point(feature.get("geometry"))
+        if problem:
+            problems.append(f"feature {number} ({_id_text(properties)}): {problem}")
+            continue
+        records.append(properties)
+        geometries.append(point)
+    return records, geometries, problems
+
+
+def _id_text(properties: dict) -> str:
+    text = str(properties.get("incident_id", "no id"))
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
+def _point(geometry: object) -> tuple[Point | None, str]:
+    """Return a GeoJSON Point geometry as a shapely Point, or a problem."""
+    if geometry is None:
+        return None, "geometry is null, expected a Point"
+    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+        kind = geometry.get("type") if isinstance(geometry, dict) else _kind(geometry)
+        return None, f"geometry is {str(kind)[:40]!r}, expected a Point"
+    coordinates = geometry.get("coordinates")
+    if not isinstance(coordinates, list) or len(coordinates) < 2:
+        return None, "Point coordinates are not [longitude, latitude]"
+    lon, lat = coordinates[:2]
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat))
+    if not numbers or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        shown = f"[{str(lon)[:20]}, {str(lat)[:20]}]"
+        return None, f"Point coordinates {shown} are not a longitude -180..180, latitude -90..90"
+    return Point(lon, lat), ""
+
+
+def _fix_values(frame: pd.DataFrame) -> list[str]:
+    """Convert dates and counts in place; return a problem per value that is neither."""
+    problems: list[str] = []
+    for column in ("start", "end"):
+        text = frame[column].astype(object).where(frame[column].notna(), "").map(str)
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        for position in np.flatnonzero(parsed.isna().to_numpy()):
+            problems.append(
+                f"incident {_cell(frame, position, 'incident_id')}: {column} "
+                f"{_cell(frame, position, column)!r} is not a date "
+                "(expected ISO 8601, e.g. 2025-03-11T09:00:00, between 1678 and 2261)"
+            )
+        frame[column] = parsed
+    for column in COUNT_COLUMNS:
+        values = frame[column].map(_count)
+        bad = values.map(lambda v: v is False)
+        for position in np.flatnonzero(bad.to_numpy()):
+            problems.append(
+                f"incident {_cell(frame, position, 'incident_id')}: {column} "
+                f"{_cell(frame, position, column)!r} is not a count "
+                f"(expected a whole number 0 to {MAX_COUNT:,}, or null)"
+            )
+        frame[column] = pd.array([v if v is not False else None for v in values], dtype="Int64")
+    return problems
+
+
+def _cell(frame: pd.DataFrame, position: int, column: str) -> str:
+    text = str(frame[column].iloc[position])
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
+def _count(value: object) -> int | None | bool:
+    """Return a count as an int, None when missing, or False when it is not a count."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return False
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    if not np.isfinite(number) or number < 0 or number > MAX_COUNT or number != int(number):
+        return False
+    return int(number)
+
+
+def _problem_text(problems: list[str], total: int) -> str:
+    shown = "; ".join(problems[:MAX_PROBLEMS_SHOWN])
+    more = len(problems) - MAX_PROBLEMS_SHOWN
+    tail = f"; and {more:,} more" if more > 0 else ""
+    return f"snapshot has {len(problems):,} problem(s) in {total:,} feature(s): {shown}{tail}"

@@ -365,6 +365,57 @@ class IncidentFilter:
                 values[name] = _parse_field(name, raw)
         return cls(**values)
 
+    @classmethod
+    def from_query_lenient(cls, query: Mapping[str, object]) -> tuple[IncidentFilter, list[str]]:
+        """Build a filter from the valid parameters of a link, and say what was left out.
+
+        One bad value (``rail_km=lots``) leaves out only that parameter; every valid one is
+        kept. Unknown keys are ignored (other parts of the app share the URL).
+
+        Parameters
+        ----------
+        query : mapping
+            As for :meth:`from_query`; a value that is not a string, list, number or bool (e.g.
+            a dict in a snapshot's metadata) is left out too.
+
+        Returns
+        -------
+        tuple of (IncidentFilter, list of str)
+            The filter and one problem per parameter left out, naming it, its value and what
+            was expected.
+        """
+        if not isinstance(query, Mapping):
+            kind = type(query).__name__
+            return cls(), [f"filters must be a mapping of names to values, not a {kind}"]
+        known = {f.name for f in fields(cls)}
+        values: dict[str, object] = {}
+        problems: list[str] = []
+        for name, raw in query.items():
+            if name not in known:
+                continue
+            try:
+                if not isinstance(raw, str | int | float | bool | list | tuple):
+                    msg = f"filter {name} is a {type(raw).__name__} ({_EXPECTED[name]})"
+                    raise ValueError(msg)
+                values[name] = _parse_field(name, raw)
+            except ValueError as error:
+                problems.append(_short(str(error), name, raw))
+        if "start" in values and "end" in values and values["start"] > values["end"]:
+            problems.append(
+                f"filter start={values['start']} is after end={values['end']}; the two were swapped"
+            )
+            values["start"], values["end"] = values["end"], values["start"]
+        return cls(**values), problems
+
+
+def _short(message: str, name: str, raw: object) -> str:
+    """Return a problem message with the bad value cut to a readable length."""
+    shown = repr(raw)
+    if len(shown) <= 200:
+        return message if message.startswith("filter ") else f"filter {name}: {message}"
+    cut = f"{shown[:200]}… [{len(shown):,} characters]"
+    return f"filter {name}={cut} is not valid ({_EXPECTED[name]})"
+
 
 def _as_list(raw: object) -> list[str]:
     if isinstance(raw, list | tuple):

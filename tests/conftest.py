@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,6 +15,11 @@ from geo.schema import conform
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
+
+
+def as_text(markdown: str) -> str:
+    """Return the text a message shows: ui.messages backslash-escapes all punctuation."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def make_incidents(*rows: dict) -> gpd.GeoDataFrame:

@@ -13,7 +13,7 @@ from geo.analysis import enrich
 from geo.export import content_hash, snapshot_bytes
 from geo.filters import IncidentFilter, near_rail_mask
 from geo.io import load_bundled
-from tests.conftest import ROOT
+from tests.conftest import ROOT, as_text
 
 APP = str(ROOT / "app.py")
 
@@ -73,12 +73,16 @@ def test_the_url_reopens_the_same_view(app, bundle):
     assert shown(app) == f"**Showing {expected} of {len(bundle.incidents)} incidents**"
 
 
-def test_a_bad_link_is_reported_and_ignored(app, bundle):
+def test_a_bad_link_value_is_reported_and_the_rest_of_the_link_kept(app, bundle):
     app.query_params["min_fatalities"] = "lots"
+    app.query_params["groups"] = "BLA"
     app.run()
-    errors = [e.value for e in app.sidebar.error]
-    assert any("min_fatalities='lots' is not valid" in e for e in errors)
-    assert shown(app).startswith(f"**Showing {len(bundle.incidents)} of")
+    assert not app.exception
+    warnings = [as_text(w.value) for w in app.sidebar.warning]
+    assert any("filter min_fatalities='lots' is not valid (expected a whole number" in w for w in warnings)
+    assert app.sidebar.multiselect(key="f_groups").value == ["BLA"]
+    expected = count_groups(bundle, ["BLA"])
+    assert shown(app).startswith(f"**Showing {expected} of")
 
 
 def test_near_railway_and_minimum_deaths(app, bundle):
@@ -108,10 +112,12 @@ def test_presets_and_reset(app, bundle):
     start, end = app.sidebar.slider(key="f_dates").value
     assert end == last.date()
     assert (end - start).days in (364, 365)
-    assert "start" in app.query_params
+    # The link keeps the preset as a preset, not as the dates it meant today.
+    assert app.query_params["period"] == "last-12-months"
+    assert "start" not in app.query_params
     app.sidebar.button[0].click().run()  # Reset filters
     assert shown(app) == f"**Showing {len(bundle.incidents)} of {len(bundle.incidents)} incidents**"
-    assert "start" not in app.query_params
+    assert "period" not in app.query_params
 
 
 def test_the_download_button_holds_the_filtered_snapshot(monkeypatch, bundle):

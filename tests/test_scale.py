@@ -28,6 +28,7 @@ from layers.incidents import (
     view_from_map_state,
 )
 from layers.style import group_colours
+from tests.conftest import as_text
 
 
 @pytest.fixture(scope="module")
@@ -157,5 +158,5 @@ def test_the_page_states_the_cap_and_small_selections_do_not(monkeypatch, bundle
     at = AppTest.from_file(app_file, default_timeout=120).run()
     assert not at.exception
     total = len(bundle.incidents)
-    notes = [i.value for i in at.info if "hexagonal bins" in i.value]
+    notes = [as_text(i.value) for i in at.info if "hexagonal bins" in i.value]
     assert notes and f"{total:,} incidents selected, more than the 20 drawn one by one" in notes[0]

@@ -22,6 +22,7 @@ from geo.importers import (
     inspect_file,
 )
 from geo.schema import INCIDENT_COLUMNS, conform
+from ui import messages
 from ui.data import Dataset, bundled_layers, dataset_from_incidents
 
 IMPORTS = "imports"
@@ -85,9 +86,11 @@ def dataset_with_imports(base: Dataset) -> Dataset:
         st.session_state[COMBINED] = cached
     _, dataset, duplicates = cached
     if duplicates:
-        st.sidebar.warning(
-            f"{duplicates} imported incident(s) have ids already in the data and were not "
-            "added a second time."
+        messages.warning(
+            "{duplicates} imported incident(s) have ids already in the data and were not "
+            "added a second time.",
+            where=st.sidebar,
+            duplicates=duplicates,
         )
     return dataset
 
@@ -123,7 +126,7 @@ def import_panel() -> None:
             _upload_form(upload, imports)
         for name, result in list(imports.items()):
             _report(name, result)
-            if st.button(f"Remove {name}", key=f"remove_{name}"):
+            if st.button(messages.label("Remove {name}", name=name), key=f"remove_{_digest(name)}"):
                 del imports[name]
                 st.rerun()
 
@@ -133,10 +136,10 @@ def _upload_form(upload, imports: dict[str, ImportResult]) -> None:
     try:
         info = inspect_file(data, name=upload.name)
     except ImportFileError as error:
-        st.error(str(error))
+        messages.error("{error}", error=error)
         return
     fmt = st.selectbox(
-        f"Format (detected: {info.format})",
+        messages.label("Format (detected: {format})", format=info.format),
         FORMATS,
         index=0,
         key="import_format",
@@ -150,10 +153,12 @@ def _upload_form(upload, imports: dict[str, ImportResult]) -> None:
     try:
         result = run_import(data, upload.name, fmt, key)
     except (ImportFileError, ValueError) as error:
-        st.error(str(error))
+        messages.error("{error}", error=error)
         return
     if result.kept == 0:
-        st.error(f"{upload.name}: no row could be used ({result.summary()}).")
+        messages.error(
+            "{name}: no row could be used ({summary}).", name=upload.name, summary=result.summary()
+        )
         _rejected_table(upload.name, result)
         return
     imports[upload.name] = result
@@ -162,9 +167,11 @@ def _upload_form(upload, imports: dict[str, ImportResult]) -> None:
 
 def _report(name: str, result: ImportResult) -> None:
     """Say what an import kept, flagged and rejected, with the rejected rows downloadable."""
-    st.success(f"{name} ({result.format}): {result.summary()}")
+    messages.success(
+        "{name} ({format}): {summary}", name=name, format=result.format, summary=result.summary()
+    )
     for note in result.notes:
-        st.caption(note)
+        messages.caption("{note}", note=note)
     _rejected_table(name, result)
 
 
@@ -172,11 +179,15 @@ def _rejected_table(name: str, result: ImportResult) -> None:
     if result.rejected.empty:
         return
     st.dataframe(result.rejected, hide_index=True, height=160)
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     st.download_button(
-        f"Rejected rows of {name} (CSV)",
+        messages.label("Rejected rows of {name} (CSV)", name=name),
         data=result.rejected_csv(),
         file_name=f"{name}.rejected.csv",
         mime="text/csv",
-        key=f"rejected_{digest}",
+        key=f"rejected_{_digest(name)}",
     )
+
+
+def _digest(name: str) -> str:
+    """Return a short widget key for a file name (names may be long or hold any character)."""
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12]

@@ -15,6 +15,7 @@ import streamlit as st
 
 from geo.export import snapshot_bytes
 from geo.filters import IncidentFilter
+from ui import messages
 from ui.data import Dataset, summary_table, timeline_table
 
 TABLE_ROW_CAP = 2_000  # rows sent to the browser's table
@@ -43,7 +44,7 @@ TABLE_COLUMNS = {
 def timeline_panel(selected: gpd.GeoDataFrame, key: tuple[str, str]) -> None:
     """Stacked bar chart of incidents per week or month by group."""
     if selected.empty:
-        st.info("No incidents match the filters.")
+        messages.info("No incidents match the filters.")
         return
     span_days = (selected["end"].max() - selected["start"].min()).days
     freq = st.radio(
@@ -69,11 +70,11 @@ def totals_panel(selected: gpd.GeoDataFrame, key: tuple[str, str]) -> None:
         "injured_high": "Injured (high)",
     }
     with left:
-        st.caption("By group (an incident with two groups counts for each)")
+        messages.caption("By group (an incident with two groups counts for each)")
         by_group = summary_table(selected, key, "group")
         st.dataframe(by_group.rename(columns=names), width="stretch")
     with right:
-        st.caption("By province (as stated by sources)")
+        messages.caption("By province (as stated by sources)")
         by_province = summary_table(selected, key, "province")
         st.dataframe(by_province.rename(columns=names), width="stretch")
 
@@ -88,9 +89,11 @@ def table_panel(selected: gpd.GeoDataFrame) -> None:
     """Sortable table of the filtered incidents (the most recent ones beyond a size cap)."""
     shown = most_recent(selected, TABLE_ROW_CAP)
     if len(shown) < len(selected):
-        st.info(
-            f"The table shows the {len(shown):,} most recent of {len(selected):,} incidents; "
-            "the GeoJSON snapshot holds them all. Narrow the filters to see others."
+        messages.info(
+            "The table shows the {shown:,} most recent of {selected:,} incidents; "
+            "the GeoJSON snapshot holds them all. Narrow the filters to see others.",
+            shown=len(shown),
+            selected=len(selected),
         )
     columns = [c for c in TABLE_COLUMNS if c in shown.columns]
     table = pd.DataFrame(shown[columns]).rename(columns=TABLE_COLUMNS)
@@ -112,12 +115,17 @@ def details_panel(selected: gpd.GeoDataFrame, dataset: Dataset) -> None:
     if typed.strip():
         candidates = selected[selected["incident_id"] == typed.strip()]
         if candidates.empty:
-            st.warning(f"No incident {typed.strip()!r} among the {len(selected):,} shown.")
+            messages.warning(
+                "No incident {typed!r} among the {count:,} shown.",
+                typed=typed.strip(),
+                count=len(selected),
+            )
             return
     elif len(candidates) < len(selected):
-        st.caption(
-            f"Choose among the {len(candidates):,} most recent of {len(selected):,} incidents, "
-            "or type an id."
+        messages.caption(
+            "Choose among the {candidates:,} most recent of {selected:,} incidents, or type an id.",
+            candidates=len(candidates),
+            selected=len(selected),
         )
     labels = dict(zip(candidates["incident_id"], candidates["place"].str.slice(0, 70), strict=True))
     chosen = st.selectbox(
@@ -157,7 +165,7 @@ def details_panel(selected: gpd.GeoDataFrame, dataset: Dataset) -> None:
         width="stretch",
     )
     sources = pd.DataFrame(row["sources"], columns=["publisher", "title", "date", "url"])
-    st.caption(f"Sources ({len(sources)})")
+    messages.caption("Sources ({count})", count=len(sources))
     st.dataframe(
         sources,
         hide_index=True,
@@ -166,7 +174,7 @@ def details_panel(selected: gpd.GeoDataFrame, dataset: Dataset) -> None:
     )
     figures = dataset.figures[dataset.figures["incident_id"] == chosen]
     if not figures.empty:
-        st.caption("Every reported figure, with who reported it")
+        messages.caption("Every reported figure, with who reported it")
         st.dataframe(
             figures.drop(columns=["incident_id"]),
             hide_index=True,

@@ -97,7 +97,7 @@ def dataset_with_imports(base: Dataset) -> Dataset:
 
 def _mapping_widgets(columns: list[str], suggested: dict[str, str]) -> dict[str, str]:
     """One select box per schema field; returns ``{field: column}`` for the mapped ones."""
-    st.caption("Column mapping (which column holds each field)")
+    messages.caption("Column mapping (which column holds each field)")
     mapping = {}
     options = [NONE, *columns]
     for field in MAPPING_FIELDS:

@@ -21,6 +21,7 @@ import pandas as pd
 from shapely.geometry import Point
 
 from geo.filters import IncidentFilter
+from geo.licences import snapshot_terms
 from geo.schema import COUNT_COLUMNS, CRS, INCIDENT_COLUMNS, conform, validate_incidents
 
 SNAPSHOT_FORMAT = "rail-incident-dashboard snapshot 1"
@@ -133,6 +134,8 @@ def snapshot_bytes(
             "counts": {"selected": len(selected), "dataset": dataset_count},
             "time_zone": "start/end are Pakistan Standard Time (UTC+05:00)",
             "fatalities": "people killed who were not attackers; low/best/high as reported",
+            "deaths_reported": "all deaths as the source reports them (attackers included)",
+            "datasets": snapshot_terms(selected),
         },
         "features": incident_features(selected),
     }

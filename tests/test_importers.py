@@ -51,9 +51,9 @@ def reasons(result: ImportResult) -> dict[int, str]:
         ("acled_2024.csv", "acled", 8, 4),
         ("acled_old.csv", "acled", 3, 3),
         ("acled_extract.csv", "acled", 3, 2),
-        ("gtd.csv", "gtd", 6, 4),
+        ("gtd.csv", "gtd", 6, 5),
         ("gtd_extract.csv", "gtd", 2, 2),
-        ("ucdp_ged.csv", "ucdp", 5, 3),
+        ("ucdp_ged.csv", "ucdp", 5, 4),
         ("ucdp_ged_hxl.csv", "ucdp", 2, 2),
         ("generic_wkt.csv", "csv", 4, 2),
     ],
@@ -197,10 +197,11 @@ def test_gtd_wings_hostages_and_extended(registry, pk_provinces):
 
 
 def test_gtd_rejections(registry, pk_provinces):
-    assert reasons(run("gtd.csv", registry, pk_provinces)) == {
-        5: "GTD specificity 5: only the country is known, the point is not a location",
-        6: "unparseable date: 2015-2-30",
-    }
+    result = run("gtd.csv", registry, pk_provinces)
+    assert reasons(result) == {6: "unparseable date: 2015-2-30"}
+    country = by_id(result).loc["GTD:201504010004"]  # specificity 5: kept, not drawn
+    assert country["geo_precision"] == "country"
+    assert "only the country is known" in country["geo_note"]
 
 
 def test_gtd_extract_missing_columns(registry, pk_provinces):
@@ -238,10 +239,8 @@ def test_ucdp(registry, pk_provinces):
     assert non_state["groups"] == "BLA; BLF"
     assert pd.isna(non_state["fatalities_best"]) and non_state["fatalities_high"] == 5
     assert non_state["date_precision"] == "week"
-    assert reasons(result) == {
-        4: "UCDP where_prec 6: only the country is known, the point is not a location",
-        6: "unparseable date: date_start 'not a date'",
-    }
+    assert reasons(result) == {6: "unparseable date: date_start 'not a date'"}
+    assert rows.loc["UCDP:450003", "geo_precision"] == "country"
 
 
 def test_ucdp_hxl_row_is_skipped_and_lines_still_count_it(registry, pk_provinces):
@@ -254,7 +253,7 @@ def test_generic_csv_with_mapping(registry, pk_provinces):
     result = run("generic.csv", registry, pk_provinces, mapping=GENERIC_MAPPING)
     assert result.format == "csv"
     rows = by_id(result)
-    first = rows.loc["CSV:A1"]
+    first = rows.loc["CSV:generic.csv:A1"]
     assert first["date_precision"] == "hour"
     assert (str(first["start"]), str(first["end"])) == (
         "2024-11-09 08:45:00",
@@ -264,8 +263,8 @@ def test_generic_csv_with_mapping(registry, pk_provinces):
     assert first["event_type"] == "Explosions/Remote violence"
     assert first["sources"][0]["url"] == "https://www.dawn.com/news/1"
     assert (first["fatalities_low"], first["fatalities_high"]) == (26, 26)
-    assert rows.loc["CSV:A2", "date_precision"] == "month"
-    assert rows.loc["CSV:A3", "date_precision"] == "year"
+    assert rows.loc["CSV:generic.csv:A2", "date_precision"] == "month"
+    assert rows.loc["CSV:generic.csv:A3", "date_precision"] == "year"
     assert reasons(result) == {
         5: "fatalities 'x' is not a number",
         6: "unparseable date 'someday'",
@@ -277,7 +276,11 @@ def test_generic_fixed_value_mapping(registry, pk_provinces):
     mapping = {"date": "date", "wkt": "wkt", "place": "place", "event_type": "=Battles"}
     result = run("generic_wkt.csv", registry, pk_provinces, mapping=mapping)
     assert set(result.incidents["event_type"]) == {"Battles"}
-    assert result.notes == ()
+    assert result.notes == (
+        "no geo_precision column: location precision not stated by the file, assumed "
+        "'district' on every row (flag precision-assumed)",
+    )
+    assert set(result.incidents["flags"].str.split("; ").explode()) >= {"precision-assumed"}
 
 
 def test_generic_wkt_reasons(registry, pk_provinces):
@@ -286,7 +289,10 @@ def test_generic_wkt_reasons(registry, pk_provinces):
         4: "WKT is a LineString, expected a POINT",
         5: "WKT 'POINT (oops)' is not readable",
     }
-    assert result.flagged == 1
+    assert list(result.incidents["flags"]) == [
+        "precision-assumed",
+        "province-mismatch; precision-assumed",
+    ]
 
 
 def test_generic_without_mapping_needs_recognisable_columns(registry, pk_provinces):
@@ -309,7 +315,7 @@ def test_duplicate_ids_are_rejected_with_the_validators_words(registry, pk_provi
     data = b"id,date,lat,lon\n7,2025-01-01,30.18,67.0\n7,2025-01-02,30.18,67.0\n"
     result = import_incidents(data, name="dup.csv", registry=registry, provinces=pk_provinces)
     assert result.kept == 1
-    assert reasons(result) == {3: "incident_id 'CSV:7' is not unique"}
+    assert reasons(result) == {3: "incident_id 'CSV:dup.csv:7' is not unique"}
 
 
 def test_bad_event_type_is_rejected_not_lost(registry, pk_provinces):

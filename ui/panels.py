@@ -15,6 +15,7 @@ import streamlit as st
 
 from geo.export import snapshot_bytes
 from geo.filters import IncidentFilter
+from geo.licences import restricted_note
 from ui import messages
 from ui.data import Dataset, summary_table, timeline_table
 
@@ -208,6 +209,9 @@ def export_panel(selected: gpd.GeoDataFrame, flt: IncidentFilter, dataset: Datas
         )
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%MZ")
+    restricted = restricted_note(selected)
+    if restricted:
+        messages.warning("{note}", note=restricted)
     st.download_button(
         f"Download GeoJSON snapshot ({len(selected)} incidents)",
         data=write() if len(selected) <= EAGER_EXPORT_CAP else write,

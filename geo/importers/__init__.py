@@ -181,7 +181,7 @@ def _import_table(table: Table, options: _Options) -> ImportResult:
         mapping = dict(options.mapping or suggest_mapping(columns))
         generic.check_mapping(mapping, columns, name=options.name)
         candidates, notes = generic.candidates(
-            table.frame, table.raw, options.registry, mapping=mapping
+            table.frame, table.raw, options.registry, mapping=mapping, name=options.name
         )
     else:
         frame = _lowered(table.frame, options.name)
@@ -233,10 +233,12 @@ def _import_layer(data: bytes, suffix: str, options: _Options) -> ImportResult:
         mapping.update(latitude=vector.LAT_FIELD, longitude=vector.LON_FIELD)
         generic.check_mapping(mapping, list(table.columns), name=options.name)
         candidates, more = generic.candidates(
-            table, raw, options.registry, mapping=mapping, prefix=fmt.upper()
+            table, raw, options.registry, mapping=mapping, name=options.name, prefix=fmt.upper()
         )
     candidates["reason"] = first_reason(vector.geometry_reasons(table), candidates["reason"])
-    context = Context(options.name, fmt, numbers, raw, options.provinces, notes=notes + more)
+    context = Context(
+        options.name, fmt, numbers, raw, options.provinces, notes=notes + more, line_word="feature"
+    )
     return finish(candidates, context)
 
 

@@ -19,7 +19,9 @@ from geo.flags import add_flag, has_flag
 from geo.importers._errors import ImportFileError
 from geo.importers._rows import canonical_provinces, join_notes, province_lookup
 from geo.importers.result import REJECTED_COLUMNS, ImportResult
+from geo.licences import licence_for
 from geo.schema import (
+    COUNTRY_PRECISION,
     CRS,
     INCIDENT_COLUMNS,
     IncidentValidationError,
@@ -42,6 +44,7 @@ class Context:
     provinces: gpd.GeoDataFrame
     bad_rows: list[tuple[int, str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    line_word: str = "line"  # "feature" for GeoJSON/GeoPackage
 
 
 def finish(candidates: pd.DataFrame, context: Context) -> ImportResult:
@@ -83,13 +86,38 @@ def finish(candidates: pd.DataFrame, context: Context) -> ImportResult:
 def _to_geodataframe(kept: pd.DataFrame, context: Context) -> gpd.GeoDataFrame:
     lookup = province_lookup(context.provinces["name"])
     frame = kept.drop(columns=[c for c in HELPER_COLUMNS if c in kept])
-    frame = frame.assign(dataset=context.name)
+    lines = context.lines[kept.index].astype(str)
+    if context.format != "snapshot":
+        where = context.name + " " + context.line_word + " " + lines
+        frame = frame.assign(
+            dataset=context.name,
+            licence=licence_for(context.format),
+            provenance=where + " (" + context.format + ")",
+        )
+        ids = _column(frame, "incident_id")
+        local = context.format.upper() + ":" + context.name + ":" + context.line_word + "-" + lines
+        frame["incident_id"] = ids.where(ids != "", local)
     if "province" in frame:
         stated = frame["province"].fillna("").astype(str).str.strip()
-        frame["province"] = canonical_provinces(stated, lookup)
-        renamed = (stated != "") & (stated != frame["province"])
+        pakistani = _column(frame, "country").isin(["", "Pakistan"])
+        matched, unmatched = canonical_provinces(stated, lookup)
+        unmatched &= pakistani
+        # Only Pakistan's provinces are matched; other countries' keep their own spelling.
+        frame["province"] = matched.where(pakistani, stated).where(~unmatched, "")
+        renamed = (stated != "") & (stated != frame["province"]) & ~unmatched
         note = ("source province: " + stated).where(renamed, "")
-        frame["geo_note"] = join_notes(_column(frame, "geo_note"), note)
+        unknown = ("source province " + stated.map(repr) + " not recognised").where(unmatched, "")
+        frame["geo_note"] = join_notes(_column(frame, "geo_note"), note, unknown)
+        if unmatched.any():
+            counts = stated[unmatched].value_counts()
+            listed = ", ".join(f"{name!r} ({count} row(s))" for name, count in counts.items())
+            context.notes.append(
+                f"province name(s) not recognised, province taken from the point instead: {listed}"
+            )
+    country_only = _column(frame, "geo_precision") == COUNTRY_PRECISION
+    if country_only.any():
+        # A row located only to the country names no province a filter could select it by.
+        frame["province"] = _column(frame, "province").where(~country_only, "")
     points = gpd.points_from_xy(kept["lon"], kept["lat"])
     return conform(gpd.GeoDataFrame(frame, geometry=points, crs=CRS))
 

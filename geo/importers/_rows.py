@@ -6,12 +6,12 @@ Each helper works on whole columns and, where a value can be wrong, returns a ``
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz, process
 
 from geo.groups import UNIDENTIFIED, GroupRegistry
 from geo.schema import GROUP_SEPARATOR
@@ -28,32 +28,52 @@ COUNTRY_BBOXES = {
     "India": (68.1, 6.7, 97.4, 35.7),
     "Iran": (44.0, 25.0, 63.4, 39.8),
 }
+# Spellings of Pakistan's provinces in real exports: old names (NWFP until 2010; FATA merged
+# into Khyber Pakhtunkhwa in 2018; the Northern Areas renamed Gilgit-Baltistan in 2009),
+# colonial-era spellings (Sind, Baluchistan), abbreviations and ISO 3166-2 codes. A trailing
+# " province" / " territory" is ignored, and misspellings are matched by :data:`PROVINCE_CUTOFF`.
 PROVINCE_ALIASES = {
-    "Balochistan": ("Baluchistan", "Balochistan province", "Baluchistan province", "PK-BA"),
-    "Sindh": ("Sind", "Sindh province", "PK-SD"),
-    "Punjab": ("Punjab province", "PK-PB"),
+    "Balochistan": ("Baluchistan", "Beluchistan", "Balochistan province", "PK-BA"),
+    "Sindh": ("Sind", "PK-SD"),
+    "Punjab": ("Panjab", "PK-PB"),
     "Khyber Pakhtunkhwa": (
         "Khyber-Pakhtunkhwa",
-        "Khyber Pakhtunkhwa province",
+        "Khyber Pakhtoonkhwa",
+        "Khyber Pakhtunkha",
         "KPK",
         "KP",
+        "K-P",
         "NWFP",
+        "N.W.F.P.",
         "North-West Frontier Province",
         "North West Frontier",
         "Federally Administered Tribal Areas",
         "FATA",
+        "F.A.T.A.",
+        "Tribal Areas",
         "PK-KP",
     ),
     "Gilgit-Baltistan": ("Gilgit Baltistan", "Northern Areas", "PK-GB"),
-    "Azad Jammu and Kashmir": ("Azad Kashmir", "Azad Jammu & Kashmir", "AJK", "PK-JK"),
+    "Azad Jammu and Kashmir": (
+        "Azad Kashmir",
+        "Azad Jammu & Kashmir",
+        "AJK",
+        "AJ&K",
+        "Pakistan-administered Kashmir",
+        "PK-JK",
+    ),
     "Islamabad Capital Territory": (
         "Islamabad",
         "Federal Capital Territory",
+        "F.C.T.",
+        "FCT",
         "Islamabad Capital",
         "ICT",
         "PK-IS",
     ),
 }
+PROVINCE_SUFFIX = re.compile(r"\s+(province|territory|region|division|state)$", re.IGNORECASE)
+PROVINCE_CUTOFF = 88.0  # RapidFuzz ratio (0-100) of folded names; "Khyber Pakhtunkwa" scores 97
 STATE_ACTOR = re.compile(
     r"^(military|police|government|civilians|protesters|rioters|navy|air force)\b|"
     r"forces of|^government of",
@@ -255,8 +275,36 @@ def province_lookup(names: Iterable[str]) -> dict[str, str]:
     return lookup
 
 
-def canonical_provinces(stated: pd.Series, lookup: dict[str, str]) -> pd.Series:
-    """Map stated province spellings onto the provinces layer's names (unknown kept as written).
+def match_province(stated: str, lookup: dict[str, str]) -> str | None:
+    """Return the province a stated name means, or None when nothing matches closely enough.
+
+    Tries the name as written, without a " province"-like suffix, then the closest known
+    spelling (RapidFuzz ratio at least :data:`PROVINCE_CUTOFF`, only letters and digits
+    compared), so ``"Khyber Pakhtunkwa"`` and ``"Balochistaan"`` match, ``"Kashmir"`` does not.
+
+    Parameters
+    ----------
+    stated : str
+    lookup : dict
+        From :func:`province_lookup`.
+
+    Returns
+    -------
+    str or None
+    """
+    for candidate in (stated, PROVINCE_SUFFIX.sub("", stated.strip())):
+        folded = _fold(candidate)
+        if folded in lookup:
+            return lookup[folded]
+    folded = _fold(PROVINCE_SUFFIX.sub("", stated.strip()))
+    if len(folded) < 5:  # abbreviations are matched exactly or not at all
+        return None
+    best = process.extractOne(folded, list(lookup), scorer=fuzz.ratio, score_cutoff=PROVINCE_CUTOFF)
+    return lookup[best[0]] if best else None
+
+
+def canonical_provinces(stated: pd.Series, lookup: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    """Map stated province spellings onto the provinces layer's names.
 
     Parameters
     ----------
@@ -266,9 +314,14 @@ def canonical_provinces(stated: pd.Series, lookup: dict[str, str]) -> pd.Series:
 
     Returns
     -------
-    pandas.Series of str
+    tuple of pandas.Series
+        The province names (``""`` where blank or unmatched) and a mask of the stated names
+        that could not be matched.
     """
-    return stated.map(lambda name: lookup.get(_fold(name), name) if name else "")
+    distinct = {name: match_province(name, lookup) for name in stated.unique() if name}
+    matched = stated.map(lambda name: (distinct.get(name) or "") if name else "")
+    unmatched = (stated != "") & (matched == "")
+    return matched, unmatched
 
 
 def canonical_actor(name: str, registry: GroupRegistry) -> str:
@@ -352,37 +405,49 @@ def first_url(value: str) -> str:
     return match.group(0).rstrip(".)]") if match else ""
 
 
-def hashed_ids(prefix: str, raw: pd.Series) -> pd.Series:
-    """Return stable ids ``PREFIX:row-<hash>`` from each row's text, for files without ids.
+def prefixed_ids(prefix: str, ids: pd.Series) -> pd.Series:
+    """Prefix source ids (``ACLED:PAK1234``); ``""`` where the source gives none.
 
-    Parameters
-    ----------
-    prefix : str
-        Format prefix such as ``"CSV"``.
-    raw : pandas.Series of str
-        Each row as written.
-
-    Returns
-    -------
-    pandas.Series of str
-    """
-    return raw.map(lambda row: f"{prefix}:row-{hashlib.sha1(row.encode()).hexdigest()[:12]}")
-
-
-def prefixed_ids(prefix: str, ids: pd.Series, raw: pd.Series) -> pd.Series:
-    """Prefix source ids (``ACLED:PAK1234``), hashing the row where the id is blank.
+    Rows left without an id get ``PREFIX:<file>:line-<n>`` when the import finishes (see
+    :func:`geo.importers._finish.finish`): unique within and across files, and traceable.
 
     Parameters
     ----------
     prefix : str
     ids : pandas.Series of str
-    raw : pandas.Series of str
 
     Returns
     -------
     pandas.Series of str
     """
-    return (prefix + ":" + ids).where(ids != "", hashed_ids(prefix, raw))
+    return (prefix + ":" + ids).where(ids != "", "")
+
+
+TRUE_WORDS = {"1", "true", "yes", "y", "t"}
+FALSE_WORDS = {"0", "false", "no", "n", "f"}
+
+
+def yes_no(values: pd.Series, *, unknown: Iterable[float] = (-9, -99)) -> pd.Series:
+    """Read a yes/no column however it is written: ``1``, ``1.0``, ``True``, ``yes``, ``0``...
+
+    Parameters
+    ----------
+    values : pandas.Series of str
+    unknown : iterable of float
+        Codes meaning "unknown" (GTD: -9).
+
+    Returns
+    -------
+    pandas.Series of object
+        True, False or None (blank, unknown code or anything else).
+    """
+    folded = values.astype(str).str.strip().str.casefold()
+    number = numbers(folded)
+    known_number = number.notna() & ~number.isin(list(unknown))
+    result = pd.Series(None, index=values.index, dtype=object)
+    result[folded.isin(TRUE_WORDS) | (known_number & (number == 1))] = True
+    result[folded.isin(FALSE_WORDS) | (known_number & (number == 0))] = False
+    return result
 
 
 def join_notes(*parts: pd.Series) -> pd.Series:

@@ -13,6 +13,7 @@ import pandas as pd
 from geo.groups import GroupRegistry
 from geo.importers import _rows as rows
 from geo.importers.generic import DEFAULT_EVENT_TYPE
+from geo.schema import COUNTRY_PRECISION
 
 FORMAT = "acled"
 PREFIX = "ACLED"
@@ -21,6 +22,11 @@ ID_COLUMNS = ("event_id_cnty", "event_id_no_cnty", "data_id")
 DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d-%B-%Y", "%d-%b-%Y", "%d/%m/%Y")
 TIME_PRECISION = {"1": "day", "2": "week", "3": "month", "": "day"}
 GEO_PRECISION = {"1": "near", "2": "district", "3": "province"}
+ASSUMED_PRECISION = "district"
+ASSUMED_NOTE = (
+    "no geo_precision column: location precision not stated by the source, assumed "
+    f"{ASSUMED_PRECISION!r} on every row (flag precision-assumed)"
+)
 # inter codes of non-state armed actors: rebel groups, political and identity militias.
 ARMED_INTER = {"2", "3", "4", "rebel group", "political militia", "identity militia"}
 OLD_EVENT_TYPES = {
@@ -76,11 +82,11 @@ def candidates(
     country = rows.text(frame, "country")
     lat, lon, where = rows.check_coordinates(frame["latitude"], frame["longitude"], country)
     start, end, precision, when = _dates(frame)
-    geo_precision, geo_reason = _geo_precision(frame)
+    geo, geo_reason = _geo_precision(frame)
     fatalities, fatality_reason = rows.counts(frame, "fatalities")
     out = pd.DataFrame(
         {
-            "incident_id": rows.prefixed_ids(PREFIX, _ids(frame), raw),
+            "incident_id": rows.prefixed_ids(PREFIX, _ids(frame)),
             "start": start,
             "end": end,
             "date_precision": precision,
@@ -89,7 +95,6 @@ def candidates(
             "district": rows.text(frame, "admin2"),
             "province": rows.text(frame, "admin1"),
             "country": country,
-            "geo_precision": geo_precision,
             "event_type": _event_types(rows.text(frame, "event_type")),
             "sub_event_type": rows.text(frame, "sub_event_type"),
             "summary": rows.text(frame, "notes"),
@@ -99,9 +104,11 @@ def candidates(
         },
         index=frame.index,
     )
-    out = out.join(_actors(frame, registry)).join(_fatalities(fatalities))
+    out = out.join([geo, _actors(frame, registry), _fatalities(fatalities)])
     out["reason"] = rows.first_reason(where, when, geo_reason, fatality_reason)
     notes = [NOTE]
+    if "geo_precision" not in frame:
+        notes.append(ASSUMED_NOTE)
     if "event_type" not in frame:
         out["event_type"] = DEFAULT_EVENT_TYPE
         notes.append(f"no event_type column: every row set to {DEFAULT_EVENT_TYPE!r}")
@@ -129,11 +136,33 @@ def _dates(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Ser
     return start, end, precision.fillna("day"), pd.Series(reason, index=frame.index)
 
 
-def _geo_precision(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    code = rows.text(frame, "geo_precision")
-    precision = code.map(GEO_PRECISION).where(code != "", "district")
+def _geo_precision(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    code = rows.text(frame, "geo_precision").str.replace(r"\.0$", "", regex=True)
+    assumed = code == ""
+    precision = code.map(GEO_PRECISION).where(~assumed, ASSUMED_PRECISION)
     reason = np.where(precision.isna(), "geo_precision " + code.map(repr) + " is not 1-3", "")
-    return precision.fillna(""), pd.Series(reason, index=frame.index)
+    # Code 3 at the country itself (location "Pakistan", no admin1) places nothing.
+    location, country = rows.text(frame, "location"), rows.text(frame, "country")
+    at_country = (location.str.casefold() == country.str.casefold()) & (country != "")
+    country_only = (code == "3") & (at_country | (rows.text(frame, "admin1") == ""))
+    precision = precision.where(~country_only, COUNTRY_PRECISION)
+    note = np.select(
+        [assumed, country_only],
+        [
+            f"precision not stated by the source (no geo_precision); assumed {ASSUMED_PRECISION}",
+            "ACLED geo_precision 3 at the country level: the point is the country's, not a place",
+        ],
+        "",
+    )
+    geo = pd.DataFrame(
+        {
+            "geo_precision": precision.fillna(""),
+            "geo_note": note,
+            "flags": np.where(assumed, "precision-assumed", ""),
+        },
+        index=frame.index,
+    )
+    return geo, pd.Series(reason, index=frame.index)
 
 
 def _place(frame: pd.DataFrame) -> pd.Series:
@@ -189,6 +218,7 @@ def _fatalities(fatalities: pd.Series) -> pd.DataFrame:
             "fatalities_low": fatalities.where(zero),
             "fatalities_best": fatalities.where(zero),
             "fatalities_high": fatalities,
+            "deaths_reported": fatalities,
             "figures_note": note,
         },
         index=fatalities.index,

@@ -44,6 +44,7 @@ FIELDS = {
     "fatalities": ("fatalities", "killed", "deaths", "nkill"),
     "fatalities_low": ("fatalities_low",),
     "fatalities_high": ("fatalities_high",),
+    "deaths_reported": ("deaths_reported", "all_deaths", "total_deaths"),
     "injured": ("injured", "wounded", "nwound"),
     "source": ("source", "publisher"),
     "source_title": ("source_title", "title", "headline"),
@@ -129,6 +130,7 @@ def candidates(
     registry: GroupRegistry,
     *,
     mapping: dict[str, str],
+    name: str,
     prefix: str = PREFIX,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Map rows onto the incident schema through ``mapping``.
@@ -142,6 +144,9 @@ def candidates(
     registry : GroupRegistry
     mapping : dict of str to str
         Checked with :func:`check_mapping`.
+    name : str
+        The file's name: a file's own ids (``1``, ``2``...) mean nothing outside it, so they
+        become ``CSV:<name>:1``, and two files numbered alike never collide.
     prefix : str
         Prefix of incident ids.
 
@@ -171,15 +176,27 @@ def candidates(
             "(map a column, or a fixed value such as '=Battles')"
         )
     geo_precision = value("geo_precision").str.lower()
-    geo_precision = geo_precision.where(geo_precision != "", DEFAULT_GEO_PRECISION)
+    assumed = geo_precision == ""
+    geo_precision = geo_precision.where(~assumed, DEFAULT_GEO_PRECISION)
+    if "geo_precision" not in mapping:
+        notes.append(
+            "no geo_precision column: location precision not stated by the file, assumed "
+            f"{DEFAULT_GEO_PRECISION!r} on every row (flag precision-assumed)"
+        )
     out = pd.DataFrame(
         {
-            "incident_id": rows.prefixed_ids(prefix, value("incident_id"), raw),
+            "incident_id": _local_ids(prefix, name, value("incident_id")),
             "place": _place(value),
             "district": value("district"),
             "province": value("province"),
             "country": country,
             "geo_precision": geo_precision,
+            "geo_note": np.where(
+                assumed,
+                f"precision not stated by the source; assumed {DEFAULT_GEO_PRECISION}",
+                "",
+            ),
+            "flags": np.where(assumed, "precision-assumed", ""),
             "event_type": event_type,
             "sub_event_type": value("sub_event_type"),
             "groups": value("groups").map(lambda cell: rows.normalise_actors([cell], registry)),
@@ -195,6 +212,11 @@ def candidates(
     out = out.join([dates, figures])
     out["reason"] = rows.first_reason(where, when, figure_reason)
     return out, notes
+
+
+def _local_ids(prefix: str, name: str, ids: pd.Series) -> pd.Series:
+    """Key a file's own ids by the file (``CSV:mine.csv:17``); ``""`` where blank."""
+    return (prefix + ":" + name + ":" + ids).where(ids != "", "")
 
 
 def _value(frame: pd.DataFrame, mapping: dict[str, str], field: str) -> pd.Series:
@@ -312,7 +334,7 @@ def _event_type(written: str) -> str:
 def _figures(frame: pd.DataFrame, mapping: dict[str, str]) -> tuple[pd.DataFrame, pd.Series]:
     columns = {}
     reasons = []
-    for field in ("fatalities", "fatalities_low", "fatalities_high", "injured"):
+    for field in ("fatalities", "fatalities_low", "fatalities_high", "injured", "deaths_reported"):
         values = _value(frame, mapping, field).to_frame(field)
         columns[field], reason = rows.counts(values, field)
         reasons.append(reason)
@@ -325,6 +347,7 @@ def _figures(frame: pd.DataFrame, mapping: dict[str, str]) -> tuple[pd.DataFrame
             "injured_low": columns["injured"],
             "injured_best": columns["injured"],
             "injured_high": columns["injured"],
+            "deaths_reported": columns["deaths_reported"],
         },
         index=frame.index,
     )

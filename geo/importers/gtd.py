@@ -13,12 +13,24 @@ import pandas as pd
 
 from geo.groups import GroupRegistry
 from geo.importers import _rows as rows
+from geo.schema import COUNTRY_PRECISION
 
 FORMAT = "gtd"
 PREFIX = "GTD"
 REQUIRED = ("iyear", "latitude", "longitude")
 UNKNOWN = (-9, -99)
-SPECIFICITY = {"1": "near", "2": "district", "3": "district", "4": "province", "": "district"}
+SPECIFICITY = {
+    "1": "near",
+    "2": "district",
+    "3": "district",
+    "4": "province",
+    "5": COUNTRY_PRECISION,
+}
+ASSUMED_PRECISION = "district"
+ASSUMED_NOTE = (
+    "no specificity column: location precision not stated by the source, assumed "
+    f"{ASSUMED_PRECISION!r} on every row (flag precision-assumed)"
+)
 STATE_TARGETS = {"military", "police", "terrorists/non-state militia"}
 ATTACK_EVENT_TYPES = {
     "bombing/explosion": "Explosions/Remote violence",
@@ -70,14 +82,12 @@ def candidates(
     figures, figure_reason = _figures(frame)
     out = pd.DataFrame(
         {
-            "incident_id": rows.prefixed_ids(PREFIX, rows.text(frame, "eventid"), raw),
+            "incident_id": rows.prefixed_ids(PREFIX, rows.text(frame, "eventid")),
             "place": _place(frame),
             "province": rows.text(frame, "provstate"),
             "country": country,
             "event_type": _event_types(frame),
-            "attack_detail": rows.join_notes(
-                rows.text(frame, "attacktype1_txt"), rows.text(frame, "weaptype1_txt")
-            ),
+            "attack_detail": _attack_detail(frame),
             "target": _target(frame),
             "hostages": _hostages(frame),
             "summary": rows.text(frame, "summary"),
@@ -89,7 +99,10 @@ def candidates(
     )
     out = out.join([dates, geo, figures, _groups(frame, registry)])
     out["reason"] = rows.first_reason(where, when, geo_reason, figure_reason)
-    return out, [NOTE]
+    notes = [NOTE]
+    if "specificity" not in frame:
+        notes.append(ASSUMED_NOTE)
+    return out, notes
 
 
 def _dates(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
@@ -124,18 +137,32 @@ def _iso(stamps: pd.Series) -> pd.Series:
 
 
 def _geo(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    code = rows.text(frame, "specificity")
-    precision = code.map(SPECIFICITY)
-    reason = np.where(
-        code == "5",
-        "GTD specificity 5: only the country is known, the point is not a location",
-        np.where(precision.isna(), "specificity " + code.map(repr) + " is not 1-5", ""),
+    code = rows.text(frame, "specificity").str.replace(r"\.0$", "", regex=True)
+    assumed = code == ""
+    precision = code.map(SPECIFICITY).where(~assumed, ASSUMED_PRECISION)
+    reason = np.where(precision.isna(), "specificity " + code.map(repr) + " is not 1-5", "")
+    notes = pd.Series(
+        np.select(
+            [assumed, code == "5"],
+            [
+                f"precision not stated by the source (no specificity); assumed {ASSUMED_PRECISION}",
+                "GTD specificity 5: only the country is known; the point is not a place",
+            ],
+            "",
+        ),
+        index=frame.index,
     )
-    vicinity = np.where(
-        rows.text(frame, "vicinity") == "1", "in the vicinity of the named city, not in it", ""
+    vicinity = rows.yes_no(rows.text(frame, "vicinity")) == True  # noqa: E712 (None stays False)
+    near = np.where(vicinity, "in the vicinity of the named city, not in it", "")
+    note = rows.join_notes(notes, pd.Series(near, index=frame.index), rows.text(frame, "location"))
+    geo = pd.DataFrame(
+        {
+            "geo_precision": precision.fillna(""),
+            "geo_note": note,
+            "flags": np.where(assumed, "precision-assumed", ""),
+        },
+        index=frame.index,
     )
-    note = rows.join_notes(pd.Series(vicinity, index=frame.index), rows.text(frame, "location"))
-    geo = pd.DataFrame({"geo_precision": precision.fillna(""), "geo_note": note}, index=frame.index)
     return geo, pd.Series(reason, index=frame.index)
 
 
@@ -159,25 +186,60 @@ def _target(frame: pd.DataFrame) -> pd.Series:
 
 
 def _hostages(frame: pd.DataFrame) -> pd.Series:
-    taken = rows.text(frame, "ishostkid") == "1"
+    """``ishostkid`` (1 / 1.0 / True; -9 unknown) and ``nhostkid`` (-99 unknown) in words."""
+    taken = rows.yes_no(rows.text(frame, "ishostkid"))
     number = rows.numbers(rows.text(frame, "nhostkid"), unknown=UNKNOWN)
-    text = np.where(number.notna(), rows.shown(number, "{:.0f}") + " taken", "number unknown")
-    return pd.Series(np.where(taken, text, ""), index=frame.index)
+    known = np.where(number.notna(), rows.shown(number, "{:.0f}") + " taken", "number unknown")
+    coded_unknown = rows.numbers(rows.text(frame, "ishostkid")).isin(UNKNOWN)
+    text = np.select(
+        [taken == True, coded_unknown],  # noqa: E712 (None is neither)
+        [known, "unknown whether hostages were taken"],
+        "",
+    )
+    return pd.Series(text, index=frame.index)
+
+
+def _attack_detail(frame: pd.DataFrame) -> pd.Series:
+    """Attack and weapon types, suicide attacks and property damage as the GTD codes them."""
+    suicide = rows.yes_no(rows.text(frame, "suicide")) == True  # noqa: E712
+    damaged = rows.yes_no(rows.text(frame, "property")) == True  # noqa: E712
+    extent = rows.text(frame, "propextent_txt")
+    value = rows.numbers(rows.text(frame, "propvalue"), unknown=UNKNOWN)
+    value_text = np.where(value > 0, " (US$ " + rows.shown(value, "{:,.0f}") + ")", "")
+    comment = rows.text(frame, "propcomment")
+    property_text = pd.Series(
+        np.where(damaged, "property damage", ""), index=frame.index, dtype=object
+    )
+    property_text = property_text.where(
+        ~damaged | (extent == ""), property_text + ": " + extent
+    ) + pd.Series(np.where(damaged, value_text, ""), index=frame.index)
+    property_text = property_text.where(~damaged | (comment == ""), property_text + " - " + comment)
+    return rows.join_notes(
+        rows.text(frame, "attacktype1_txt"),
+        rows.text(frame, "weaptype1_txt"),
+        pd.Series(np.where(suicide, "suicide attack", ""), index=frame.index),
+        property_text,
+    )
 
 
 def _groups(frame: pd.DataFrame, registry: GroupRegistry) -> pd.DataFrame:
     columns = ["gname", "gsubname", "gname2", "gsubname2", "gname3", "gsubname3"]
     cells = [rows.text(frame, column) for column in columns]
     groups = [rows.normalise_actors(names, registry) for names in zip(*cells, strict=True)]
-    claimed = (rows.text(frame, "claimed") == "1") & (cells[0] != "")
+    claimed = (rows.yes_no(rows.text(frame, "claimed")) == True) & (cells[0] != "")  # noqa: E712
     return pd.DataFrame(
         {
             "groups": groups,
             "group_detail": rows.join_notes(*cells),
-            "claimed_by": cells[0].where(claimed, ""),
+            "claimed_by": _claimed_by(frame, cells[0]).where(claimed, ""),
         },
         index=frame.index,
     )
+
+
+def _claimed_by(frame: pd.DataFrame, group: pd.Series) -> pd.Series:
+    mode = rows.text(frame, "claimmode_txt")
+    return (group + " (" + mode + ")").where(mode != "", group)
 
 
 def _figures(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
@@ -200,6 +262,7 @@ def _figures(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
         )
         notes.append(_figure_note(total, attackers, count, perpetrators))
     figures = pd.DataFrame(parts, index=frame.index)
+    figures["deaths_reported"] = rows.counts(frame, "nkill", unknown=UNKNOWN)[0]
     figures["figures_note"] = rows.join_notes(*notes)
     return figures, rows.first_reason(*reasons)
 

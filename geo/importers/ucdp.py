@@ -13,6 +13,7 @@ import pandas as pd
 from geo.groups import GroupRegistry
 from geo.importers import _rows as rows
 from geo.importers.generic import coordinate_text
+from geo.schema import COUNTRY_PRECISION
 
 FORMAT = "ucdp"
 PREFIX = "UCDP"
@@ -24,16 +25,22 @@ WHERE_PRECISION = {
     "3": "district",
     "4": "province",
     "5": "province",
-    "": "district",
+    "6": COUNTRY_PRECISION,
+    "7": COUNTRY_PRECISION,
 }
-WHERE_REJECTED = {
-    "6": "UCDP where_prec 6: only the country is known, the point is not a location",
-    "7": "UCDP where_prec 7: international waters or airspace, no location on land",
+ASSUMED_PRECISION = "district"
+WHERE_NOTES = {
+    "6": "UCDP where_prec 6: only the country is known; the point is the country's, not a place",
+    "7": "UCDP where_prec 7: international waters or airspace; no location on land",
 }
 EVENT_TYPES = {"1": "Battles", "2": "Battles", "3": "Violence against civilians"}
 # Which side's deaths are the attackers': side_b (the armed group) in state-based conflict,
 # side_a (the perpetrator) in one-sided violence; unknown in non-state conflict.
 ATTACKER_DEATHS = {"1": "deaths_b", "3": "deaths_a"}
+ASSUMED_NOTE = (
+    "no where_prec column: location precision not stated by the source, assumed "
+    f"{ASSUMED_PRECISION!r} on every row (flag precision-assumed)"
+)
 NOTE = (
     "UCDP best/low/high count deaths on all sides: attackers' deaths (deaths_b in state-based, "
     "deaths_a in one-sided violence) are taken off best and low where given; high stays as "
@@ -88,7 +95,7 @@ def candidates(
     violence = rows.text(frame, "type_of_violence")
     out = pd.DataFrame(
         {
-            "incident_id": rows.prefixed_ids(PREFIX, rows.text(frame, "id"), raw),
+            "incident_id": rows.prefixed_ids(PREFIX, rows.text(frame, "id")),
             "place": _place(frame),
             "district": rows.text(frame, "adm_2"),
             "province": rows.text(frame, "adm_1"),
@@ -102,8 +109,12 @@ def candidates(
         index=frame.index,
     )
     out = out.join([dates, geo, figures, _sides(frame, registry)])
+    out["flags"] = rows.join_notes(out["flags"], out.pop("figure_flags"))
     out["reason"] = rows.first_reason(where, when, geo_reason, figure_reason)
-    return out, [NOTE]
+    notes = [NOTE]
+    if "where_prec" not in frame:
+        notes.append(ASSUMED_NOTE)
+    return out, notes
 
 
 def _dates(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
@@ -142,18 +153,20 @@ def _span_precision(first: pd.Series, last: pd.Series) -> pd.Series:
 
 
 def _geo(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    code = rows.text(frame, "where_prec")
-    precision = code.map(WHERE_PRECISION)
-    rejected = code.map(WHERE_REJECTED)
-    reason = rejected.fillna(
-        pd.Series(
-            np.where(precision.isna(), "where_prec " + code.map(repr) + " is not 1-7", ""),
-            index=frame.index,
-        )
+    code = rows.text(frame, "where_prec").str.replace(r"\.0$", "", regex=True)
+    assumed = code == ""
+    precision = code.map(WHERE_PRECISION).where(~assumed, ASSUMED_PRECISION)
+    reason = np.where(precision.isna(), "where_prec " + code.map(repr) + " is not 1-7", "")
+    note = code.map(WHERE_NOTES).fillna("UCDP where_prec " + code)
+    note = note.where(
+        ~assumed, f"precision not stated by the source (no where_prec); assumed {ASSUMED_PRECISION}"
     )
-    note = np.where(code != "", "UCDP where_prec " + code, "")
-    geo = pd.DataFrame({"geo_precision": precision.fillna(""), "geo_note": note}, index=frame.index)
-    return geo, reason
+    flags = pd.Series(np.where(assumed, "precision-assumed", ""), index=frame.index)
+    geo = pd.DataFrame(
+        {"geo_precision": precision.fillna(""), "geo_note": note, "flags": flags},
+        index=frame.index,
+    )
+    return geo, pd.Series(reason, index=frame.index)
 
 
 def _place(frame: pd.DataFrame) -> pd.Series:
@@ -188,34 +201,59 @@ def _figures(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     for column in ("best", "low", "high", "deaths_a", "deaths_b"):
         parsed[column], reason = rows.counts(frame, column)
         reasons.append(reason)
+    best, low, high = parsed["best"], parsed["low"], parsed["high"]
+    inconsistent = (low > best) | (best > high) | (low > high)
+    # Kept as the source gives them (in the note); the columns hold the range they span.
+    given = pd.concat([low, best, high], axis=1)
+    low = low.where(~inconsistent, given.min(axis=1))
+    high = high.where(~inconsistent, given.max(axis=1))
     violence = rows.text(frame, "type_of_violence")
     attackers = pd.Series(np.nan, index=frame.index)
     for code, column in ATTACKER_DEATHS.items():
         attackers = attackers.where(violence != code, parsed[column])
-    best = (parsed["best"] - attackers).clip(lower=0)
-    low = (parsed["low"] - attackers).clip(lower=0).clip(upper=best)
+    net_best = (best - attackers).clip(lower=0)
+    net_low = (low - attackers).clip(lower=0).clip(upper=net_best)
     included = (
         "UCDP best "
-        + rows.shown(parsed["best"], "{:.0f}")
+        + rows.shown(best, "{:.0f}")
         + " includes "
         + rows.shown(attackers, "{:.0f}")
         + " attackers' deaths"
     )
     note = np.select(
-        [attackers > 0, attackers.isna() & (parsed["best"] > 0)],
+        [attackers > 0, attackers.isna() & (best > 0)],
         [included, "UCDP deaths include all sides; best/low left unknown"],
         "",
     )
+    disagree = (
+        "UCDP figures disagree as given: low "
+        + _shown_or_blank(parsed["low"])
+        + ", best "
+        + _shown_or_blank(parsed["best"])
+        + ", high "
+        + _shown_or_blank(parsed["high"])
+        + "; kept as the range they span"
+    )
+    note = rows.join_notes(
+        pd.Series(note, index=frame.index),
+        pd.Series(np.where(inconsistent, disagree, ""), index=frame.index),
+    )
     figures = pd.DataFrame(
         {
-            "fatalities_low": low.where(attackers.notna() | (parsed["low"] == 0)),
-            "fatalities_best": best.where(attackers.notna() | (parsed["best"] == 0)),
-            "fatalities_high": parsed["high"].fillna(parsed["best"]),
+            "fatalities_low": net_low.where(attackers.notna() | (low == 0)),
+            "fatalities_best": net_best.where(attackers.notna() | (best == 0)),
+            "fatalities_high": high.fillna(best),
+            "deaths_reported": best,
             "figures_note": note,
+            "figure_flags": np.where(inconsistent, "figures-inconsistent", ""),
         },
         index=frame.index,
     )
     return figures, rows.first_reason(*reasons)
+
+
+def _shown_or_blank(values: pd.Series) -> pd.Series:
+    return rows.shown(values, "{:.0f}").where(values.notna(), "blank")
 
 
 def _sources(frame: pd.DataFrame) -> pd.Series:

@@ -33,6 +33,7 @@ from layers.incidents import (
     plan_display,
     view_from_map_state,
 )
+from layers.labels import build_found_place_layer
 from layers.style import group_colours
 from ui import filters as filter_ui
 from ui import messages, panels
@@ -44,6 +45,7 @@ from ui.data import (
     select,
     selection_key,
 )
+from ui.geography import MapFocus, gazetteer, offline_basemap, place_labels, place_search
 from ui.imports import dataset_with_imports, import_panel, run_import
 
 st.set_page_config(page_title="Rail & province incident map — Pakistan", layout="wide")
@@ -147,13 +149,20 @@ def map_options() -> dict[str, bool]:
         }
 
 
-def draw_map(dataset: Dataset, selected, options: dict[str, bool]) -> None:
-    """Show the map; only the incident, province and heat layers change with the filters."""
+def draw_map(
+    dataset: Dataset, selected, options: dict[str, bool], focus: MapFocus | None = None
+) -> None:
+    """Show the map; only the incident, province and heat layers change with the filters.
+
+    A place found by search (``focus``) moves the map there without rebuilding it.
+    """
     base = build_base_map(
         dataset.provinces_display,
         dataset.rail_lines,
         dataset.stations,
         basemap=filter_ui.basemap_choice(command_line().basemap),
+        offline_data=offline_basemap(),
+        labels=place_labels(),
     )
     colours = group_colours(dataset.groups.names)
     if dataset.label.startswith("SYNTHETIC"):
@@ -180,6 +189,8 @@ def draw_map(dataset: Dataset, selected, options: dict[str, bool]) -> None:
     ]
     if options["heatmap"]:
         dynamic.append(build_heatmap_layer(selected))
+    if focus is not None:
+        dynamic.append(build_found_place_layer(focus.place))
     control = folium.LayerControl(collapsed=True, position="topright")
     for layer in dynamic:
         layer.add_to(base)
@@ -194,6 +205,8 @@ def draw_map(dataset: Dataset, selected, options: dict[str, bool]) -> None:
         returned_objects=["bounds", "zoom"] if over_cap else [],
         feature_group_to_add=dynamic,
         layer_control=control,
+        center=focus.center if focus else None,
+        zoom=focus.zoom if focus else None,
     )
 
 
@@ -202,6 +215,9 @@ def main() -> None:
     dataset = choose_dataset()
     with messages.guarded("the imported incidents"):
         dataset = dataset_with_imports(dataset)
+    focus = None
+    with messages.guarded("the place search"):
+        focus = place_search(gazetteer())
     with messages.guarded("the sidebar"):
         snapshot_opener()
     with messages.guarded("the import panel"):
@@ -232,7 +248,7 @@ def main() -> None:
     if not_drawn:
         messages.caption(not_drawn)
     with messages.guarded("the map"):
-        draw_map(dataset, selected, options)
+        draw_map(dataset, selected, options, focus)
     with messages.guarded("the snapshot download"):
         panels.export_panel(selected, flt, dataset)
     timeline_tab, totals_tab, table_tab, details_tab = st.tabs(

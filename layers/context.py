@@ -9,7 +9,10 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.railway import PLACED_SOURCED
+from layers.labels import LayerAttribution
 from layers.style import RAIL_COLOURS
+
+RAIL_ATTRIBUTION = "Rail: Wikipedia (CC BY-SA), GeoNames, UCDP GED"
 
 
 def _escaped(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -74,6 +77,7 @@ def build_rail_layer(lines: gpd.GeoDataFrame, *, name: str = "Rail lines") -> fo
     frame["km_end"] = frame["km_end"].map(lambda v: f"{v:.0f}")
     frame = _escaped(frame, ["line", "from_station", "to_station", "km_end"])
     group = folium.FeatureGroup(name=name, show=True)
+    LayerAttribution(RAIL_ATTRIBUTION).add_to(group)
     folium.GeoJson(
         frame,
         name=name,

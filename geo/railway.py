@@ -160,6 +160,50 @@ def _draw_line(
     return LineString(path), placed, unplaced
 
 
+def anchor_sections(lines: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Drawn length against the km-post difference between consecutive anchors of each line.
+
+    Anchors are stations placed by a sourced coordinate that have a km post. Lengths are
+    measured along the drawn line in EPSG:32642, so via points (e.g. the hijack site) count.
+
+    Parameters
+    ----------
+    lines, stations : geopandas.GeoDataFrame
+        Drawn lines and placed stations (with ``placement``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair of consecutive anchors: ``line``, ``from_station``, ``to_station``,
+        ``km_from``, ``km_to``, ``drawn_km``, ``posts_km`` and ``ratio`` (drawn / posts).
+    """
+    rows = []
+    metric_stations = stations.to_crs(METRIC_CRS)
+    for line_name, geom in zip(lines["line"], lines.to_crs(METRIC_CRS).geometry, strict=True):
+        anchors = metric_stations[
+            (metric_stations["line"] == line_name)
+            & (metric_stations["placement"] == PLACED_SOURCED)
+            & metric_stations["km"].notna()
+        ].sort_values("km")
+        along = shapely.line_locate_point(geom, anchors.geometry.to_numpy()) / 1000
+        names, posts = anchors["station"].to_list(), anchors["km"].to_numpy(dtype=float)
+        for i in range(1, len(anchors)):
+            drawn, km_diff = along[i] - along[i - 1], posts[i] - posts[i - 1]
+            rows.append(
+                {
+                    "line": line_name,
+                    "from_station": names[i - 1],
+                    "to_station": names[i],
+                    "km_from": posts[i - 1],
+                    "km_to": posts[i],
+                    "drawn_km": drawn,
+                    "posts_km": km_diff,
+                    "ratio": drawn / km_diff if km_diff else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def locate_on_lines(
     points: gpd.GeoSeries, lines: gpd.GeoDataFrame, stations: gpd.GeoDataFrame
 ) -> pd.DataFrame:

@@ -11,6 +11,8 @@ import pytest
 from geo.analysis import enrich
 from geo.filters import near_rail_mask
 from geo.io import load_bundled
+from geo.railway import anchor_sections, locate_on_lines
+from geo.schema import METRIC_CRS
 from tests.conftest import DATA, ROOT
 from tools import build_rail_network, derive_incidents
 
@@ -111,6 +113,84 @@ def test_rail_sites_are_what_the_derivation_writes(bundle):
     committed = (DATA / "incident_rail_sites.csv").read_text(encoding="utf-8")
     assert _csv_text(rows, derive_incidents.RAIL_SITE_FIELDS) == committed
     assert set(bundle.rail_sites["incident_id"]) <= set(bundle.incidents["incident_id"])
+
+
+def _metric_lines(bundle):
+    return bundle.rail_lines.to_crs(METRIC_CRS).set_index("line").geometry
+
+
+def test_every_station_with_a_sourced_coordinate_lies_on_its_drawn_line(bundle):
+    lines = _metric_lines(bundle)
+    sourced = bundle.stations[bundle.stations["placement"] == "sourced coordinate"]
+    sourced = sourced.to_crs(METRIC_CRS)
+    for row in sourced.itertuples():
+        assert lines[row.line].distance(row.geometry) < 2_000, (row.line, row.station)
+
+
+# Sourced points of places on a line that the line is not drawn through (a second source for an
+# anchor, or a feature named after a station). Spezand's only sourced point, a GeoNames airfield
+# of that name, lies ~15 km from the drawn line, and is itself 30 km in a straight line from
+# Quetta station where the km posts allow at most 24 km of track: it is not the station, so
+# the line is not drawn through it (data/README.md, "How precise the rail geometry is").
+CHECKPOINTS_FAR = {"Spezand (GeoNames abandoned airfield)": (10, 20)}
+
+
+def test_cross_check_points_lie_within_2_km_of_the_drawn_line(bundle):
+    checkpoints = pd.read_csv(DATA / "raw" / "rail_checkpoints.csv")
+    points = gpd.GeoSeries.from_xy(checkpoints["lon"], checkpoints["lat"], crs="EPSG:4326")
+    distances = points.to_crs(METRIC_CRS).distance(
+        _metric_lines(bundle)[checkpoints["line"]].reset_index(drop=True)
+    )
+    for name, km in zip(checkpoints["name"], distances / 1000, strict=True):
+        low, high = CHECKPOINTS_FAR.get(name, (0, 2))
+        assert low <= km <= high, (name, round(km, 2))
+
+
+# Drawn length over km-post difference between the first and last anchor of each line, and the
+# range of that ratio over consecutive anchors, as stated in data/README.md. Between town points
+# 1-3 km from their stations, short sections cannot be better than about ±15%.
+LENGTH_RATIOS = {
+    "ML-1 Karachi–Peshawar": (0.94, 0.77, 1.13),
+    "ML-1 loop Lodhran–Multan–Khanewal": (0.99, 0.92, 1.05),
+    "ML-3 Rohri–Chaman": (0.87, 0.62, 1.25),
+    "ML-4 Quetta–Taftan": (0.91, 0.75, 1.13),
+    "Sibi–Khost branch": (0.67, 0.67, 0.67),
+}
+
+
+def test_drawn_length_between_anchors_against_km_posts(bundle):
+    sections = anchor_sections(bundle.rail_lines, bundle.stations)
+    assert set(sections["line"]) == set(LENGTH_RATIOS)
+    for line, rows in sections.groupby("line"):
+        whole, low, high = LENGTH_RATIOS[line]
+        assert rows["drawn_km"].sum() / rows["posts_km"].sum() == pytest.approx(whole, abs=0.01)
+        assert rows["ratio"].min() == pytest.approx(low, abs=0.01), line
+        assert rows["ratio"].max() == pytest.approx(high, abs=0.01), line
+    within_5 = sections[(sections["ratio"] - 1).abs() <= 0.05]
+    assert len(within_5) >= 29  # of 69 sections between consecutive anchors (data/README.md)
+
+
+def test_the_bolan_sections_the_issue_measured(bundle):
+    sections = anchor_sections(bundle.rail_lines, bundle.stations).set_index("to_station")
+    bolan = sections[sections["line"] == "ML-3 Rohri–Chaman"]
+    sibi_to_mach = bolan.loc[["Peshi", "Aab-e-Gum", "Mach"], "drawn_km"].sum()
+    assert sibi_to_mach == pytest.approx(65.8, abs=0.2)  # km posts: 75
+    mach_to_quetta = bolan.loc[["Sar-i-Ab", "Quetta"], "drawn_km"].sum()
+    assert mach_to_quetta == pytest.approx(52.3, abs=0.2)  # km posts: 66
+
+
+def test_sibi_harnai_khost_branch_has_its_stations_and_km_posts(bundle):
+    branch = bundle.stations[bundle.stations["line"] == "Sibi–Khost branch"].set_index("station")
+    assert branch.loc["Sibi Junction", "km"] == 0
+    assert branch.loc["Harnai", "km"] == 93
+    assert branch.loc["Harnai", "placement"] == "sourced coordinate"
+    assert branch.loc["Speentangi", "placement"] == "placed by km post along the drawn line"
+    # Nakus, Sharigh, Khost and Zardalu lie beyond Harnai, the last sourced coordinate.
+    assert not {"Nakus", "Sharigh", "Khost", "Zardalu"} & set(branch.index)
+    harnai = gpd.GeoSeries.from_xy([67.93778], [30.1], crs="EPSG:4326")
+    located = locate_on_lines(harnai, bundle.rail_lines, bundle.stations)
+    assert located["nearest_line"].iloc[0] == "Sibi–Khost branch"
+    assert located["rail_km_post"].iloc[0] == pytest.approx(93, abs=1)
 
 
 def test_reported_figures_name_who_reported_them(bundle):

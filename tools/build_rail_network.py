@@ -12,7 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo.railway import RailNetwork, ViaPoint, build_rail_network
+from geo.railway import RailNetwork, ViaPoint, anchor_sections, build_rail_network
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
@@ -28,6 +28,7 @@ LOCALITY_FOR_STATION = {
     ("Sariab town", ML4): "Sar-i-Ab",
 }
 HIJACK_SITE = "Jaffar Express hijack site, 11 Mar 2025"
+KHOJAK = "Khojak Tunnel"
 
 
 def read_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -62,11 +63,19 @@ def hijack_via_point(stations: pd.DataFrame) -> ViaPoint:
     return ViaPoint(ML3, float(pehro_kunri["seq"].iloc[0]), site["lon"], site["lat"], HIJACK_SITE)
 
 
+def khojak_via_point(stations: pd.DataFrame) -> ViaPoint:
+    """Return the Khojak Tunnel (Wikipedia's point), between Shela Bagh and Chaman, as a vertex."""
+    reference = stations[stations["line"] == "reference_point"]
+    tunnel = reference[reference["station"].str.startswith(KHOJAK)].iloc[0]
+    shela_bagh = stations[(stations["line"] == ML3) & (stations["station"] == "Shela Bagh")]
+    return ViaPoint(ML3, float(shela_bagh["seq"].iloc[0]), tunnel["lon"], tunnel["lat"], KHOJAK)
+
+
 def build() -> RailNetwork:
     """Build the network from the raw tables."""
     stations, localities = read_inputs()
     stations = apply_locality_anchors(stations, localities)
-    return build_rail_network(stations, [hijack_via_point(stations)])
+    return build_rail_network(stations, [hijack_via_point(stations), khojak_via_point(stations)])
 
 
 def write(network: RailNetwork, out_dir: Path) -> None:
@@ -83,9 +92,35 @@ def write_layer(frame: gpd.GeoDataFrame, path: Path, options: dict) -> None:
     frame.to_file(path, engine="pyogrio", **options)
 
 
-def main() -> int:
-    """Build and write the rail layers, and report stations that could not be placed."""
+def precision_report(network: RailNetwork) -> str:
+    """Return, line by line, the drawn length against the km posts between anchors (Markdown)."""
+    sections = anchor_sections(network.lines, network.stations)
+    out = ["| line | from → to (km posts) | drawn km | km-post difference | drawn / posts |"]
+    out.append("|---|---|---|---|---|")
+    for row in sections.itertuples():
+        out.append(
+            f"| {row.line} | {row.from_station} ({row.km_from:g}) → {row.to_station} "
+            f"({row.km_to:g}) | {row.drawn_km:.1f} | {row.posts_km:g} | {row.ratio:.2f} |"
+        )
+    out.append("")
+    out.append("| line | anchors | drawn km between first and last anchor | km posts | ratio |")
+    out.append("|---|---|---|---|---|")
+    for line, rows in sections.groupby("line", sort=False):
+        drawn, posts = rows["drawn_km"].sum(), rows["posts_km"].sum()
+        out.append(f"| {line} | {len(rows) + 1} | {drawn:.1f} | {posts:g} | {drawn / posts:.2f} |")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build and write the rail layers, and report stations that could not be placed.
+
+    With ``--report``, print the precision table (drawn length against km posts between
+    anchors) instead of writing.
+    """
     network = build()
+    if "--report" in (sys.argv[1:] if argv is None else argv):
+        print(precision_report(network))
+        return 0
     write(network, ROOT / "data")
     print(f"{len(network.lines)} lines, {len(network.stations)} stations placed")
     for row in network.unplaced.itertuples():

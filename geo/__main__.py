@@ -9,6 +9,8 @@ for wrong arguments.
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,6 +61,10 @@ def convert(input_path: Path, output: Path, *, fmt: str, name: str | None, max_b
         Exit status: 0 when at least one row was kept, 1 otherwise.
     """
     name = name or input_path.name
+    refusal = _refuse_paths(input_path, output)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 1
     try:
         result = import_incidents(input_path, name=name, fmt=fmt, max_bytes=max_bytes)
     except ImportFileError as error:
@@ -75,9 +81,46 @@ def convert(input_path: Path, output: Path, *, fmt: str, name: str | None, max_b
         dataset_hash=content_hash(incidents),
         dataset_count=len(incidents),
     )
-    output.write_bytes(payload)
+    try:
+        _write_atomically(output, payload)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        print(f"error: could not write {output}: {reason}; nothing written", file=sys.stderr)
+        return 1
     print(f"wrote {len(incidents)} incidents to {output}")
     return 0
+
+
+def _refuse_paths(input_path: Path, output: Path) -> str:
+    """Return why the input cannot be read or the output not written, or ``""``.
+
+    Checked before any reading: the input must be a regular file (``/dev/zero`` or a named
+    pipe would be read forever), the output must not be the input (under any spelling or
+    link), and the output's folder must exist.
+    """
+    try:
+        info = input_path.stat()
+    except OSError:
+        return f"{input_path}: no such file"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{input_path}: not a regular file (a device, named pipe or folder); not reading it"
+    if output.exists() and output.resolve() == input_path.resolve():
+        return f"the output {output} is the input file; choose another name (nothing written)"
+    if output.exists() and not output.is_file():
+        return f"the output {output} exists and is not a regular file; nothing written"
+    if not output.parent.is_dir():
+        return f"the output folder {output.parent} does not exist; create it first"
+    return ""
+
+
+def _write_atomically(output: Path, payload: bytes) -> None:
+    """Write ``payload`` beside ``output`` and rename it, so a full disk leaves no half file."""
+    temporary = output.with_name(f".{output.name}.partial")
+    try:
+        temporary.write_bytes(payload)
+        os.replace(temporary, output)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,7 +22,14 @@ from shapely.geometry import Point
 
 from geo.filters import IncidentFilter
 from geo.licences import snapshot_terms
-from geo.schema import COUNT_COLUMNS, CRS, INCIDENT_COLUMNS, conform, validate_incidents
+from geo.schema import (
+    COUNT_COLUMNS,
+    CRS,
+    INCIDENT_COLUMNS,
+    MAX_COUNT,
+    conform,
+    validate_incidents,
+)
 
 SNAPSHOT_FORMAT = "rail-incident-dashboard snapshot 1"
 COORDINATE_DECIMALS = 6
@@ -142,7 +149,6 @@ def snapshot_bytes(
     return json.dumps(collection, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-MAX_COUNT = 10_000_000  # no single incident has killed or injured more people
 MAX_NESTING = 64  # a snapshot is at most ~5 levels deep; deeper JSON is refused unread
 MAX_PROBLEMS_SHOWN = 5
 
@@ -261,12 +267,30 @@ def json_depth(raw: bytes | str) -> int:
     -------
     int
     """
+    return json_shape(raw)[0]
+
+
+def json_shape(raw: bytes | str) -> tuple[int, int]:
+    """Return the deepest nesting and the number of arrays (``[``) in JSON text, unparsed.
+
+    In GeoJSON the number of arrays bounds the number of coordinate positions (each is one), so
+    a polygon of millions of vertices can be refused before it is parsed. See :func:`json_depth`.
+
+    Parameters
+    ----------
+    raw : bytes or str
+
+    Returns
+    -------
+    tuple of (int, int)
+    """
     data = raw.encode("utf-8", "replace") if isinstance(raw, str) else raw
     bare = np.frombuffer(_JSON_STRING.sub(b"", data), dtype=np.uint8)
-    steps = np.zeros(bare.shape, dtype=np.int64)
-    steps[(bare == ord("[")) | (bare == ord("{"))] = 1
+    arrays = bare == ord("[")
+    steps = np.zeros(bare.shape, dtype=np.int8)
+    steps[arrays | (bare == ord("{"))] = 1
     steps[(bare == ord("]")) | (bare == ord("}"))] = -1
-    return int(np.cumsum(steps).max(initial=0))
+    return int(np.cumsum(steps, dtype=np.int64).max(initial=0)), int(arrays.sum())
 
 
 def _json_problem(error: Exception) -> str:
@@ -333,7 +357,7 @@ def _fix_values(frame: pd.DataFrame) -> list[str]:
     problems: list[str] = []
     for column in ("start", "end"):
         text = frame[column].astype(object).where(frame[column].notna(), "").map(str)
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        parsed = _dates(text)
         for position in np.flatnonzero(parsed.isna().to_numpy()):
             problems.append(
                 f"incident {_cell(frame, position, 'incident_id')}: {column} "
@@ -352,6 +376,24 @@ def _fix_values(frame: pd.DataFrame) -> list[str]:
             )
         frame[column] = pd.array([v if v is not False else None for v in values], dtype="Int64")
     return problems
+
+
+def _dates(text: pd.Series) -> pd.Series:
+    """Parse ISO 8601 text; anything else, or outside pandas' range (1678-2261), is NaT."""
+    try:
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except (ValueError, OverflowError):  # out of bounds may raise even with errors="coerce"
+        parsed = pd.Series([_date(value) for value in text], index=text.index)
+    parsed = pd.to_datetime(parsed)
+    inside = (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)
+    return parsed.where(inside).astype("datetime64[ns]")
+
+
+def _date(value: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(pd.to_datetime(value, format="ISO8601"))
+    except (ValueError, OverflowError):
+        return pd.NaT
 
 
 def _cell(frame: pd.DataFrame, position: int, column: str) -> str:

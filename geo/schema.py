@@ -71,6 +71,8 @@ COUNT_COLUMNS = (
     "injured_high",
     "deaths_reported",
 )
+# No single incident has killed or injured more people; a larger figure (1e20) is an error.
+MAX_COUNT = 10_000_000
 DATETIME_COLUMNS = ("start", "end")
 INCIDENT_COLUMNS = (
     "incident_id",

@@ -79,7 +79,9 @@ def test_a_bad_link_value_is_reported_and_the_rest_of_the_link_kept(app, bundle)
     app.run()
     assert not app.exception
     warnings = [as_text(w.value) for w in app.sidebar.warning]
-    assert any("filter min_fatalities='lots' is not valid (expected a whole number" in w for w in warnings)
+    assert any(
+        "filter min_fatalities='lots' is not valid (expected a whole number" in w for w in warnings
+    )
     assert app.sidebar.multiselect(key="f_groups").value == ["BLA"]
     expected = count_groups(bundle, ["BLA"])
     assert shown(app).startswith(f"**Showing {expected} of")

@@ -13,4 +13,8 @@ def test_streamlit_never_phones_home():
     assert config["browser"]["serverAddress"] == "localhost"
     # The map's vendored scripts are served from ./static.
     assert config["server"]["enableStaticServing"] is True
-    assert config["server"]["maxUploadSize"] == 50
+    # 50 MiB per file (each uploader's max_upload_size); the server allows the multipart framing.
+    assert config["server"]["maxUploadSize"] == 51
+    # No traceback, path or exception text reaches a user; no unneutralised CSV export.
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["client"]["disableDataExport"] is True

@@ -89,7 +89,9 @@ def test_a_template_keeps_its_own_markdown_and_escapes_the_values():
 
 
 def test_a_long_file_name_does_not_push_the_problem_out_of_the_message():
-    out = as_text(messages.plain("{name}: {problem}", name="n" * 100_000, problem="the file is empty"))
+    out = as_text(
+        messages.plain("{name}: {problem}", name="n" * 100_000, problem="the file is empty")
+    )
     assert out.endswith(": the file is empty")
     assert len(out) < 400
 
@@ -202,4 +204,7 @@ def test_a_snapshot_with_hostile_filters_and_values_is_shown_as_text(monkeypatch
     assert_page_plain(at)
     warning = as_text(at.sidebar.warning[0].value)
     assert f"group(s) not in this data, left out: '{BEACON}'" in warning
-    assert "rail_km=500 is outside 0.5–100 km, the range of the railway filter; using 100 km" in warning
+    assert (
+        "rail_km=500 is outside 0.5–100 km, the range of the railway filter; using 100 km"
+        in warning
+    )

@@ -121,6 +121,7 @@ def import_panel() -> None:
             f"File (up to {DEFAULT_MAX_BYTES // 2**20} MB)",
             type=["csv", "txt", "geojson", "json", "gpkg"],
             key="import_upload",
+            max_upload_size=DEFAULT_MAX_BYTES // 2**20,
         )
         if upload is not None:
             _upload_form(upload, imports)

@@ -16,6 +16,7 @@ import streamlit as st
 from geo.export import snapshot_bytes
 from geo.filters import IncidentFilter
 from geo.licences import restricted_note
+from geo.spreadsheet import safe_csv
 from ui import messages
 from ui.data import Dataset, summary_table, timeline_table
 
@@ -104,6 +105,21 @@ def table_panel(selected: gpd.GeoDataFrame) -> None:
         width="stretch",
         column_config={"Km to rail": st.column_config.NumberColumn(format="%.1f")},
         key="incident_table",
+    )
+
+    def write() -> bytes:
+        whole = pd.DataFrame(selected[columns]).rename(columns=TABLE_COLUMNS)
+        return safe_csv(whole)
+
+    # The table's own CSV export is off (client.disableDataExport): it would write cells such as
+    # "=HYPERLINK(...)" for a spreadsheet to run. This one neutralises them (geo.spreadsheet).
+    st.download_button(
+        f"Download the table as CSV ({len(selected):,} incidents)",
+        data=write() if len(selected) <= EAGER_EXPORT_CAP else write,
+        file_name="incidents-table.csv",
+        mime="text/csv",
+        key="download_table_csv",
+        on_click="ignore",
     )
 
 

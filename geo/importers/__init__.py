@@ -165,7 +165,7 @@ def import_incidents(
     if kind == "json":
         if vector.is_snapshot(text, name=name):
             return _import_snapshot(data, options)
-        return _import_layer(data, ".geojson", options)
+        return _import_layer(vector.vet_geojson(text, name=name), ".geojson", options)
     return _import_table(read_table(text, name=name), options)
 
 
@@ -335,7 +335,9 @@ def inspect_file(
     else:
         suffix = ".gpkg" if kind == "gpkg" else ".geojson"
         if kind == "json":
-            vector.is_snapshot(decode_text(data, name=name), name=name)
+            text = decode_text(data, name=name)
+            vector.is_snapshot(text, name=name)
+            data = vector.vet_geojson(text, name=name)
         layer, _ = vector.read_layer(data, name=name, suffix=suffix)
         frame = vector.features_as_table(layer)[0]
         frame = frame[[c for c in frame.columns if not c.startswith("__")]]

@@ -14,7 +14,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from geo.groups import UNIDENTIFIED, GroupRegistry
-from geo.schema import GROUP_SEPARATOR
+from geo.schema import GROUP_SEPARATOR, MAX_COUNT
 
 ONE_DAY = pd.Timedelta(days=1)
 ONE_SECOND = pd.Timedelta(seconds=1)
@@ -513,9 +513,14 @@ def counts(
     coded = numbers(raw).isin(unknown)
     bad = (raw != "") & values.isna() & ~coded
     negative = values < 0
+    # 1e20 or inf is no count of people (and would overflow the schema's integers).
+    huge = ~negative & ~(values <= MAX_COUNT) & values.notna()
     reason = np.where(bad, f"{column} " + raw.map(repr) + " is not a number", "")
     reason = np.where(negative & ~bad, f"{column} " + raw.map(repr) + " is negative", reason)
-    return values.where(~negative), pd.Series(reason, index=frame.index, dtype=object)
+    reason = np.where(
+        huge & ~bad, f"{column} " + raw.map(repr) + f" is over {MAX_COUNT:,}, not a count", reason
+    )
+    return values.where(~negative & ~huge), pd.Series(reason, index=frame.index, dtype=object)
 
 
 def bounds(stamps: pd.Series, precision: pd.Series) -> tuple[pd.Series, pd.Series]:

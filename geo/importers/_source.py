@@ -17,6 +17,9 @@ import pandas as pd
 from geo.importers._errors import ImportFileError
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+# Rows (CSV) or features (GeoJSON/GeoPackage) one import may hold: bytes alone do not bound the
+# work (25 MB of tiny rows is a million of them); ACLED's whole Pakistan export is ~40,000.
+MAX_ROWS = 100_000
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ZIP_MAGIC = b"PK\x03\x04"
 BINARY_MAGIC = {
@@ -189,6 +192,14 @@ def read_table(text: str, *, name: str) -> Table:
         If the header is missing or repeats a column, the delimiter is not a comma, the file
         ends inside a quoted field or in the middle of a record, or a record cannot be parsed.
     """
+    breaks = max(text.count("\n"), text.count("\r"))
+    lines = breaks + (0 if text.endswith(("\n", "\r")) else 1)
+    if lines > MAX_ROWS + 1:  # the header and MAX_ROWS rows
+        problem = (
+            f"the file has {lines:,} lines, more than the {MAX_ROWS:,} rows one import may "
+            "hold; split it, or filter it to the area and years you need"
+        )
+        raise ImportFileError(name, problem)
     physical = list(io.StringIO(text, newline=""))
     records = _records(physical, name=name)
     if not records:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
+from geo.spreadsheet import safe_csv
+
 REJECTED_COLUMNS = ("line", "reason", "raw")
 
 
@@ -111,4 +113,4 @@ class ImportResult:
         -------
         bytes
         """
-        return self.rejected[list(REJECTED_COLUMNS)].to_csv(index=False).encode("utf-8")
+        return safe_csv(self.rejected[list(REJECTED_COLUMNS)])

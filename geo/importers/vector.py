@@ -17,9 +17,11 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pyogrio.errors
+import pyproj
 
-from geo.export import SNAPSHOT_FORMAT, read_snapshot
+from geo.export import SNAPSHOT_FORMAT, json_shape, read_snapshot
 from geo.importers._errors import ImportFileError
+from geo.importers._source import MAX_ROWS
 from geo.schema import CRS
 
 PYOGRIO_ERRORS = (
@@ -31,6 +33,74 @@ PYOGRIO_ERRORS = (
     pyogrio.errors.FeatureError,
 )
 LAT_FIELD, LON_FIELD = "__latitude", "__longitude"
+MEMBER_FIELD = "__member_problem"  # set on a collection member that is not a Feature
+MAX_POSITIONS = 1_000_000  # arrays in a GeoJSON file (each point is one; 100,000 rows at most)
+MAX_JSON_DEPTH = 64  # a MultiPolygon's coordinates are 4 deep inside ~3 levels of GeoJSON
+
+
+def vet_geojson(text: str, *, name: str) -> bytes:
+    """Check a GeoJSON document's CRS and keep every member of its collection countable.
+
+    GDAL silently skips collection members whose ``type`` is not ``Feature`` (so the report
+    would miss them and later feature numbers would shift) and silently reads an unknown
+    ``crs`` as WGS84. Here each such member becomes an empty Feature marked with its problem
+    (it is then rejected with that reason, at its own position), and a ``crs`` member that
+    pyproj cannot resolve is refused.
+
+    Parameters
+    ----------
+    text : str
+        The decoded document (already checked by :func:`is_snapshot`).
+    name : str
+        File name for messages.
+
+    Returns
+    -------
+    bytes
+        The document for GDAL (unchanged when nothing needed marking).
+
+    Raises
+    ------
+    ImportFileError
+        If the ``crs`` member names no known CRS.
+    """
+    document = json.loads(text)
+    _check_crs_member(document.get("crs"), name=name)
+    members = document.get("features")
+    if document.get("type") != "FeatureCollection" or not isinstance(members, list):
+        return text.encode("utf-8")
+    changed = False
+    for position, member in enumerate(members):
+        kind = member.get("type") if isinstance(member, dict) else type(member).__name__
+        if kind == "Feature":
+            continue
+        shown = str(kind)[:40]
+        problem = f"member {position + 1} of features has type {shown!r}, expected 'Feature'"
+        members[position] = {
+            "type": "Feature",
+            "geometry": None,
+            "properties": {MEMBER_FIELD: problem},
+        }
+        changed = True
+    return json.dumps(document).encode("utf-8") if changed else text.encode("utf-8")
+
+
+def _check_crs_member(crs: object, *, name: str) -> None:
+    """Refuse a GeoJSON ``crs`` member (2008 spec) that does not name a CRS pyproj knows."""
+    if crs is None:
+        return
+    value = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    try:
+        if not isinstance(value, str):
+            raise pyproj.exceptions.CRSError("the crs member has no name")
+        pyproj.CRS.from_user_input(value)
+    except pyproj.exceptions.CRSError:
+        shown = str(value if value is not None else crs)[:80]
+        problem = (
+            f"the crs member {shown!r} is not a coordinate reference system this app knows; "
+            "expected a name such as 'urn:ogc:def:crs:EPSG::4326' (or no crs member: WGS84)"
+        )
+        raise ImportFileError(name, problem) from None
 
 
 def is_snapshot(text: str, *, name: str) -> bool:
@@ -52,6 +122,19 @@ def is_snapshot(text: str, *, name: str) -> bool:
     ImportFileError
         If the text is not JSON or not GeoJSON.
     """
+    depth, arrays = json_shape(text)
+    if arrays > MAX_POSITIONS:
+        problem = (
+            f"about {arrays:,} coordinate positions, more than the {MAX_POSITIONS:,} one "
+            "import may hold; incidents are points: simplify or drop the large shapes"
+        )
+        raise ImportFileError(name, problem)
+    if depth > MAX_JSON_DEPTH:
+        problem = (
+            f"JSON nested {depth:,} levels deep; GeoJSON needs at most {MAX_JSON_DEPTH} "
+            "(a file this deep is not geographic data)"
+        )
+        raise ImportFileError(name, problem)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -141,6 +224,13 @@ def _read(path: Path, *, name: str, notes: list[str]) -> gpd.GeoDataFrame:
         layers = pyogrio.list_layers(path)
         if len(layers) > 1:
             notes.append(f"read layer {layers[0][0]!r}, the first of {len(layers)}")
+        count = pyogrio.read_info(path, layer=0).get("features", 0)
+        if count > MAX_ROWS:
+            problem = (
+                f"the layer has {count:,} features, more than the {MAX_ROWS:,} one import may "
+                "hold; split it, or filter it to the area and years you need"
+            )
+            raise ImportFileError(name, problem)
         return pyogrio.read_dataframe(path, layer=0, datetime_as_string=True, on_invalid="ignore")
     except PYOGRIO_ERRORS as error:
         raise ImportFileError(name, f"not a readable GeoJSON/GeoPackage file ({error})") from error
@@ -194,9 +284,14 @@ def geometry_reasons(table: pd.DataFrame) -> pd.Series:
     pandas.Series of str
     """
     kind = table["__geometry_type"]
+    if MEMBER_FIELD in table:
+        member = table[MEMBER_FIELD].astype(str)
+        kind = kind.where(member == "", "member:" + member)
     return kind.map(
         lambda k: (
-            "no coordinates (no geometry)"
+            k.removeprefix("member:")
+            if k.startswith("member:")
+            else "no coordinates (no geometry)"
             if k == ""
             else ("" if k == "Point" else f"geometry is a {k}, expected a Point")
         )

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 ARGS ?=
 
-.PHONY: setup run test lint bench data browser clean
+.PHONY: setup run run-team test lint bench data browser postgis postgis-stop clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +25,21 @@ setup: $(VENV)/.installed static/vendor/.installed
 run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT) -- $(ARGS)
 
+# The team store on a local PostgreSQL + PostGIS (installed from Debian's packages if missing,
+# cluster in var/postgres); the dashboard keeps imports and curated incidents there.
+run-team: setup postgis
+	INCIDENT_STORE_URL="$$(cat var/postgis.url)" $(BIN)/streamlit run app.py --server.port $(PORT) -- $(ARGS)
+
 browser:
 	sh tools/ensure_chromium.sh
 
-test: setup browser
+postgis:
+	sh tools/ensure_postgis.sh
+
+postgis-stop:
+	sh tools/ensure_postgis.sh stop
+
+test: setup browser postgis
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from geo.export import content_hash, snapshot_bytes
 from geo.filters import IncidentFilter
 from geo.importers import DEFAULT_MAX_BYTES, FORMATS, ImportFileError, import_incidents
+from geo.store.cli import add_store_commands, run_store_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument(
         "--max-mb", type=float, default=DEFAULT_MAX_BYTES / 1048576, help="size limit in MB"
     )
+    add_store_commands(commands)
     return parser
 
 
@@ -137,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         Exit status.
     """
     args = build_parser().parse_args(argv)
+    if args.command == "store":
+        return run_store_command(args)
     return convert(
         args.input,
         args.output,

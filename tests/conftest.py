@@ -12,6 +12,13 @@ from shapely.geometry import LineString, Point, box
 
 from geo.groups import GroupRegistry
 from geo.schema import conform
+from tests.store_helpers import (  # noqa: F401 - fixtures
+    people,
+    postgis_url,
+    quick_password_hashing,
+    store,
+    store_url,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

@@ -334,3 +334,11 @@ def test_a_store_from_a_newer_program_is_refused_and_an_old_one_opens(store_url)
     engine.dispose()
     with pytest.raises(StoreVersionError, match="revision '9999_future', newer than this program"):
         open_store(store_url)
+
+
+def test_every_column_of_the_incident_schema_is_stored():
+    from geo.schema import INCIDENT_COLUMNS
+    from geo.store.records import DATA_COLUMNS
+
+    missing = set(INCIDENT_COLUMNS) - set(DATA_COLUMNS) - {"geometry"}
+    assert not missing, f"add a migration in geo/store/migrations for {sorted(missing)}"

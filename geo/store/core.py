@@ -456,6 +456,7 @@ class SqlStore:
         now = utc_now()
         with self.engine.begin() as connection:
             if into is None:
+                licence = licence or _stated_licence(result)
                 dataset_id, name = self._new_dataset(
                     connection, result, actor, visibility, licence, file_name, now
                 )
@@ -463,8 +464,9 @@ class SqlStore:
                 row = self._dataset_row(connection, into)
                 self._check_may_change(row, actor, "update it")
                 dataset_id, name = into, str(row["name"])
+                licence = licence or str(row["licence"])
                 self._record_reimport(connection, row, result, actor, file_name, now)
-            rows = rows_from_incidents(result.incidents, name)
+            rows = rows_from_incidents(_with_licence(result.incidents, licence), name)
             if timestamps:
                 rows["source_timestamp"] = rows["incident_id"].map(timestamps).astype("Int64")
             else:
@@ -1083,11 +1085,7 @@ class SqlStore:
             return pd.read_sql_query(query, connection)
 
 
-_COUNTS = ("fatalities_low", "fatalities_best", "fatalities_high") + (
-    "injured_low",
-    "injured_best",
-    "injured_high",
-)
+_COUNTS = t.COUNT_COLUMNS
 
 
 def _db_value(value: object) -> object:
@@ -1120,6 +1118,22 @@ def _actor_mapping(result: ImportResult) -> dict[str, str]:
         for detail, groups in zip(pairs["group_detail"], pairs["groups"], strict=True)
         if str(detail).strip()
     }
+
+
+def _stated_licence(result: ImportResult) -> str:
+    """Return the licence(s) the importer found on the rows, joined by ``"; "``."""
+    if "licence" not in result.incidents:
+        return ""
+    return "; ".join(str(v) for v in result.incidents["licence"].unique() if str(v).strip())
+
+
+def _with_licence(incidents: gpd.GeoDataFrame, licence: str) -> gpd.GeoDataFrame:
+    """Give rows without a licence of their own the dataset's licence."""
+    if not licence or "licence" not in incidents:
+        return incidents
+    out = incidents.copy()
+    out.loc[out["licence"].astype(str).str.strip() == "", "licence"] = licence
+    return out
 
 
 def _report_text(result: ImportResult, actor: Account, now: datetime) -> str:

@@ -16,7 +16,6 @@ from shapely import points
 
 from geo.groups import GroupRegistry
 from geo.schema import (
-    COUNT_COLUMNS,
     CRS,
     GROUP_SEPARATOR,
     INCIDENT_COLUMNS,
@@ -25,7 +24,7 @@ from geo.schema import (
     validate_incidents,
 )
 from geo.store.interface import StoreError
-from geo.store.tables import INCIDENT_TEXT
+from geo.store.tables import COUNT_COLUMNS, INCIDENT_TEXT
 
 DATA_COLUMNS = (
     "incident_id",
@@ -39,7 +38,9 @@ DATA_COLUMNS = (
     "lon",
     "lat",
 )
-HASHED_COLUMNS = tuple(c for c in DATA_COLUMNS if c != "dataset")
+# What makes a row "changed" on re-import: not the dataset's name nor where the row was read
+# (file name and line differ between two exports of the same event).
+HASHED_COLUMNS = tuple(c for c in DATA_COLUMNS if c not in ("dataset", "provenance"))
 MEASURES = ("killed", "injured")
 FIGURE_COLUMNS = (
     "incident_id",

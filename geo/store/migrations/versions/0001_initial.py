@@ -19,10 +19,11 @@ depends_on = None
 TEXT = (
     "date_precision time_note place district province country geo_precision geo_note "
     "event_type sub_event_type attack_detail groups group_detail claimed_by target hostages "
-    "summary figures_note dataset"
+    "summary figures_note dataset licence provenance"
 ).split()
 COUNTS = (
-    "fatalities_low fatalities_best fatalities_high injured_low injured_best injured_high"
+    "fatalities_low fatalities_best fatalities_high injured_low injured_best injured_high "
+    "deaths_reported"
 ).split()
 
 

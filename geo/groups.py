@@ -1,7 +1,13 @@
-"""Armed-group names: one canonical name per group, aliases and wings, and parent groups.
+"""Armed-group names: one canonical name per group, aliases, and how groups are related.
 
 The registry lives in ``data/groups.csv`` so that the group filter works across datasets that
 spell groups differently (``BLA``, ``Baloch Liberation Army``, ``BLA-J``, ``Majeed Brigade``...).
+A group with a ``parent`` says how it is related in ``relation``:
+
+- ``faction``, ``wing``, ``province``, ``branch``: part of the parent; choosing the parent with
+  "include factions and wings" selects it too;
+- ``splinter``: broke away from the parent; linked for reference, never selected with it (the
+  United Baloch Army's attacks are not the BLA's).
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ import pandas as pd
 from geo.schema import GROUP_SEPARATOR, split_groups
 
 UNIDENTIFIED = "Unidentified"
+PART_OF_PARENT = ("faction", "wing", "province", "branch")
+SPLINTER = "splinter"
+RELATIONS = (*PART_OF_PARENT, SPLINTER)
 
 
 def _key(name: str) -> str:
@@ -56,6 +65,13 @@ class GroupRegistry:
         unknown_parents = set(table["parent"]) - set(table["group"]) - {""}
         if unknown_parents:
             msg = f"{path}: parent(s) {sorted(unknown_parents)} are not groups in the registry"
+            raise ValueError(msg)
+        if "relation" not in table:
+            table["relation"] = ""
+        table.loc[(table["parent"] != "") & (table["relation"] == ""), "relation"] = "faction"
+        bad = sorted(set(table.loc[table["parent"] != "", "relation"]) - set(RELATIONS))
+        if bad:
+            msg = f"{path}: relation(s) {bad} are not one of {', '.join(RELATIONS)}"
             raise ValueError(msg)
         return cls(table)
 
@@ -122,7 +138,7 @@ class GroupRegistry:
         return GROUP_SEPARATOR.join(result) or UNIDENTIFIED
 
     def with_affiliates(self, groups: list[str]) -> list[str]:
-        """Expand groups with their factions and wings (children in the registry).
+        """Expand groups with their factions, wings and provinces (never their splinters).
 
         Parameters
         ----------
@@ -134,7 +150,8 @@ class GroupRegistry:
         list of str
             The names plus every descendant, e.g. ``["TTP"]`` gives ``["TTP", "JuA", "TJP"]``.
         """
-        children = self.table.groupby("parent")["group"].apply(list).to_dict()
+        part_of = self.table[self.table["relation"].isin(PART_OF_PARENT)]
+        children = part_of.groupby("parent")["group"].apply(list).to_dict()
         result: list[str] = []
         pending = list(groups)
         while pending:
@@ -143,6 +160,23 @@ class GroupRegistry:
                 result.append(name)
                 pending += children.get(name, [])
         return result
+
+    def relation(self, group: str) -> tuple[str, str]:
+        """Return ``(parent, relation)`` of a canonical group (``("", "")`` without a parent).
+
+        Parameters
+        ----------
+        group : str
+
+        Returns
+        -------
+        tuple of str
+            E.g. ``("BLA", "splinter")`` for ``UBA``, ``("TTP", "faction")`` for ``JuA``.
+        """
+        match = self.table.loc[self.table["group"] == group, ["parent", "relation"]]
+        if not len(match) or not match.iloc[0]["parent"]:
+            return "", ""
+        return str(match.iloc[0]["parent"]), str(match.iloc[0]["relation"])
 
     def full_name(self, group: str) -> str:
         """Return the full name of a canonical group, or the name itself when unknown."""

@@ -31,7 +31,7 @@ from geo.schema import (
     validate_incidents,
 )
 
-HELPER_COLUMNS = ("reason", "lat", "lon")
+HELPER_COLUMNS = ("reason", "lat", "lon", "actor_map")
 
 
 @dataclass
@@ -68,6 +68,7 @@ def finish(candidates: pd.DataFrame, context: Context) -> ImportResult:
     for index in reason.index[reason != ""]:
         rejected.append((int(context.lines[index]), reason[index], context.raw[index]))
     keep = reason == ""
+    mapping_log = candidates["actor_map"][keep] if "actor_map" in candidates else None
     incidents = _to_geodataframe(candidates[keep], context)
     lines = context.lines[keep].to_numpy()
     raw = context.raw[keep].to_numpy()
@@ -85,7 +86,17 @@ def finish(candidates: pd.DataFrame, context: Context) -> ImportResult:
         rejected=table.reset_index(drop=True),
         rows_read=len(candidates) + len(context.bad_rows),
         notes=tuple(context.notes),
+        actor_mapping=_actor_mapping(mapping_log),
     )
+
+
+def _actor_mapping(log: pd.Series | None) -> pd.DataFrame:
+    """Count, over the kept rows, what each actor spelling was mapped to."""
+    pairs = [pair for row in (log if log is not None else []) for pair in row]
+    table = pd.DataFrame(pairs, columns=["as_written", "mapped_to"])
+    counts = table.value_counts(sort=False).rename("rows").reset_index()
+    counts = counts.sort_values(["mapped_to", "rows", "as_written"], ascending=[True, False, True])
+    return counts.astype({"rows": "int64"}).reset_index(drop=True)
 
 
 NO_COORDINATES = "no coordinates"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -74,11 +76,7 @@ PROVINCE_ALIASES = {
 }
 PROVINCE_SUFFIX = re.compile(r"\s+(province|territory|region|division|state)$", re.IGNORECASE)
 PROVINCE_CUTOFF = 88.0  # RapidFuzz ratio (0-100) of folded names; "Khyber Pakhtunkwa" scores 97
-STATE_ACTOR = re.compile(
-    r"^(military|police|government|civilians|protesters|rioters|navy|air force)\b|"
-    r"forces of|^government of",
-    re.IGNORECASE,
-)
+ACTOR_SIDES_CSV = Path(__file__).resolve().parents[2] / "data" / "actor_sides.csv"
 URL = re.compile(r"https?://[^\s;,\"'<>]+")
 
 
@@ -349,28 +347,40 @@ def canonical_actor(name: str, registry: GroupRegistry) -> str:
     return name
 
 
-def normalise_actors(names: Iterable[str], registry: GroupRegistry) -> str:
-    """Join the canonical names of ``;``-separated actors (Unidentified only when nothing else).
+@cache
+def _sides() -> tuple[tuple[re.Pattern[str], str], ...]:
+    table = pd.read_csv(ACTOR_SIDES_CSV, dtype=str, keep_default_na=False)
+    return tuple(
+        (re.compile(row.pattern, re.IGNORECASE), row.side) for row in table.itertuples(index=False)
+    )
+
+
+def side_of(name: str) -> str:
+    """Tell whether an actor is a side in events rather than an armed group, and which.
+
+    State forces, police, pro-government militias, private security, civilians, protesters and
+    rioters (``data/actor_sides.csv``) are sides: never an armed group to filter by and never a
+    co-perpetrator. A militia whose name merely contains "Forces of" is not state forces.
 
     Parameters
     ----------
-    names : iterable of str
-        Actor cells; each may hold several names separated by ``;``.
-    registry : GroupRegistry
+    name : str
 
     Returns
     -------
     str
-        Canonical names joined by ``"; "``, or ``"Unidentified"``.
+        The side (``"state forces"``, ``"pro-government militia"``...) or ``""`` for an armed
+        group.
     """
-    split = [part for cell in names for part in str(cell).split(";") if part.strip()]
-    canonical = [canonical_actor(part, registry) for part in split]
-    named = [name for name in canonical if name != UNIDENTIFIED]
-    return registry.normalise(GROUP_SEPARATOR.join(named or canonical))
+    stripped = name.strip()
+    for pattern, side in _sides():
+        if pattern.search(stripped):
+            return side
+    return ""
 
 
 def is_state_or_civilian(name: str) -> bool:
-    """Tell whether an actor name is a state force, civilians, protesters or rioters.
+    """Tell whether an actor name is a side (state forces, militia, civilians...), not a group.
 
     Parameters
     ----------
@@ -380,7 +390,88 @@ def is_state_or_civilian(name: str) -> bool:
     -------
     bool
     """
-    return bool(STATE_ACTOR.search(name.strip()))
+    return side_of(name) != ""
+
+
+# ACLED inter codes that are sides, not armed groups (codebook: 1 state forces, 5 rioters,
+# 6 protesters, 7 civilians, 8 external/other forces).
+INTER_SIDES = {
+    "1": "state forces",
+    "state forces": "state forces",
+    "5": "civilians and others",
+    "rioters": "civilians and others",
+    "6": "civilians and others",
+    "protesters": "civilians and others",
+    "7": "civilians and others",
+    "civilians": "civilians and others",
+    "8": "external/other forces",
+    "external/other forces": "external/other forces",
+}
+
+
+def classify_actor(name: str, registry: GroupRegistry, inter: str = "") -> tuple[str, str]:
+    """Map one actor as written to a canonical group, or to the side it is.
+
+    Parameters
+    ----------
+    name : str
+        As written.
+    registry : GroupRegistry
+    inter : str
+        ACLED's inter code or label for this actor, when the file has one.
+
+    Returns
+    -------
+    tuple of str
+        ``(group, side)``: exactly one is non-empty. ``group`` is the canonical name (or the
+        name as written when the registry does not know it).
+    """
+    side = INTER_SIDES.get(inter.strip().casefold(), "") or side_of(name)
+    if side:
+        return "", side
+    return canonical_actor(name, registry), ""
+
+
+def map_actors(
+    cells: Iterable[Iterable[str]],
+    registry: GroupRegistry,
+    inters: Iterable[Iterable[str]] | None = None,
+) -> tuple[list[str], list[str], list[list[tuple[str, str]]]]:
+    """Map each row's actors to groups and sides, and log what each spelling became.
+
+    Parameters
+    ----------
+    cells : iterable of iterables of str
+        Per row, the actor cells (each may hold several names separated by ``;``).
+    registry : GroupRegistry
+    inters : iterable of iterables of str, optional
+        Per row, the ACLED inter code of each cell (same shape as ``cells``).
+
+    Returns
+    -------
+    tuple
+        ``groups`` (canonical names joined by ``"; "``, ``"Unidentified"`` when none),
+        ``sides`` (the sides' names as written, joined by ``"; "``) and, per row, the mapping
+        log ``[(as written, group or "side: <kind>"), ...]``.
+    """
+    groups, sides, logs = [], [], []
+    rows_inters = inters if inters is not None else (None for _ in iter(int, 1))
+    for row_cells, row_inters in zip(cells, rows_inters, strict=False):
+        row_cells = list(row_cells)
+        codes = list(row_inters) if row_inters is not None else [""] * len(row_cells)
+        named, other, log = [], [], []
+        for cell, code in zip(row_cells, codes, strict=True):
+            for part in str(cell).split(";"):
+                if not part.strip():
+                    continue
+                group, side = classify_actor(part, registry, code)
+                log.append((part.strip(), group or f"side: {side}"))
+                (named if group else other).append(group or part.strip())
+        identified = [g for g in named if g != UNIDENTIFIED]
+        groups.append(registry.normalise(GROUP_SEPARATOR.join(identified or named)))
+        sides.append(GROUP_SEPARATOR.join(dict.fromkeys(other)))
+        logs.append(log)
+    return groups, sides, logs
 
 
 def source_record(

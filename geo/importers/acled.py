@@ -179,25 +179,21 @@ def _sources(cell: str) -> list[dict[str, str]]:
     return [rows.source_record(publisher=part.strip()) for part in cell.split(";") if part.strip()]
 
 
-def _is_armed(names: pd.Series, inter: pd.Series, has_inter: bool) -> pd.Series:
-    if has_inter:
-        return inter.str.casefold().isin(ARMED_INTER)
-    return ~names.map(rows.is_state_or_civilian)
-
-
 def _actors(frame: pd.DataFrame, registry: GroupRegistry) -> pd.DataFrame:
-    armed_names, other_names = [], []
-    for side in ("1", "2"):
-        names = rows.text(frame, f"actor{side}")
-        associates = rows.text(frame, f"assoc_actor_{side}")
-        armed = _is_armed(names, rows.text(frame, f"inter{side}"), f"inter{side}" in frame)
-        both = rows.join_notes(names, associates)
-        armed_names.append(both.where(armed & (names != ""), ""))
-        other_names.append(both.where(~armed, ""))
-    detail = rows.join_notes(*[rows.text(frame, c) for c in _ACTOR_COLUMNS])
-    groups = [rows.normalise_actors([a, b], registry) for a, b in zip(*armed_names, strict=True)]
+    columns = [rows.text(frame, column) for column in _ACTOR_COLUMNS]
+    inters = None
+    if {"inter1", "inter2"} & set(frame.columns):
+        first, second = rows.text(frame, "inter1"), rows.text(frame, "inter2")
+        blank = pd.Series("", index=frame.index)
+        inters = zip(first, blank, second, blank, strict=True)
+    groups, sides, log = rows.map_actors(zip(*columns, strict=True), registry, inters)
     return pd.DataFrame(
-        {"groups": groups, "group_detail": detail, "target": rows.join_notes(*other_names)},
+        {
+            "groups": groups,
+            "group_detail": rows.join_notes(*columns),
+            "target": sides,
+            "actor_map": log,
+        },
         index=frame.index,
     )
 

@@ -175,6 +175,7 @@ def candidates(
             f"no event_type column: every row set to {DEFAULT_EVENT_TYPE!r} "
             "(map a column, or a fixed value such as '=Battles')"
         )
+    groups, _, log = rows.map_actors(([cell] for cell in value("groups")), registry)
     geo_precision = value("geo_precision").str.lower()
     assumed = geo_precision == ""
     geo_precision = geo_precision.where(~assumed, DEFAULT_GEO_PRECISION)
@@ -199,7 +200,8 @@ def candidates(
             "flags": np.where(assumed, "precision-assumed", ""),
             "event_type": event_type,
             "sub_event_type": value("sub_event_type"),
-            "groups": value("groups").map(lambda cell: rows.normalise_actors([cell], registry)),
+            "groups": groups,
+            "actor_map": log,
             "group_detail": value("groups"),
             "target": value("target"),
             "summary": value("summary"),

@@ -225,13 +225,14 @@ def _attack_detail(frame: pd.DataFrame) -> pd.Series:
 def _groups(frame: pd.DataFrame, registry: GroupRegistry) -> pd.DataFrame:
     columns = ["gname", "gsubname", "gname2", "gsubname2", "gname3", "gsubname3"]
     cells = [rows.text(frame, column) for column in columns]
-    groups = [rows.normalise_actors(names, registry) for names in zip(*cells, strict=True)]
+    groups, _, log = rows.map_actors(zip(*cells, strict=True), registry)
     claimed = (rows.yes_no(rows.text(frame, "claimed")) == True) & (cells[0] != "")  # noqa: E712
     return pd.DataFrame(
         {
             "groups": groups,
             "group_detail": rows.join_notes(*cells),
             "claimed_by": _claimed_by(frame, cells[0]).where(claimed, ""),
+            "actor_map": log,
         },
         index=frame.index,
     )

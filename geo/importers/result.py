@@ -28,6 +28,25 @@ def empty_rejected() -> pd.DataFrame:
     )
 
 
+MAPPING_COLUMNS = ("as_written", "mapped_to", "rows")
+
+
+def empty_mapping() -> pd.DataFrame:
+    """Return an empty actor mapping table (``as_written``, ``mapped_to``, ``rows``).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return pd.DataFrame(
+        {
+            "as_written": pd.Series([], dtype=object),
+            "mapped_to": pd.Series([], dtype=object),
+            "rows": pd.Series([], dtype="int64"),
+        }
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class ImportResult:
     """The outcome of one import: every row read is either kept or rejected.
@@ -48,6 +67,10 @@ class ImportResult:
         Data rows (or features) read from the file.
     notes : tuple of str
         What the importer did to the whole file (skipped an HXL row, how figures were read...).
+    actor_mapping : pandas.DataFrame
+        What the import did to actor names, over the kept rows: ``as_written`` (one actor as
+        the file spells it), ``mapped_to`` (the canonical group, or ``side: state forces`` and
+        the like for sides that are not armed groups) and ``rows``.
     """
 
     name: str
@@ -56,6 +79,7 @@ class ImportResult:
     rejected: pd.DataFrame
     rows_read: int
     notes: tuple[str, ...] = field(default=())
+    actor_mapping: pd.DataFrame = field(default_factory=lambda: empty_mapping())
 
     def __post_init__(self) -> None:
         kept, rejected = len(self.incidents), len(self.rejected)
@@ -105,6 +129,16 @@ class ImportResult:
             why = "; ".join(note for note in (row.geo_note, row.figures_note) if note)
             lines.append(f"flagged {row.incident_id}: {row.flags}" + (f" ({why})" if why else ""))
         return "\n".join(lines)
+
+    def actor_mapping_csv(self) -> bytes:
+        """Return the actor mapping as UTF-8 CSV (``as_written``, ``mapped_to``, ``rows``).
+
+        Returns
+        -------
+        bytes
+        """
+        columns = list(MAPPING_COLUMNS)
+        return self.actor_mapping[columns].to_csv(index=False).encode("utf-8")
 
     def rejected_csv(self) -> bytes:
         """Return the rejected rows as UTF-8 CSV (columns ``line``, ``reason``, ``raw``).

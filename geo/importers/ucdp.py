@@ -176,22 +176,11 @@ def _place(frame: pd.DataFrame) -> pd.Series:
 
 def _sides(frame: pd.DataFrame, registry: GroupRegistry) -> pd.DataFrame:
     side_a, side_b = rows.text(frame, "side_a"), rows.text(frame, "side_b")
-    armed = [
-        [name for name in pair if name and not rows.is_state_or_civilian(name)]
-        for pair in zip(side_a, side_b, strict=True)
-    ]
-    others = [
-        "; ".join(name for name in pair if name and rows.is_state_or_civilian(name))
-        for pair in zip(side_a, side_b, strict=True)
-    ]
+    groups, sides, log = rows.map_actors(zip(side_a, side_b, strict=True), registry)
     detail = rows.text(frame, "dyad_name")
     detail = detail.where(detail != "", rows.join_notes(side_a, side_b))
     return pd.DataFrame(
-        {
-            "groups": [rows.normalise_actors(names, registry) for names in armed],
-            "group_detail": detail,
-            "target": others,
-        },
+        {"groups": groups, "group_detail": detail, "target": sides, "actor_map": log},
         index=frame.index,
     )
 

@@ -2,7 +2,8 @@
 
 Run ``make run`` (or ``streamlit run app.py``). Options after ``--``:
 
-- ``--incidents FILE``: explore a snapshot or incident file instead of the bundled set;
+- ``--incidents FILE``: explore a snapshot or incident file instead of the bundled set (a
+  GeoParquet file is read once, prepared and cached, and shared by every session);
 - ``--snapshot FILE``: open a GeoJSON snapshot and restore its filters;
 - ``--basemap NAME``: the basemap shown first (default: the offline vector basemap).
 
@@ -42,6 +43,7 @@ from ui.data import (
     bundled_dataset,
     command_line,
     dataset_from_incidents,
+    file_dataset,
     select,
     selection_key,
 )
@@ -94,6 +96,8 @@ def dataset_from_command_line(options: argparse.Namespace) -> Dataset:
         if "filters_ready" not in st.session_state:
             filter_ui.request_filter(snapshot.filters, snapshot.problems)
         return dataset_for_snapshot(snapshot, options.snapshot.name)
+    if options.incidents is not None and options.incidents.suffix.lower() == ".parquet":
+        return file_dataset(options.incidents)  # read once, shared by every session
     if options.incidents is not None:
         name = options.incidents.name
         data = regular_file(options.incidents, DEFAULT_MAX_BYTES).read_bytes()
@@ -126,9 +130,10 @@ def snapshot_opener() -> None:
     with st.sidebar.expander("Open a GeoJSON snapshot"):
         upload = st.file_uploader(
             "Snapshot",
-            type=["geojson", "json"],
+            type=["geojson", "json", "gz", "gpkg", "parquet"],
             key="snapshot_upload",
             max_upload_size=DEFAULT_MAX_BYTES // 2**20,
+            help="GeoJSON (plain or .geojson.gz), GeoPackage or GeoParquet, as downloaded here.",
         )
         if upload is None or st.session_state.get("opened_snapshot") == upload.file_id:
             return

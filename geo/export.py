@@ -8,9 +8,14 @@ it back gives the same incidents and the same :class:`~geo.filters.IncidentFilte
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import re
+import tempfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +23,28 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyogrio
+import pyogrio.errors
 from shapely.geometry import Point
 
+from geo.encode import (
+    COMPACT_STYLE,
+    HASH_STYLE,
+    NotEncodable,
+    feature_texts,
+    joined_chunks,
+    json_sources,
+)
 from geo.filters import IncidentFilter
 from geo.licences import snapshot_terms
+from geo.parquet import (
+    ParquetFileError,
+    read_incidents_parquet,
+    sources_from_json,
+    write_incidents_parquet,
+)
 from geo.schema import (
     COUNT_COLUMNS,
     CRS,
@@ -33,6 +56,20 @@ from geo.schema import (
 
 SNAPSHOT_FORMAT = "rail-incident-dashboard snapshot 1"
 COORDINATE_DECIMALS = 6
+# File formats a snapshot can be written in, with the file name ending and MIME type of each.
+SNAPSHOT_FILE_FORMATS = {
+    "geojson.gz": (".geojson.gz", "application/gzip"),
+    "geojson": (".geojson", "application/geo+json"),
+    "gpkg": (".gpkg", "application/geopackage+sqlite3"),
+    "parquet": (".parquet", "application/vnd.apache.parquet"),
+}
+# Snapshots told apart by their first bytes, and the most a gzip snapshot may expand to.
+GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+GEOPACKAGE_MAGIC = b"SQLite format 3\x00"
+MAX_SNAPSHOT_TEXT_BYTES = 2_000_000_000
+HASH_SLICE_ROWS = 100_000
+EXPORT_SLICE_ROWS = 50_000
 
 
 def _json_value(value: object) -> object:
@@ -87,6 +124,12 @@ def incident_features(incidents: gpd.GeoDataFrame) -> list[dict]:
 def content_hash(incidents: gpd.GeoDataFrame) -> str:
     """Return a SHA-256 of the incidents' content, independent of row order.
 
+    The hashed text is the JSON list of the incidents' features (as :func:`incident_features`
+    builds them) sorted by id, written by ``json.dumps(..., sort_keys=True,
+    ensure_ascii=False)``. It is encoded column by column (:mod:`geo.encode`) in slices of rows,
+    so a million incidents hash in seconds without holding the text; the row-by-row encoder is
+    used only for values the column kernels cannot encode exactly, and gives the same hash.
+
     Parameters
     ----------
     incidents : geopandas.GeoDataFrame
@@ -97,9 +140,108 @@ def content_hash(incidents: gpd.GeoDataFrame) -> str:
     str
         ``"sha256:<hex>"``.
     """
+    digest = hashlib.sha256(b"[")
+    ids = pa.array(incidents["incident_id"], from_pandas=True)
+    if not pa.types.is_large_string(ids.type) and not pa.types.is_string(ids.type):
+        return _content_hash_by_rows(incidents)
+    if ids.null_count:
+        return _content_hash_by_rows(incidents)
+    order = pc.sort_indices(ids).to_numpy()
+    for start in range(0, len(order), HASH_SLICE_ROWS):
+        part = incidents.iloc[order[start : start + HASH_SLICE_ROWS]]
+        texts = feature_texts(part, HASH_STYLE)
+        if texts is None:
+            return _content_hash_by_rows(incidents)
+        if start:
+            digest.update(b", ")
+        for chunk in joined_chunks(texts, ", "):
+            digest.update(chunk)
+    digest.update(b"]")
+    return "sha256:" + digest.hexdigest()
+
+
+def _content_hash_by_rows(incidents: gpd.GeoDataFrame) -> str:
+    """Hash as :func:`content_hash` does, with one ``json.dumps`` over every feature (reference)."""
     features = sorted(incident_features(incidents), key=lambda f: str(f["id"]))
     payload = json.dumps(features, sort_keys=True, ensure_ascii=False).encode()
     return "sha256:" + hashlib.sha256(payload).hexdigest()
+
+
+def snapshot_metadata(
+    selected: gpd.GeoDataFrame,
+    *,
+    filters: IncidentFilter,
+    dataset_hash: str,
+    dataset_count: int,
+    exported_at: datetime | None = None,
+) -> dict:
+    """Return the ``metadata`` member every snapshot carries (in any of its formats).
+
+    Parameters
+    ----------
+    selected : geopandas.GeoDataFrame
+        The filtered incidents.
+    filters : IncidentFilter
+        The filters that produced the selection.
+    dataset_hash : str
+        Content hash of the whole dataset (see :func:`content_hash`).
+    dataset_count : int
+        Number of incidents in the whole dataset.
+    exported_at : datetime, optional
+        Export time; now (UTC) by default.
+
+    Returns
+    -------
+    dict
+    """
+    exported_at = exported_at or datetime.now(UTC)
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "exported_at": exported_at.astimezone(UTC).isoformat(timespec="seconds"),
+        "dataset_hash": dataset_hash,
+        "filters": filters.to_dict(),
+        "counts": {"selected": len(selected), "dataset": dataset_count},
+        "time_zone": "start/end are Pakistan Standard Time (UTC+05:00)",
+        "fatalities": "people killed who were not attackers; low/best/high as reported",
+        "deaths_reported": "all deaths as the source reports them (attackers included)",
+        "datasets": snapshot_terms(selected),
+    }
+
+
+def snapshot_chunks(selected: gpd.GeoDataFrame, metadata: dict) -> Iterator[bytes]:
+    """Yield a GeoJSON snapshot as UTF-8 pieces, a few thousand features at a time.
+
+    The whole text is never held at once: features are encoded column by column
+    (:mod:`geo.encode`) in slices of rows, in compact JSON.
+
+    Parameters
+    ----------
+    selected : geopandas.GeoDataFrame
+        The filtered incidents, in the schema.
+    metadata : dict
+        From :func:`snapshot_metadata`.
+
+    Yields
+    ------
+    bytes
+    """
+    head = {"type": "FeatureCollection", "metadata": metadata}
+    text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
+    yield (text[:-1] + ',"features":[').encode()
+    for start in range(0, len(selected), EXPORT_SLICE_ROWS):
+        part = selected.iloc[start : start + EXPORT_SLICE_ROWS]
+        texts = feature_texts(part, COMPACT_STYLE)
+        if start:
+            yield b","
+        if texts is None:
+            features = (
+                json.dumps(f, ensure_ascii=False, separators=(",", ":"))
+                for f in incident_features(part)
+            )
+            yield ",".join(features).encode()
+        else:
+            yield from joined_chunks(texts, ",")
+    yield b"]}\n"
 
 
 def snapshot_bytes(
@@ -128,25 +270,116 @@ def snapshot_bytes(
     Returns
     -------
     bytes
-        UTF-8 GeoJSON.
+        UTF-8 GeoJSON (compact).
     """
-    exported_at = exported_at or datetime.now(UTC)
-    collection = {
-        "type": "FeatureCollection",
-        "metadata": {
-            "format": SNAPSHOT_FORMAT,
-            "exported_at": exported_at.astimezone(UTC).isoformat(timespec="seconds"),
-            "dataset_hash": dataset_hash,
-            "filters": filters.to_dict(),
-            "counts": {"selected": len(selected), "dataset": dataset_count},
-            "time_zone": "start/end are Pakistan Standard Time (UTC+05:00)",
-            "fatalities": "people killed who were not attackers; low/best/high as reported",
-            "deaths_reported": "all deaths as the source reports them (attackers included)",
-            "datasets": snapshot_terms(selected),
-        },
-        "features": incident_features(selected),
-    }
-    return json.dumps(collection, ensure_ascii=False, indent=1).encode("utf-8")
+    metadata = snapshot_metadata(
+        selected,
+        filters=filters,
+        dataset_hash=dataset_hash,
+        dataset_count=dataset_count,
+        exported_at=exported_at,
+    )
+    return b"".join(snapshot_chunks(selected, metadata))
+
+
+def write_snapshot(
+    selected: gpd.GeoDataFrame,
+    file_format: str,
+    *,
+    filters: IncidentFilter,
+    dataset_hash: str,
+    dataset_count: int,
+    exported_at: datetime | None = None,
+) -> bytes:
+    """Write a snapshot of the selected incidents in one of :data:`SNAPSHOT_FILE_FORMATS`.
+
+    - ``"geojson.gz"``: the GeoJSON snapshot, gzip-compressed while it is written (GDAL and so
+      QGIS read ``.geojson.gz`` directly; this dashboard opens it again);
+    - ``"geojson"``: the same, uncompressed;
+    - ``"gpkg"``: a GeoPackage layer ``incidents`` (sources as JSON text), the snapshot's
+      metadata in the layer metadata item ``snapshot``;
+    - ``"parquet"``: GeoParquet 1.1 (sources as a list of records), the metadata in the file's
+      key-value metadata ``snapshot``.
+
+    Parameters
+    ----------
+    selected : geopandas.GeoDataFrame
+        The filtered incidents, in the schema.
+    file_format : str
+        One of :data:`SNAPSHOT_FILE_FORMATS`.
+    filters, dataset_hash, dataset_count, exported_at
+        As for :func:`snapshot_bytes`.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    ValueError
+        If ``file_format`` is not one of :data:`SNAPSHOT_FILE_FORMATS`.
+    """
+    if file_format not in SNAPSHOT_FILE_FORMATS:
+        msg = f"snapshot format {file_format!r} is not one of {', '.join(SNAPSHOT_FILE_FORMATS)}"
+        raise ValueError(msg)
+    metadata = snapshot_metadata(
+        selected,
+        filters=filters,
+        dataset_hash=dataset_hash,
+        dataset_count=dataset_count,
+        exported_at=exported_at,
+    )
+    if file_format == "geojson":
+        return b"".join(snapshot_chunks(selected, metadata))
+    if file_format == "geojson.gz":
+        buffer = io.BytesIO()
+        # Level 1: a few times faster than the default and, on these repetitive records,
+        # within a few percent of its size.
+        with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=1, mtime=0) as stream:
+            for chunk in snapshot_chunks(selected, metadata):
+                stream.write(chunk)
+        return buffer.getvalue()
+    if file_format == "gpkg":
+        return _geopackage_bytes(selected, metadata)
+    return _geoparquet_bytes(selected, metadata)
+
+
+def _flat_sources(selected: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the schema columns with ``sources`` as JSON text (formats without lists)."""
+    frame = selected[list(INCIDENT_COLUMNS)].copy()
+    texts = feature_texts_sources(frame["sources"])
+    frame["sources"] = pd.Series(texts, index=frame.index, dtype="str")
+    return frame
+
+
+def feature_texts_sources(sources: pd.Series) -> list[str]:
+    """Return each ``sources`` cell as compact JSON text."""
+    try:
+        return json_sources(sources, COMPACT_STYLE).to_pylist()
+    except NotEncodable:
+        return [
+            json.dumps(_json_value(s), ensure_ascii=False, separators=(",", ":")) for s in sources
+        ]
+
+
+def _geopackage_bytes(selected: gpd.GeoDataFrame, metadata: dict) -> bytes:
+    frame = _flat_sources(selected)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "snapshot.gpkg"
+        pyogrio.write_dataframe(
+            frame,
+            path,
+            layer="incidents",
+            driver="GPKG",
+            layer_metadata={"snapshot": json.dumps(metadata, ensure_ascii=False)},
+        )
+        return path.read_bytes()
+
+
+def _geoparquet_bytes(selected: gpd.GeoDataFrame, metadata: dict) -> bytes:
+    buffer = io.BytesIO()
+    write_incidents_parquet(selected[list(INCIDENT_COLUMNS)], buffer, {"snapshot": metadata})
+    return buffer.getvalue()
 
 
 MAX_NESTING = 64  # a snapshot is at most ~5 levels deep; deeper JSON is refused unread
@@ -172,12 +405,14 @@ class SnapshotError(ValueError):
 
 
 def read_snapshot(source: bytes | str | Path, *, max_bytes: int | None = None) -> Snapshot:
-    """Read a snapshot written by :func:`snapshot_bytes`.
+    """Read a snapshot written by :func:`snapshot_bytes` or :func:`write_snapshot`.
 
     Parameters
     ----------
     source : bytes, str or pathlib.Path
-        The GeoJSON bytes, or a path to a regular file (devices and pipes are refused unread).
+        The snapshot's bytes (GeoJSON, gzip-compressed GeoJSON, GeoPackage or GeoParquet, told
+        apart by their first bytes), or a path to a regular file (devices and pipes are refused
+        unread).
     max_bytes : int, optional
         Largest file accepted.
 
@@ -193,6 +428,9 @@ def read_snapshot(source: bytes | str | Path, *, max_bytes: int | None = None) -
         five bad features and what was expected.
     """
     raw = _snapshot_bytes_of(source, max_bytes)
+    if raw[:4] in (PARQUET_MAGIC, GEOPACKAGE_MAGIC[:4]):
+        return _read_table_snapshot(raw)
+    raw = _gunzipped(raw)
     collection = _parse_json(raw)
     metadata = collection.get("metadata") if isinstance(collection, dict) else None
     if not isinstance(metadata, dict) or metadata.get("format") != SNAPSHOT_FORMAT:
@@ -421,3 +659,66 @@ def _problem_text(problems: list[str], total: int) -> str:
     more = len(problems) - MAX_PROBLEMS_SHOWN
     tail = f"; and {more:,} more" if more > 0 else ""
     return f"snapshot has {len(problems):,} problem(s) in {total:,} feature(s): {shown}{tail}"
+
+
+def _gunzipped(raw: bytes) -> bytes:
+    """Return gzip-compressed bytes decompressed (others unchanged), refusing to grow too big.
+
+    Raises
+    ------
+    SnapshotError
+        If the data is not valid gzip or decompresses to more than
+        :data:`MAX_SNAPSHOT_TEXT_BYTES`.
+    """
+    if raw[:2] != GZIP_MAGIC:
+        return raw
+    stream = gzip.GzipFile(fileobj=io.BytesIO(raw))
+    try:
+        text = stream.read(MAX_SNAPSHOT_TEXT_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as error:
+        msg = f"snapshot is not valid gzip: {error}"
+        raise SnapshotError(msg) from error
+    if len(text) > MAX_SNAPSHOT_TEXT_BYTES:
+        msg = (
+            f"snapshot decompresses to more than {MAX_SNAPSHOT_TEXT_BYTES / 1e9:g} GB; "
+            "expected a snapshot written by this dashboard"
+        )
+        raise SnapshotError(msg)
+    return text
+
+
+def _read_table_snapshot(raw: bytes) -> Snapshot:
+    """Read a GeoParquet or GeoPackage snapshot (see :func:`write_snapshot`)."""
+    if raw[:4] == PARQUET_MAGIC:
+        try:
+            incidents, writer = read_incidents_parquet(io.BytesIO(raw))
+        except ParquetFileError as error:
+            msg = f"snapshot is not a readable GeoParquet file: {error}"
+            raise SnapshotError(msg) from error
+        metadata = writer.get("snapshot")
+    else:
+        try:
+            # A named .gpkg file: GDAL warns about GeoPackages in memory without the extension.
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "snapshot.gpkg"
+                path.write_bytes(raw)
+                frame = pyogrio.read_dataframe(path, layer="incidents")
+                info = pyogrio.read_info(path, layer="incidents")
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
+            msg = f"snapshot is not a readable GeoPackage with an 'incidents' layer: {error}"
+            raise SnapshotError(msg) from error
+        text = (info.get("layer_metadata") or {}).get("snapshot", "")
+        try:
+            metadata = json.loads(text) if text else None
+        except json.JSONDecodeError:
+            metadata = None
+        if metadata is not None and "sources" in frame:
+            frame["sources"] = sources_from_json(pa.array(frame["sources"], pa.large_string()))
+        incidents = frame
+    if not isinstance(metadata, dict) or metadata.get("format") != SNAPSHOT_FORMAT:
+        msg = f"not a snapshot: expected metadata.format {SNAPSHOT_FORMAT!r}"
+        raise SnapshotError(msg)
+    incidents = conform(incidents)
+    validate_incidents(incidents, origin="snapshot")
+    filters, filter_problems = IncidentFilter.from_query_lenient(metadata.get("filters") or {})
+    return Snapshot(incidents, filters, metadata, tuple(filter_problems))

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 CRS = "EPSG:4326"
 METRIC_CRS = "EPSG:32642"  # UTM zone 42N: covers Balochistan, metres.
@@ -230,72 +231,153 @@ def validate_incidents(
     if incidents.crs is None or incidents.crs.to_epsg() != 4326:
         problems.append(Problem(None, "crs", str(incidents.crs), "is not EPSG:4326"))
 
-    def row_no(position: int) -> int:
-        return position + row_offset
-
-    for position, row in enumerate(incidents.itertuples(index=False)):
-        problems += _row_problems(row, row_no(position))
+    found = _column_problems(incidents) + _source_problems(incidents["sources"])
+    found.sort(key=lambda item: (item[0], item[1]))
+    problems += [
+        Problem(position + row_offset, column, value, expected)
+        for position, _, column, value, expected in found
+    ]
 
     duplicated = incidents["incident_id"].duplicated(keep="first").to_numpy()
     for position in np.flatnonzero(duplicated):
         value = incidents["incident_id"].iloc[position]
-        problems.append(Problem(row_no(position), "incident_id", value, "is not unique"))
+        problems.append(Problem(position + row_offset, "incident_id", value, "is not unique"))
 
     if problems:
         raise IncidentValidationError(problems, origin)
     return incidents
 
 
-def _row_problems(row: tuple, row_number: int) -> list[Problem]:
-    """Return the problems of one incident row (a namedtuple from ``itertuples``)."""
-    problems: list[Problem] = []
+# A problem found column by column: (position, order within the row, column, value, expected).
+# The order within a row is the order the checks are listed in, so the report reads row by row
+# exactly as a row-by-row validator would write it.
+Found = tuple[int, float, str, object, str]
 
-    def add(column: str, value: object, expected: str) -> None:
-        problems.append(Problem(row_number, column, value, expected))
+
+def _flagged(values: pd.Series, is_bad: Callable[[object], bool]) -> np.ndarray:
+    """Positions of the values ``is_bad`` holds for, asking it once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    bad = [code for code, value in enumerate(uniques) if is_bad(value)]
+    return np.flatnonzero(np.isin(codes, bad)) if bad else np.array([], dtype=np.int64)
+
+
+def _column_problems(incidents: gpd.GeoDataFrame) -> list[Found]:
+    """Every problem of the scalar columns, found with one pass per check over each column."""
+    found: list[Found] = []
+    step = 0
+
+    def add(positions: np.ndarray, column: str, values: object, expected: object) -> None:
+        nonlocal step
+        step += 1
+        for number, position in enumerate(positions):
+            value = values[number] if isinstance(values, list) else values
+            text = expected[number] if isinstance(expected, list) else expected
+            found.append((int(position), step, column, value, text))
+
+    def column_values(column: str, positions: np.ndarray) -> list:
+        return list(incidents[column].iloc[positions])
 
     for column in REQUIRED_TEXT:
-        if not str(getattr(row, column)).strip():
-            add(column, getattr(row, column), "is empty but required")
-    if row.date_precision and row.date_precision not in DATE_PRECISIONS:
-        add("date_precision", row.date_precision, f"is not one of {', '.join(DATE_PRECISIONS)}")
-    if row.geo_precision and row.geo_precision not in ALL_GEO_PRECISIONS:
-        add("geo_precision", row.geo_precision, f"is not one of {', '.join(ALL_GEO_PRECISIONS)}")
-    if row.flags and not FLAG_CELL.fullmatch(row.flags):
-        add("flags", row.flags, 'is not flag codes (lower-case words and "-") joined by "; "')
-    if not pd.isna(row.deaths_reported) and row.deaths_reported < 0:
-        add("deaths_reported", row.deaths_reported, "is negative")
-    if row.event_type and row.event_type not in EVENT_TYPES:
-        add("event_type", row.event_type, f"is not one of {', '.join(EVENT_TYPES)}")
-    if pd.isna(row.start):
-        add("start", row.start, "is not a date")
-    if pd.isna(row.end):
-        add("end", row.end, "is not a date")
-    if not pd.isna(row.start) and not pd.isna(row.end) and row.end < row.start:
-        add("end", str(row.end), f"is before start {str(row.start)!r}")
-    _check_geometry(row.geometry, add)
+        where = _flagged(incidents[column], lambda v: not str(v).strip())
+        add(where, column, column_values(column, where), "is empty but required")
+
+    def check_text(column: str, is_bad: Callable[[object], bool], expected: str) -> None:
+        where = _flagged(incidents[column], is_bad)
+        add(where, column, column_values(column, where), expected)
+
+    check_text(
+        "date_precision",
+        lambda v: bool(v) and v not in DATE_PRECISIONS,
+        f"is not one of {', '.join(DATE_PRECISIONS)}",
+    )
+    check_text(
+        "geo_precision",
+        lambda v: bool(v) and v not in ALL_GEO_PRECISIONS,
+        f"is not one of {', '.join(ALL_GEO_PRECISIONS)}",
+    )
+    check_text(
+        "flags",
+        lambda v: bool(v) and not FLAG_CELL.fullmatch(v),
+        'is not flag codes (lower-case words and "-") joined by "; "',
+    )
+    where = np.flatnonzero((incidents["deaths_reported"] < 0).fillna(False).to_numpy(dtype=bool))
+    add(where, "deaths_reported", column_values("deaths_reported", where), "is negative")
+    check_text(
+        "event_type",
+        lambda v: bool(v) and v not in EVENT_TYPES,
+        f"is not one of {', '.join(EVENT_TYPES)}",
+    )
+    start, end = incidents["start"], incidents["end"]
+    for column, values in (("start", start), ("end", end)):
+        where = np.flatnonzero(values.isna().to_numpy())
+        add(where, column, column_values(column, where), "is not a date")
+    before = np.flatnonzero((end < start).fillna(False).to_numpy(dtype=bool))
+    add(
+        before,
+        "end",
+        [str(v) for v in end.iloc[before]],
+        [f"is before start {str(v)!r}" for v in start.iloc[before]],
+    )
+    _geometry_problems(incidents.geometry, add)
     for kind in ("fatalities", "injured"):
-        low, best, high = (getattr(row, f"{kind}_{part}") for part in ("low", "best", "high"))
-        for part, value in (("low", low), ("best", best), ("high", high)):
-            if not pd.isna(value) and value < 0:
-                add(f"{kind}_{part}", value, "is negative")
-        if not pd.isna(low) and not pd.isna(high) and low > high:
-            add(f"{kind}_low", low, f"is greater than {kind}_high {high}")
-        if not pd.isna(best) and (
-            (not pd.isna(low) and best < low) or (not pd.isna(high) and best > high)
-        ):
-            add(f"{kind}_best", best, f"is outside {kind}_low..{kind}_high")
-    _check_sources(row.sources, add)
-    return problems
+        low, best, high = (incidents[f"{kind}_{part}"] for part in ("low", "best", "high"))
+        for part, values in (("low", low), ("best", best), ("high", high)):
+            where = np.flatnonzero((values < 0).fillna(False).to_numpy(dtype=bool))
+            add(where, f"{kind}_{part}", column_values(f"{kind}_{part}", where), "is negative")
+        where = np.flatnonzero((low > high).fillna(False).to_numpy(dtype=bool))
+        add(
+            where,
+            f"{kind}_low",
+            list(low.iloc[where]),
+            [f"is greater than {kind}_high {v}" for v in high.iloc[where]],
+        )
+        outside = (best < low).fillna(False) | (best > high).fillna(False)
+        where = np.flatnonzero(outside.to_numpy(dtype=bool))
+        add(where, f"{kind}_best", list(best.iloc[where]), f"is outside {kind}_low..{kind}_high")
+    return found
 
 
-def _check_geometry(geometry: object, add: Callable[[str, object, str], None]) -> None:
-    """Check one point geometry; problems are reported through ``add``."""
-    if geometry is None or getattr(geometry, "is_empty", True):
-        add("geometry", None, "is missing: every incident needs a point")
-    elif geometry.geom_type != "Point":
-        add("geometry", geometry.geom_type, "is not a Point")
-    elif not (-180 <= geometry.x <= 180 and -90 <= geometry.y <= 90):
-        add("geometry", f"({geometry.y}, {geometry.x})", "is outside latitude/longitude range")
+def _geometry_problems(geometry: gpd.GeoSeries, add: Callable[..., None]) -> None:
+    """Report missing, non-point and out-of-range point geometries through ``add``."""
+    values = geometry.array
+    missing = shapely.is_missing(values) | shapely.is_empty(values)
+    types = shapely.get_type_id(values)
+    not_point = ~missing & (types != 0)
+    x, y = shapely.get_x(values), shapely.get_y(values)
+    with np.errstate(invalid="ignore"):
+        outside = ~missing & ~not_point & ((np.abs(x) > 180) | (np.abs(y) > 90))
+    where = np.flatnonzero(missing)
+    # One check ("geometry") with three outcomes: they share the same place in the row order.
+    found_missing = [(p, "is missing: every incident needs a point", None) for p in where]
+    found_type = [(p, "is not a Point", values[p].geom_type) for p in np.flatnonzero(not_point)]
+    found_range = [
+        (p, "is outside latitude/longitude range", f"({float(y[p])}, {float(x[p])})")
+        for p in np.flatnonzero(outside)
+    ]
+    rows = sorted(found_missing + found_type + found_range)
+    add(
+        np.array([p for p, _, _ in rows], dtype=np.int64),
+        "geometry",
+        [v for _, _, v in rows],
+        [e for _, e, _ in rows],
+    )
+
+
+def _source_problems(sources: pd.Series) -> list[Found]:
+    """Problems of the ``sources`` cells, checking each distinct cell once (by identity)."""
+    found: list[Found] = []
+    cells = sources.tolist()
+    checked: dict[object, list[tuple[str, object, str]]] = {}
+    for position, cell in enumerate(cells):
+        key = tuple(map(id, cell)) if isinstance(cell, list | tuple) else ("cell", id(cell))
+        problems = checked.get(key)
+        if problems is None:
+            problems = []
+            _check_sources(cell, lambda c, v, e, out=problems: out.append((c, v, e)))
+            checked[key] = problems
+        # After every scalar check of the row (they are numbered from 1 up).
+        found += [(position, 1000 + n, c, v, e) for n, (c, v, e) in enumerate(problems)]
+    return found
 
 
 def _check_sources(sources: object, add: Callable[[str, object, str], None]) -> None:

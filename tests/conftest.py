@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -87,3 +88,9 @@ def rail() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 @pytest.fixture(scope="session")
 def registry() -> GroupRegistry:
     return GroupRegistry.from_csv(DATA / "groups.csv")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _prepared_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep prepared datasets (geo.prepared) written by tests out of the user's cache folder."""
+    os.environ["RAIL_INCIDENTS_CACHE"] = str(tmp_path_factory.mktemp("prepared-cache"))

@@ -48,7 +48,7 @@ def export(incidents, flt=None):
 def test_snapshot_is_a_feature_collection_of_exactly_the_selection(incidents):
     data = export(incidents)
     collection = json.loads(data)
-    assert data.startswith(b'{\n "type": "FeatureCollection"')
+    assert data.startswith(b'{"type":"FeatureCollection"')
     assert collection["metadata"]["exported_at"] == "2026-11-25T08:30:00+00:00"
     assert collection["metadata"]["filters"] == {"min_fatalities": 1}
     assert collection["metadata"]["counts"] == {"selected": 1, "dataset": 2}

@@ -20,7 +20,7 @@ from geo.export import content_hash
 from geo.filters import IncidentFilter
 from geo.groups import GroupRegistry
 from geo.io import BundledData, load_bundled
-from geo.synthetic import synthetic_hash, synthetic_incidents
+from geo.prepared import prepared_file, prepared_synthetic
 
 SYNTHETIC_SEED = 20250311
 DISPLAY_TOLERANCE_DEG = 0.005  # ~500 m: province outlines for display only, never for analysis.
@@ -60,17 +60,24 @@ def bundled_layers() -> BundledData:
 
 
 def build_dataset(
-    bundle: BundledData, incidents: gpd.GeoDataFrame, label: str, incidents_hash: str | None = None
+    bundle: BundledData,
+    incidents: gpd.GeoDataFrame,
+    label: str,
+    incidents_hash: str | None = None,
+    *,
+    enriched: bool = False,
 ) -> Dataset:
-    """Enrich incidents against the bundled layers and wrap everything in a Dataset."""
+    """Enrich incidents (unless ``enriched``) against the bundled layers; wrap it all up."""
     simplified = bundle.provinces.copy()
     simplified["geometry"] = simplified.geometry.simplify(
         DISPLAY_TOLERANCE_DEG, preserve_topology=True
     )
-    return Dataset(
-        incidents=enrich(
+    if not enriched:
+        incidents = enrich(
             incidents, bundle.provinces, bundle.rail_lines, bundle.stations, bundle.rail_sites
-        ),
+        )
+    return Dataset(
+        incidents=incidents,
         provinces=bundle.provinces,
         provinces_display=simplified,
         rail_lines=bundle.rail_lines,
@@ -100,26 +107,46 @@ def _bundled_dataset() -> Dataset:
     return build_dataset(bundle, bundle.incidents, "bundled incidents (data/incidents.csv)")
 
 
-@st.cache_resource(show_spinner="Generating synthetic incidents…", max_entries=2)
+# One copy per process, shared by every session: st.cache_resource hands every caller the same
+# object (st.cache_data would unpickle a copy per call, a million rows each time). Nothing changes
+# a Dataset's frames in place; sessions keep only their filters and the selected positions.
+@st.cache_resource(show_spinner="Preparing synthetic incidents…", max_entries=2)
 def _shared_synthetic_dataset(n: int, seed: int) -> Dataset:
-    """Return one read-only synthetic dataset per process.
-
-    ``st.cache_data`` would unpickle up to a million rows on every call, doubling memory;
-    nothing mutates a Dataset's frames in place.
-    """
+    """Return one read-only synthetic dataset per process."""
     return synthetic_dataset(n, seed)
 
 
 def synthetic_dataset(n: int, seed: int = SYNTHETIC_SEED) -> Dataset:
     """Return ``n`` synthetic incidents (see :mod:`geo.synthetic`), enriched; never real data.
 
-    The dataset's hash identifies the generator version, ``n`` and ``seed``, which determine
-    every row (hashing a million rows' content would take longer than generating them).
+    The first time, the incidents are generated, enriched and stored in the cache folder as
+    GeoParquet (:func:`geo.prepared.prepared_synthetic`); later starts read them back. The
+    dataset's hash identifies the generator version, ``n`` and ``seed``, which determine every
+    row.
     """
     bundle = bundled_layers()
-    incidents = synthetic_incidents(n, seed=seed, bundle=bundle)
+    prepared = prepared_synthetic(n, seed, bundle)
     label = f"SYNTHETIC test data: {n:,} generated incidents (seed {seed}), not real events"
-    return build_dataset(bundle, incidents, label, synthetic_hash(n, seed))
+    return build_dataset(bundle, prepared.incidents, label, prepared.content_hash, enriched=True)
+
+
+@st.cache_resource(show_spinner="Reading incidents…", max_entries=2)
+def shared_file_dataset(path: str, modified_ns: int, size: int) -> Dataset:
+    """Return the incidents of a GeoParquet file, prepared once and shared by every session.
+
+    ``modified_ns`` and ``size`` (of ``path``) are part of the cache key, so a changed file is
+    read again; the prepared copy is keyed on the file's bytes (:mod:`geo.prepared`).
+    """
+    bundle = bundled_layers()
+    prepared = prepared_file(path, bundle)
+    label = f"{Path(path).name} ({len(prepared.incidents):,} incidents)"
+    return build_dataset(bundle, prepared.incidents, label, prepared.content_hash, enriched=True)
+
+
+def file_dataset(path: Path) -> Dataset:
+    """Return the shared dataset of a GeoParquet file (see :func:`shared_file_dataset`)."""
+    status = path.stat()
+    return shared_file_dataset(str(path.resolve()), status.st_mtime_ns, status.st_size)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -160,7 +187,7 @@ def dataset_from_incidents(incidents: gpd.GeoDataFrame, label: str) -> Dataset:
     return _cached_dataset(incidents, label, content_hash(incidents))
 
 
-@st.cache_data(show_spinner="Preparing incidents…", max_entries=16)
+@st.cache_resource(show_spinner="Preparing incidents…", max_entries=16)
 def _cached_dataset(_incidents: gpd.GeoDataFrame, label: str, incidents_hash: str) -> Dataset:
     """Cache keyed on the incidents' content hash (GeoDataFrames are not hashed directly)."""
     return build_dataset(bundled_layers(), _incidents, label, incidents_hash)

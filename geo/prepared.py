@@ -1,0 +1,168 @@
+"""Incidents prepared once: validated, hashed and enriched, stored as GeoParquet for next time.
+
+Enriching a million incidents against the provinces and the rail network, and hashing their
+content, take tens of seconds; reading them back from a columnar file takes a few. So the first
+time a file (or a synthetic dataset) is opened, the prepared incidents (the schema's columns plus
+the enrichment columns of :func:`geo.analysis.enrich`) are written to the cache folder with
+their content hash, keyed on:
+
+- the input: the SHA-256 of the file's bytes (or the synthetic generator's version, ``n`` and
+  seed), so an edited file is prepared again;
+- the enrichment: the SHA-256 of the bundled layers it reads and of the code that computes it
+  (:data:`ENRICHMENT_SOURCES`), so a corrected railway or province layer is never answered from
+  an old cache.
+
+The cache folder is ``$RAIL_INCIDENTS_CACHE`` or ``~/.cache/rail-incident-dashboard``; deleting
+it is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+
+from geo.analysis import enrich
+from geo.export import content_hash
+from geo.io import DATA_DIR, BundledData
+from geo.parquet import ParquetFileError, read_incidents_parquet, write_incidents_parquet
+from geo.schema import conform, validate_incidents
+from geo.synthetic import synthetic_hash, synthetic_incidents
+
+PREPARED_VERSION = "1"
+CODE_DIR = Path(__file__).resolve().parent
+ENRICHMENT_SOURCES = (
+    DATA_DIR / "provinces.geojson",
+    DATA_DIR / "rail_lines.geojson",
+    DATA_DIR / "rail_stations.geojson",
+    DATA_DIR / "incident_rail_sites.csv",
+    CODE_DIR / "analysis.py",
+    CODE_DIR / "railway.py",
+    CODE_DIR / "schema.py",
+    CODE_DIR / "synthetic.py",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """Enriched incidents and the content hash of the incidents as given (before enrichment)."""
+
+    incidents: gpd.GeoDataFrame
+    content_hash: str
+    cache_path: Path | None
+    from_cache: bool
+
+
+def cache_dir() -> Path:
+    """Return the folder prepared datasets are kept in (created when missing)."""
+    folder = Path(os.environ.get("RAIL_INCIDENTS_CACHE") or Path.home() / ".cache")
+    if "RAIL_INCIDENTS_CACHE" not in os.environ:
+        folder = folder / "rail-incident-dashboard"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def enrichment_key() -> str:
+    """Return a digest of everything enrichment depends on (bundled layers and code)."""
+    digest = hashlib.sha256(f"prepared v{PREPARED_VERSION}".encode())
+    for path in ENRICHMENT_SOURCES:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """Return the SHA-256 of a file's bytes, read in 8 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(8 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _cached(path: Path, key: str) -> Prepared | None:
+    """Read a prepared dataset when ``path`` holds one for ``key`` (else None)."""
+    if not path.exists():
+        return None
+    try:
+        incidents, metadata = read_incidents_parquet(path)
+    except ParquetFileError:
+        return None
+    if metadata.get("prepared_key") != key or "content_hash" not in metadata:
+        return None
+    return Prepared(incidents, metadata["content_hash"], path, from_cache=True)
+
+
+def _prepare(
+    incidents: gpd.GeoDataFrame, bundle: BundledData, path: Path, key: str, incidents_hash: str
+) -> Prepared:
+    enriched = enrich(
+        incidents, bundle.provinces, bundle.rail_lines, bundle.stations, bundle.rail_sites
+    )
+    partial = path.with_name(path.name + f".{os.getpid()}.partial")
+    write_incidents_parquet(
+        enriched, partial, {"prepared_key": key, "content_hash": incidents_hash}
+    )
+    partial.replace(path)  # atomic: another process never reads half a file
+    return Prepared(enriched, incidents_hash, path, from_cache=False)
+
+
+def prepared_synthetic(n: int, seed: int, bundle: BundledData) -> Prepared:
+    """Return ``n`` synthetic incidents (:mod:`geo.synthetic`), enriched, from the cache if there.
+
+    Parameters
+    ----------
+    n, seed : int
+        As for :func:`geo.synthetic.synthetic_incidents`.
+    bundle : BundledData
+        The bundled layers.
+
+    Returns
+    -------
+    Prepared
+        ``content_hash`` is :func:`geo.synthetic.synthetic_hash` (the generator's identity).
+    """
+    identity = synthetic_hash(n, seed)
+    key = hashlib.sha256(f"{identity} {enrichment_key()}".encode()).hexdigest()
+    path = cache_dir() / f"synthetic-{n}-{seed}-{key[:16]}.parquet"
+    found = _cached(path, key)
+    if found is not None:
+        return found
+    incidents = synthetic_incidents(n, seed=seed, bundle=bundle)
+    return _prepare(incidents, bundle, path, key, identity)
+
+
+def prepared_file(path: str | Path, bundle: BundledData) -> Prepared:
+    """Return the incidents of a GeoParquet file in the schema, validated and enriched.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A GeoParquet file with the schema's columns (as written by
+        :func:`geo.parquet.write_incidents_parquet`, a snapshot, or ``python -m geo convert``).
+    bundle : BundledData
+        The bundled layers.
+
+    Returns
+    -------
+    Prepared
+
+    Raises
+    ------
+    geo.parquet.ParquetFileError
+        If the file is not GeoParquet with the schema's columns.
+    geo.schema.IncidentValidationError
+        Listing every invalid value.
+    """
+    path = Path(path)
+    key = hashlib.sha256(f"{file_digest(path)} {enrichment_key()}".encode()).hexdigest()
+    cached_path = cache_dir() / f"file-{key[:24]}.parquet"
+    found = _cached(cached_path, key)
+    if found is not None:
+        return found
+    incidents, _ = read_incidents_parquet(path)
+    incidents = validate_incidents(conform(incidents), origin=path.name)
+    return _prepare(incidents, bundle, cached_path, key, content_hash(incidents))

@@ -11,29 +11,45 @@ import resource
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 import folium
 from streamlit_folium import _get_feature_group_string, _get_map_string
 
 from geo.analysis import summarise, timeline
-from geo.export import snapshot_bytes
+from geo.export import (
+    SNAPSHOT_FILE_FORMATS,
+    content_hash,
+    read_snapshot,
+    snapshot_bytes,
+    write_snapshot,
+)
 from geo.filters import IncidentFilter
 from geo.io import load_bundled
-from geo.synthetic import synthetic_hash, synthetic_incidents
+from geo.prepared import prepared_synthetic
 from layers.assets import localize_assets
 from layers.basemap import build_base_map
 from layers.context import build_province_layer
 from layers.incidents import build_incident_layer, compact_payload, escaped_json, plan_display
 from layers.style import group_colours
-from ui.data import build_dataset
+from ui.data import SYNTHETIC_SEED, build_dataset
 
 FILTER = IncidentFilter(start=date(2025, 1, 1), groups=("BLA",))
 BASELINE_MAX = 10_000
+HASH_MAX = 100_000
 
 
 def peak_rss_mb() -> float:
     """Peak resident memory of this process (resource.getrusage ru_maxrss, KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    """Resident memory of this process now (VmRSS), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def timed(function, *args, **kwargs):
@@ -100,14 +116,35 @@ def baseline(dataset, selected) -> tuple[int, float]:
     return len(text.encode()), (time.perf_counter() - start) * 1000
 
 
+SNAPSHOT_SIZE = 100_000
+
+
+def snapshot_figures(everything) -> dict[str, object]:
+    """Write a snapshot of (up to) 100,000 incidents in every format, and open the gzip one."""
+    part = everything.iloc[:SNAPSHOT_SIZE]
+    figures: dict[str, object] = {"snapshot_n": len(part)}
+    for file_format in SNAPSHOT_FILE_FORMATS:
+        data, ms = timed(
+            write_snapshot, part, file_format, filters=FILTER, dataset_hash="x", dataset_count=1
+        )
+        figures[f"snapshot_{file_format}_ms"] = ms
+        figures[f"snapshot_{file_format}_bytes"] = len(data)
+        if file_format == "geojson.gz":
+            snapshot, figures["reopen_ms"] = timed(read_snapshot, data)
+            figures["reopen_n"] = len(snapshot.incidents)
+    return figures
+
+
 def measure(n: int, with_baseline: bool) -> dict[str, object]:
     bundle = load_bundled()
-    start = time.perf_counter()
-    incidents = synthetic_incidents(n, bundle=bundle)
-    generate_ms = (time.perf_counter() - start) * 1000
-    dataset, enrich_ms = timed(build_dataset, bundle, incidents, "synthetic", synthetic_hash(n, 1))
+    # Cold process, prepared file: what a server start costs once the dataset was prepared.
+    prepared, read_ms = timed(prepared_synthetic, n, SYNTHETIC_SEED, bundle)
+    dataset, build_ms = timed(
+        build_dataset, bundle, prepared.incidents, "synthetic", prepared.content_hash, enriched=True
+    )
     colours = group_colours(dataset.groups.names)
     everything = dataset.incidents
+    after_load_rss = current_rss_mb()
 
     # Opening the page: everything selected, map built and rendered.
     open_text, open_ms, open_drawn = map_change(dataset, everything, colours)
@@ -129,8 +166,10 @@ def measure(n: int, with_baseline: bool) -> dict[str, object]:
     )
     result: dict[str, object] = {
         "n": n,
-        "generate_ms": generate_ms,
-        "enrich_ms": enrich_ms,
+        "from_cache": prepared.from_cache,
+        "read_ms": read_ms,
+        "build_ms": build_ms,
+        "load_rss_mb": after_load_rss,
         "open_map_ms": open_ms,
         "open_layer_bytes": len(open_text.encode()),
         "open_drawn": open_drawn,
@@ -143,8 +182,11 @@ def measure(n: int, with_baseline: bool) -> dict[str, object]:
         "uncapped_bytes": uncapped,
         "export_ms": export_ms,
         "export_bytes": len(export),
-        "peak_rss_mb": peak_rss_mb(),
+        **snapshot_figures(everything),
     }
+    if n <= HASH_MAX:
+        result["hash_ms"] = timed(content_hash, prepared.incidents)[1]
+    result["peak_rss_mb"] = peak_rss_mb()
     if with_baseline:
         result["baseline_bytes"], result["baseline_ms"] = baseline(dataset, everything)
         result["baseline_peak_rss_mb"] = peak_rss_mb()

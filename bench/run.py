@@ -1,13 +1,15 @@
 """One command for the scale benchmark: ``python -m bench.run [--sizes ...] [--quick]``.
 
-For each size, in a fresh process (``bench.measure``) on synthetic incidents (``geo.synthetic``):
-load (generate + enrich), opening the map (server time to plan, build and render the incident
-layer as ``st_folium`` does, and the bytes of that layer), a filter change (filter, map and the
-timeline/totals computations), export (``snapshot_bytes`` of the filtered selection) and peak
-memory (``resource.getrusage`` ru_maxrss of that process). Side by side, up to 10,000 incidents,
-the straightforward map: a ``folium.Marker`` with a ``folium.Popup`` per incident, rendered as
-``st_folium`` does. Then browser timings (headless Chromium) at 10k and 100k. Writes
-``bench/RESULTS.md`` and ends with the ``RATIOS`` line.
+Per size, in a fresh process (``bench.measure``) on synthetic incidents prepared once as
+GeoParquet (``geo.prepared``): reading the prepared file (cold process), opening the map and a
+filter change on the server, snapshots of 100,000 incidents in every format and opening the
+gzip one again, content hashing, and peak memory; the straightforward map (a ``folium.Marker``
+with a ``folium.Popup`` per incident) side by side up to 10,000. Then in headless Chromium
+(``bench.paint``), side by side at each browser size: this map, ``st.map``, ``st.pydeck_chart``
+and folium's FastMarkerCluster through ``st_folium`` (``bench/peers/``): cold start and warm
+page to painted points, bytes received, a zoom step and the JS heap; for this map at the
+largest size also ten more sessions. Then an ACLED-layout CSV import (``bench.imports``).
+Writes ``bench/RESULTS.md``, ending with the ``RATIOS``, ``SCALE`` and ``PEERS`` lines.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from bench.measure import BASELINE_MAX, FILTER
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
+OURS = "this map"
+PEERS = ("st.map", "pydeck", "FastMarkerCluster")
 
 
 def machine() -> str:
@@ -38,112 +42,246 @@ def machine() -> str:
     return f"{' '.join(platform.uname())}; {os.cpu_count()} CPUs; {memory} RAM"
 
 
-def run_size(n: int) -> dict[str, object]:
-    command = [sys.executable, "-m", "bench.measure", str(n)]
-    if n <= BASELINE_MAX:
-        command.append("--baseline")
+def commit() -> str:
+    """Return the commit measured, and whether the worktree had changes."""
+    head = subprocess.run(
+        ["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return head + (" (plus uncommitted changes)" if dirty else "")
+
+
+def run_json(*module_args: str) -> dict[str, object]:
+    command = [sys.executable, "-m", *module_args]
     output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def run_size(n: int) -> dict[str, object]:
+    args = ["bench.measure", str(n)] + (["--baseline"] if n <= BASELINE_MAX else [])
+    return run_json(*args)
 
 
 def mb(value: float) -> str:
     return f"{value / 1e6:.2f} MB" if value >= 100_000 else f"{value / 1e3:.1f} kB"
 
 
-def table(rows: list[dict[str, object]]) -> str:
+def server_table(rows: list[dict[str, object]]) -> str:
     head = (
-        "| incidents | load: generate + enrich | open map: server | open map: layer sent | "
-        "drawn as | filter change: filter / map / panels | change: layer sent | "
-        "export (selected) | peak RSS | baseline map: server | baseline sent | "
-        "x server | x bytes |\n|" + "---|" * 13
+        "| incidents | prepare (first time) | cold read of prepared file + build | "
+        "open map: server / sent | drawn as | filter change: filter / map / panels | "
+        "peak RSS (after load) | content hash | baseline map: server / sent | x server |"
+        "\n|" + "---|" * 10
     )
     lines = [head]
     for r in rows:
+        prepare = f"{r['prepare_ms'] / 1000:,.1f} s" if r.get("prepare_ms") else "cached"
+        base = "skipped (minutes of CPU) | –"
         if "baseline_ms" in r:
             base = (
-                f"{r['baseline_ms']:,.0f} ms | {mb(r['baseline_bytes'])} | "
-                f"{r['baseline_ms'] / r['open_map_ms']:.0f}x | "
-                f"{r['baseline_bytes'] / r['open_layer_bytes']:.0f}x"
+                f"{r['baseline_ms']:,.0f} ms / {mb(r['baseline_bytes'])} | "
+                f"{r['baseline_ms'] / r['open_map_ms']:.0f}x"
             )
-        else:
-            base = f"skipped (over {BASELINE_MAX:,}: minutes of CPU) | – | – | –"
+        hashed = f"{r['hash_ms']:,.0f} ms" if "hash_ms" in r else "stored when prepared"
         lines.append(
-            f"| {r['n']:,} | {r['generate_ms']:,.0f} + {r['enrich_ms']:,.0f} ms | "
-            f"{r['open_map_ms']:,.0f} ms | {mb(r['open_layer_bytes'])} | {r['open_drawn']} | "
+            f"| {r['n']:,} | {prepare} | {r['read_ms']:,.0f} + {r['build_ms']:,.0f} ms | "
+            f"{r['open_map_ms']:,.0f} ms / {mb(r['open_layer_bytes'])} | {r['open_drawn']} | "
             f"{r['filter_ms']:,.0f} / {r['change_map_ms']:,.0f} / {r['panels_ms']:,.0f} ms "
             f"({r['selected']:,} selected: {r['change_drawn']}) | "
-            f"{mb(r['change_layer_bytes'])} | {r['export_ms']:,.0f} ms, "
-            f"{mb(r['export_bytes'])} | {r['peak_rss_mb']:,.0f} MB | {base} |"
+            f"{r['peak_rss_mb']:,.0f} MB ({r['load_rss_mb']:,.0f} MB) | {hashed} | {base} |"
         )
     return "\n".join(lines)
 
 
-def browser_table(rows: list[dict[str, object]]) -> str:
+def export_table(rows: list[dict[str, object]]) -> str:
     lines = [
-        "| incidents | page load → incident layer drawn | filter change → map updated | "
-        "map label before → after |\n|---|---|---|---|"
+        "| incidents in snapshot | GeoJSON gzip | GeoJSON | GeoPackage | GeoParquet | "
+        "open the gzip snapshot again | old GeoJSON writer (filtered selection) |\n|" + "---|" * 7
     ]
     for r in rows:
+        cells = [
+            f"{r[f'snapshot_{f}_ms']:,.0f} ms, {mb(r[f'snapshot_{f}_bytes'])}"
+            for f in ("geojson.gz", "geojson", "gpkg", "parquet")
+        ]
         lines.append(
-            f"| {r['n']:,} | {r['load_ms']:,.0f} ms | {r['change_ms']:,.0f} ms | "
-            f"{r['label_before']} → {r['label_after']} |"
+            f"| {r['snapshot_n']:,} | {' | '.join(cells)} | {r['reopen_ms']:,.0f} ms "
+            f"({r['reopen_n']:,} incidents) | {r['export_ms']:,.0f} ms, {mb(r['export_bytes'])} "
+            f"for {r['selected']:,} |"
         )
     return "\n".join(lines)
+
+
+def paint_table(rows: list[dict[str, object]]) -> str:
+    lines = [
+        "| incidents | app | cold start → points painted | page → points painted | "
+        "bytes received | zoom step → settled | messages to server on zoom | JS heap | "
+        "page errors |\n|" + "---|" * 9
+    ]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['n']:,} | {r['app']} | {r['error']} | – | – | – | – | – | – |")
+            continue
+        lines.append(
+            f"| {r['n']:,} | {r['app']} | {r['cold_paint_ms'] / 1000:,.1f} s | "
+            f"{r['paint_ms']:,.0f} ms | {mb(r['bytes'])} | {r['zoom_ms']:,.0f} ms | "
+            f"{r['zoom_messages']} | {r['heap_mb']:,.0f} MB | {len(r['page_errors'])} |"
+        )
+    return "\n".join(lines)
+
+
+def find(rows: list[dict[str, object]], app: str, n: int) -> dict[str, object] | None:
+    return next((r for r in rows if r["app"] == app and r["n"] == n and "error" not in r), None)
+
+
+def ratio(peer: dict | None, ours: dict | None, key: str) -> str:
+    if peer is None:
+        return "inf"  # the peer never painted within the time limit
+    if ours is None:
+        return "nan"
+    return f"{peer[key] / ours[key]:.2f}"
+
+
+def summary_lines(server: list[dict[str, object]], paint: list[dict[str, object]]) -> list[str]:
+    lines = []
+    base = next((r for r in server if r["n"] == 10000 and "baseline_ms" in r), None)
+    if base:
+        lines.append(
+            f"RATIOS size=10000 server_time_x={base['baseline_ms'] / base['open_map_ms']:.1f} "
+            f"bytes_x={base['baseline_bytes'] / base['open_layer_bytes']:.1f}"
+        )
+    big = next((r for r in server if r["n"] == 1_000_000), None)
+    ours_big = find(paint, OURS, 1_000_000)
+    if big and ours_big:
+        server_mb = ours_big["server_mb"]
+        sessions_mb = ours_big.get("server_mb_sessions", server_mb)
+        lines.append(
+            f"SCALE size=1000000 ready_s={ours_big['cold_paint_ms'] / 1000:.1f} "
+            f"filter_ms={big['filter_ms'] + big['change_map_ms'] + big['panels_ms']:.0f} "
+            f"rss_mb={max(server_mb['VmHWM'], sessions_mb['VmHWM']):.0f} "
+            f"zoom_reruns={ours_big['zoom_messages']} "
+            f"sessions10_mb={sessions_mb['VmRSS'] - server_mb['VmRSS']:.0f}"
+        )
+    ours = find(paint, OURS, 100_000)
+    if ours:
+        lines.append(
+            "PEERS size=100000 "
+            f"pydeck_paint_x={ratio(find(paint, 'pydeck', 100_000), ours, 'paint_ms')} "
+            f"st_map_bytes_x={ratio(find(paint, 'st.map', 100_000), ours, 'bytes')} "
+            "fastmarkercluster_paint_x="
+            f"{ratio(find(paint, 'FastMarkerCluster', 100_000), ours, 'paint_ms')}"
+        )
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
-    parser.add_argument("--browser-sizes", default="100,10000,100000")
+    parser.add_argument("--browser-sizes", default="10000,100000,1000000")
+    parser.add_argument("--apps", default=",".join((OURS, *PEERS)))
+    parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="sizes 1000,10000; browser 10000")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--no-import", action="store_true")
     options = parser.parse_args()
     sizes = [1000, 10000] if options.quick else [int(s) for s in options.sizes.split(",")]
-    browser_sizes = [] if options.no_browser else [int(s) for s in options.browser_sizes.split(",")]
-    if options.quick and not options.no_browser:
+    browser_sizes = [int(s) for s in options.browser_sizes.split(",")]
+    if options.quick:
         browser_sizes = [10000]
-    rows = []
-    for n in sizes:
-        print(f"measuring {n:,} incidents…", file=sys.stderr, flush=True)
-        rows.append(run_size(n))
-    browser_rows = []
+    if options.no_browser:
+        browser_sizes = []
+    apps = options.apps.split(",")
+    measured = commit()
+    server = []
+    for n in sorted(set(sizes) | set(browser_sizes)):
+        print(f"preparing {n:,} incidents…", file=sys.stderr, flush=True)
+        prepared = run_json("bench.prepare", str(n))
+        if n in sizes:
+            print(f"measuring {n:,} incidents…", file=sys.stderr, flush=True)
+            server.append({**run_size(n), **prepared})
+    paint = []
     if browser_sizes:
-        from bench.browser import browser_timings
+        from bench.paint import measure_app
 
         for n in browser_sizes:
-            print(f"browser, {n:,} incidents…", file=sys.stderr, flush=True)
-            browser_rows.append(browser_timings(n))
-    server = table(rows)
+            for app in apps:
+                print(f"browser: {app}, {n:,} incidents…", file=sys.stderr, flush=True)
+                sessions = options.sessions if app == OURS and n == max(browser_sizes) else 0
+                try:
+                    paint.append(measure_app(app, n, sessions=sessions))
+                except TimeoutError as error:
+                    paint.append({"app": app, "n": n, "error": str(error)})
+    imported = None
+    if not options.no_import and not options.quick:
+        print("importing a 1,000,000-row ACLED CSV…", file=sys.stderr, flush=True)
+        imported = run_json("bench.imports", "1000000")
     text = [
         "# Scale benchmark results",
         "",
         f"- Date: {datetime.now(UTC).isoformat(timespec='seconds')}",
-        f"- Machine: {machine()}",
+        f"- Machine: {machine()} (shared with other work while it ran: figures are upper bounds)",
+        f"- Commit measured: {measured}",
         f"- Command: `{' '.join(['python -m bench.run', *sys.argv[1:]])}`",
-        "- Data: synthetic incidents (`geo.synthetic`, seed 20250311); filter change = "
-        f"`{FILTER.to_query()}`; export = `snapshot_bytes` of that filtered selection.",
-        "- Server times: wall clock in one process per size; 'layer sent' = bytes of the "
-        "incident layer's script as `st_folium` sends it (`_get_feature_group_string`); "
-        "peak RSS = `resource.getrusage` ru_maxrss of that process (includes the baseline "
-        "when it ran).",
-        "- Baseline: a `folium.Marker` + `folium.Popup` per incident, rendered with "
-        "`m.get_root().render()` and streamlit_folium's `_get_map_string`; x = baseline / ours "
-        "for opening the map on all incidents.",
+        "- Data: synthetic incidents (`geo.synthetic`, seed 20250311), prepared once as "
+        "GeoParquet (`geo.prepared`: validated, hashed, enriched); filter change = "
+        f"`{FILTER.to_query()}`.",
         "",
-        server,
+        "## Server (one fresh process per size)",
+        "",
+        server_table(server),
+        "",
+        "## Snapshots",
+        "",
+        export_table(server),
         "",
     ]
-    if browser_rows:
-        text += ["## Browser (headless Chromium, warm server)", "", browser_table(browser_rows), ""]
-    ratio = next((r for r in rows if r["n"] == 10000 and "baseline_ms" in r), None)
-    if ratio:
-        ratios = (
-            f"RATIOS size=10000 server_time_x={ratio['baseline_ms'] / ratio['open_map_ms']:.1f} "
-            f"bytes_x={ratio['baseline_bytes'] / ratio['open_layer_bytes']:.1f}"
-        )
-        text += [ratios, ""]
+    if paint:
+        text += [
+            "## Browser, side by side (headless Chromium; `bench/paint.py`, `bench/peers/`)",
+            "",
+            "Painted = the map area's screenshot holds at least 200 strongly coloured pixels "
+            "(points, clusters or bins; legend and attribution masked). "
+            "Bytes = HTTP bodies + WebSocket frames received by the page. Zoom = one wheel step "
+            "over the map centre until the picture settles. Basemap tiles cannot load offline "
+            "(st.map's and pydeck's are off; this map uses its offline vector basemap).",
+            "",
+            paint_table(paint),
+            "",
+        ]
+        ours = [r for r in paint if r["app"] == OURS and "server_mb" in r]
+        for r in ours:
+            text.append(
+                f"- This map, {r['n']:,} incidents: server process VmRSS "
+                f"{r['server_mb']['VmRSS']:,.0f} MB (peak {r['server_mb']['VmHWM']:,.0f} MB) "
+                "after two sessions"
+                + (
+                    f"; after {r['sessions']} more sessions opened the map: VmRSS "
+                    f"{r['server_mb_sessions']['VmRSS']:,.0f} MB "
+                    f"(peak {r['server_mb_sessions']['VmHWM']:,.0f} MB)"
+                    if "server_mb_sessions" in r
+                    else ""
+                )
+                + "."
+            )
+        text.append("")
+    if imported:
+        text += [
+            "## Import",
+            "",
+            f"- {imported['rows']:,}-row ACLED-layout CSV ({mb(imported['bytes'])}): "
+            f"`geo.importers.import_incidents` {imported['import_ms'] / 1000:,.1f} s "
+            f"(kept {imported['kept']:,}, rejected {imported['rejected']:,}); "
+            f"content hash of the kept incidents {imported['hash_ms'] / 1000:,.1f} s; "
+            f"peak RSS {imported['peak_rss_mb']:,.0f} MB.",
+            "",
+        ]
+    text += [*summary_lines(server, paint), ""]
     RESULTS.write_text("\n".join(text))
-    print("\n".join(text[:-1]))
+    print("\n".join(text))
 
 
 if __name__ == "__main__":

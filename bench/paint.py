@@ -1,0 +1,273 @@
+"""Browser side by side: this map against st.map, pydeck and FastMarkerCluster (bench/peers/).
+
+For one Streamlit app and one size, in headless Chromium (Debian's, through Playwright):
+
+- **cold start → painted**: the server is started on the prepared GeoParquet cache (cold
+  process, warm file) and the page opened as soon as it answers; painted = the first
+  screenshot of the map area holding at least :data:`PAINTED_PIXELS` strongly coloured pixels
+  (:func:`point_pixels`: points, clusters and bins are; basemap, rail lines and labels are
+  not; Leaflet's legend and attribution are masked out);
+- **warm page → painted**: a second page on the warm server, from ``goto`` to painted;
+- **bytes received** by that page: HTTP bodies (CDP ``Network.loadingFinished``
+  ``encodedDataLength``) plus WebSocket frames (``Network.webSocketFrameReceived``);
+- **zoom step**: a mouse-wheel step over the map centre, until the map area's screenshot has
+  changed and then stays the same for two shots; and the WebSocket messages the page sent to the
+  server meanwhile (each is a script rerun request);
+- **JS heap**: CDP ``Performance.getMetrics`` ``JSHeapUsedSize`` after painting;
+- for this map, **server memory**: ``VmRSS``/``VmHWM`` of the Streamlit process, and after ten
+  more sessions have opened the map.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, stop_app
+
+ROOT = Path(__file__).resolve().parents[1]
+PAINTED_PIXELS = 200
+SATURATION = 100
+SHOT_INTERVAL_S = 0.05
+
+APPS = {  # name: (script, the map element)
+    "this map": ("app.py", 'iframe[title="streamlit_folium.st_folium"]'),
+    "st.map": ("bench/peers/st_map_app.py", '[data-testid="stDeckGlJsonChart"]'),
+    "pydeck": ("bench/peers/pydeck_app.py", '[data-testid="stDeckGlJsonChart"]'),
+    "FastMarkerCluster": (
+        "bench/peers/fastmarkercluster_app.py",
+        'iframe[title="streamlit_folium.st_folium"]',
+    ),
+}
+
+
+def point_pixels(png: bytes, masked: list[list[float]] = ()) -> int:
+    """Count the strongly coloured pixels of a map screenshot, outside the masked boxes.
+
+    A pixel counts when its largest channel is at least :data:`SATURATION` above its smallest:
+    the points of every app here (group colours, magenta, Leaflet.markercluster's bubbles) are,
+    while basemap fills, rail lines, borders, labels and grey controls are not. Leaflet's
+    controls (legend swatches, the attribution flag) are masked out by their boxes.
+    """
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+    coloured = rgb.max(axis=2) - rgb.min(axis=2) >= SATURATION
+    for x, y, width, height in masked:
+        coloured[max(int(y), 0) : int(y + height) + 1, max(int(x), 0) : int(x + width) + 1] = False
+    return int(coloured.sum())
+
+
+CONTROL_BOXES = """() => Array.from(document.querySelectorAll('.leaflet-control')).map(e => {
+    const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })"""
+
+
+def control_boxes(element) -> list[list[float]]:
+    """Boxes of the Leaflet controls inside a map iframe (none for other maps)."""
+    frame = element.element_handle().content_frame()
+    if frame is None:
+        return []
+    try:
+        return frame.evaluate(CONTROL_BOXES)
+    except Exception:  # noqa: BLE001 - a frame navigating away has no boxes to mask
+        return []
+
+
+def shot_pixels(element) -> tuple[bytes, int]:
+    """Screenshot the map element; return it and its point pixel count."""
+    shot = element.screenshot(animations="allow")
+    return shot, point_pixels(shot, control_boxes(element))
+
+
+def start_streamlit(script: str, *args: str) -> tuple[object, str, float]:
+    """Start ``streamlit run script -- args``; return the process, its URL and the spawn time."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / script),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--",
+        *args,
+    ]
+    log = ROOT / "bench" / "out" / f"streamlit-{port}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    spawned = time.perf_counter()
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read() == b"ok":
+                    return process, url, spawned
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    msg = f"streamlit did not start: {log}"
+    raise RuntimeError(msg)
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """VmRSS and VmHWM of a process, in MB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return values
+
+
+@dataclass
+class PageProbe:
+    """A page with CDP counters for bytes in, WebSocket messages out and the JS heap."""
+
+    page: object
+    cdp: object
+    bytes_http: int = 0
+    bytes_ws: int = 0
+    sent: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, browser) -> PageProbe:
+        """Open a page in a new browser context (a new Streamlit session) with the counters."""
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        probe = cls(page, cdp)
+        cdp.send("Network.enable")
+        cdp.send("Performance.enable")
+        cdp.on("Network.loadingFinished", probe._loaded)
+        cdp.on("Network.webSocketFrameReceived", probe._frame)
+        cdp.on("Network.webSocketFrameSent", probe._sent)
+        page.on("pageerror", lambda error: probe.errors.append(str(error)))
+        return probe
+
+    def _loaded(self, event: dict) -> None:
+        self.bytes_http += int(event.get("encodedDataLength", 0))
+
+    def _frame(self, event: dict) -> None:
+        response = event.get("response", {})
+        data = response.get("payloadData", "")
+        if response.get("opcode") == 2:
+            self.bytes_ws += len(base64.b64decode(data))
+        else:
+            self.bytes_ws += len(data.encode())
+
+    def _sent(self, event: dict) -> None:
+        self.sent += 1
+
+    def heap_mb(self) -> float:
+        """Return the page's used JS heap (CDP Performance.getMetrics JSHeapUsedSize), MB."""
+        metrics = self.cdp.send("Performance.getMetrics")["metrics"]
+        return next(m["value"] for m in metrics if m["name"] == "JSHeapUsedSize") / 1e6
+
+    def close(self) -> None:
+        """Close the page and its context (ends the session)."""
+        self.page.context.close()
+
+
+def wait_painted(probe: PageProbe, selector: str, timeout_s: float) -> float:
+    """Wait until the map area shows the points; return the time (perf_counter) it did."""
+    deadline = time.perf_counter() + timeout_s
+    element = probe.page.locator(selector).first
+    element.wait_for(state="visible", timeout=timeout_s * 1000)
+    while time.perf_counter() < deadline:
+        _, count = shot_pixels(element)
+        if count >= PAINTED_PIXELS:
+            return time.perf_counter()
+        time.sleep(SHOT_INTERVAL_S)
+    msg = f"points not painted in {timeout_s:.0f} s"
+    raise TimeoutError(msg)
+
+
+def zoom_step(probe: PageProbe, selector: str) -> tuple[float, int, bytes]:
+    """Wheel-zoom one step over the map centre; return (ms to a settled picture, messages sent)."""
+    element = probe.page.locator(selector).first
+    box = element.bounding_box()
+    probe.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    time.sleep(0.5)
+    before = element.screenshot(animations="allow")
+    sent = probe.sent
+    start = time.perf_counter()
+    probe.page.mouse.wheel(0, -120)
+    previous, changed_at = before, None
+    deadline = start + 30
+    while time.perf_counter() < deadline:
+        shot = element.screenshot(animations="allow")
+        if changed_at is None and shot != before:
+            changed_at = time.perf_counter()
+        elif changed_at is not None and shot == previous:
+            break
+        previous = shot
+        time.sleep(SHOT_INTERVAL_S)
+    settled = time.perf_counter()
+    time.sleep(1.5)  # any rerun the zoom asked for has been sent by now
+    return (settled - start) * 1000, probe.sent - sent, previous
+
+
+def measure_app(name: str, n: int, *, sessions: int = 0) -> dict[str, object]:
+    """Measure one app at one size (see the module docstring)."""
+    from playwright.sync_api import sync_playwright
+
+    script, selector = APPS[name]
+    out = ROOT / "bench" / "out"
+    process, url, spawned = start_streamlit(script, "--synthetic", str(n))
+    result: dict[str, object] = {"app": name, "n": n}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            first = PageProbe.open(browser)
+            first.page.goto(url)
+            result["cold_paint_ms"] = (wait_painted(first, selector, 300) - spawned) * 1e3
+            first.close()
+            probe = PageProbe.open(browser)
+            start = time.perf_counter()
+            probe.page.goto(url)
+            result["paint_ms"] = (wait_painted(probe, selector, 300) - start) * 1000
+            time.sleep(1.0)
+            result["bytes"] = probe.bytes_http + probe.bytes_ws
+            result["bytes_ws"] = probe.bytes_ws
+            result["heap_mb"] = probe.heap_mb()
+            probe.page.locator(selector).first.screenshot(path=out / f"{slug(name)}-{n}.png")
+            result["zoom_ms"], result["zoom_messages"], shot = zoom_step(probe, selector)
+            (out / f"{slug(name)}-{n}-zoomed.png").write_bytes(shot)
+            result["page_errors"] = probe.errors
+            result["server_mb"] = memory_mb(process.pid)
+            if sessions:
+                probes = [PageProbe.open(browser) for _ in range(sessions)]
+                for other in probes:
+                    other.page.goto(url)
+                for other in probes:
+                    wait_painted(other, selector, 300)
+                time.sleep(2.0)
+                result["server_mb_sessions"] = memory_mb(process.pid)
+                result["sessions"] = sessions
+                for other in probes:
+                    other.close()
+            probe.close()
+            browser.close()
+    finally:
+        stop_app(process)
+    return result
+
+
+def slug(name: str) -> str:
+    return name.replace(" ", "-").replace(".", "-").lower()

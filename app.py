@@ -127,7 +127,7 @@ def choose_dataset() -> Dataset:
 
 def snapshot_opener() -> None:
     """Sidebar control that opens a snapshot and restores its selection and filters."""
-    with st.sidebar.expander("Open a GeoJSON snapshot"):
+    with st.sidebar.expander("Open a snapshot"):
         upload = st.file_uploader(
             "Snapshot",
             type=["geojson", "json", "gz", "gpkg", "parquet"],

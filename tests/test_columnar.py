@@ -328,3 +328,15 @@ def test_synthetic_incidents_are_prepared_once(bundle):
     assert (first.from_cache, again.from_cache) == (False, True)
     assert again.content_hash == synthetic_hash(300, 5)
     assert content_hash(again.incidents) == content_hash(first.incidents)
+
+
+def test_sessions_share_the_data_and_hold_only_the_selection(bundle):
+    from ui.data import build_dataset, select
+
+    dataset = build_dataset(bundle, bundle.incidents, "bundled")
+    assert select(dataset, IncidentFilter()) is dataset.incidents  # everything: no copy
+    flt = IncidentFilter(groups=("BLA",), start=date(2024, 1, 1))
+    chosen = select(dataset, flt)
+    expected = flt.apply(dataset.incidents, dataset.groups)
+    assert chosen["incident_id"].tolist() == expected["incident_id"].tolist()
+    assert 0 < len(chosen) < len(dataset.incidents)

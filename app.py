@@ -36,6 +36,7 @@ from layers.incidents import (
 )
 from layers.labels import build_found_place_layer
 from layers.style import group_colours
+from ui import corridor as corridor_ui
 from ui import filters as filter_ui
 from ui import messages, panels
 from ui.data import (
@@ -47,7 +48,14 @@ from ui.data import (
     select,
     selection_key,
 )
-from ui.geography import MapFocus, gazetteer, offline_basemap, place_labels, place_search
+from ui.geography import (
+    MapFocus,
+    gazetteer,
+    map_focus,
+    offline_basemap,
+    place_labels,
+    place_search,
+)
 from ui.imports import dataset_with_imports, import_panel, run_import
 
 st.set_page_config(page_title="Rail & province incident map — Pakistan", layout="wide")
@@ -225,9 +233,9 @@ def main() -> None:
     dataset = choose_dataset()
     with messages.guarded("the imported incidents"):
         dataset = dataset_with_imports(dataset)
-    focus = None
+    found = None
     with messages.guarded("the place search"):
-        focus = place_search(gazetteer())
+        found = place_search(gazetteer())
     with messages.guarded("the sidebar"):
         snapshot_opener()
     with messages.guarded("the import panel"):
@@ -239,7 +247,24 @@ def main() -> None:
             )
     flt = filter_ui.sidebar(dataset)
     options = map_options()
-    selected = select(dataset, flt)
+    filtered = select(dataset, flt)
+    # The corridor chart's brush (a km range and period on one line) narrows the selection for
+    # the map and every panel; a click on one of its marks opens that incident.
+    colours = group_colours(dataset.groups.names)
+    corridor = corridor_ui.CorridorState(None, None)
+    with messages.guarded("the railway corridor"):
+        corridor = corridor_ui.corridor_state(filtered, dataset, colours)
+    selected = corridor.window.apply(filtered) if corridor.window else filtered
+    view_key = selection_key(dataset, flt)
+    if corridor.window:
+        view_key = (view_key[0], f"{view_key[1]}&corridor={hash(corridor.window)}")
+    opened = (
+        corridor_ui.opened_place(corridor.opened, filtered) if corridor.opened is not None else None
+    )
+    focus = map_focus(
+        search=found,
+        corridor=MapFocus(place=opened[0], zoom=opened[1]) if opened else None,
+    )
 
     st.header("Armed attacks around Pakistan's railways and provinces")
     messages.caption(
@@ -254,6 +279,16 @@ def main() -> None:
         selected=len(selected),
         total=len(dataset.incidents),
     )
+    # Always the same element, filled or not, so the page's layout (and the open tab) stays put.
+    corridor_note = st.container()
+    if corridor.window:
+        messages.caption(
+            "Railway corridor: {window} ({count} incidents). Double-click the corridor chart to "
+            "show every incident again.",
+            where=corridor_note,
+            window=corridor.window.describe(),
+            count=len(selected),
+        )
     not_drawn = not_drawn_note(selected)
     if not_drawn:
         messages.caption(not_drawn)
@@ -261,15 +296,17 @@ def main() -> None:
         draw_map(dataset, selected, options, focus)
     with messages.guarded("the snapshot download"):
         panels.export_panel(selected, flt, dataset)
-    timeline_tab, totals_tab, table_tab, details_tab = st.tabs(
-        ["Timeline", "Totals", "Incidents table", "Incident details"]
+    timeline_tab, totals_tab, table_tab, corridor_tab, details_tab = st.tabs(
+        ["Timeline", "Totals", "Incidents table", "Railway corridor", "Incident details"]
     )
     with timeline_tab, messages.guarded("the timeline"):
-        panels.timeline_panel(selected, selection_key(dataset, flt))
+        panels.timeline_panel(selected, view_key)
     with totals_tab, messages.guarded("the totals"):
-        panels.totals_panel(selected, selection_key(dataset, flt))
+        panels.totals_panel(selected, view_key)
     with table_tab, messages.guarded("the table"):
         panels.table_panel(selected)
+    with corridor_tab, messages.guarded("the railway corridor"):
+        corridor_ui.corridor_panel(filtered, dataset, colours, corridor)
     with details_tab, messages.guarded("the incident details"):
         panels.details_panel(selected, dataset)
     # Last, so that the URL written by the last completed run is the one the browser keeps.

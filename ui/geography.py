@@ -28,6 +28,8 @@ FOCUS_ZOOM = {
 RESULTS_SHOWN = 8
 SEARCH_KEY = "place_query"
 CHOICE_KEY = "place_choice"
+FOCUS_KEY = "map_focus"
+SOURCES_KEY = "map_focus_sources"
 
 
 @dataclass(frozen=True)
@@ -125,3 +127,27 @@ def place_search(places: Gazetteer) -> MapFocus | None:
     )
     place = results[choice]
     return MapFocus(place=place, zoom=FOCUS_ZOOM[place.kind])
+
+
+def map_focus(**requests: MapFocus | None) -> MapFocus | None:
+    """Return where the map should be centred: the request that changed most recently.
+
+    Each source (the place search, a click in the corridor chart) asks for its focus on every
+    run while it is active; only a new or changed request moves the map, so a search that is
+    still in its box does not pull the map back after the analyst opens an incident elsewhere.
+
+    Parameters
+    ----------
+    **requests : MapFocus or None
+        The current request of each source, by source name.
+
+    Returns
+    -------
+    MapFocus or None
+    """
+    previous = st.session_state.get(SOURCES_KEY, {})
+    for source, request in requests.items():
+        if request is not None and previous.get(source) != request:
+            st.session_state[FOCUS_KEY] = request
+    st.session_state[SOURCES_KEY] = dict(requests)
+    return st.session_state.get(FOCUS_KEY)

@@ -25,17 +25,13 @@ from geo.filters import not_drawn_note, on_map_mask
 from geo.importers import DEFAULT_MAX_BYTES
 from geo.schema import INCIDENT_COLUMNS
 from layers.assets import localize_assets
-from layers.basemap import build_base_map
+from layers.basemap import OFFLINE_BASEMAP, build_base_map
 from layers.context import build_province_layer
-from layers.incidents import (
-    POINT_CAP,
-    build_heatmap_layer,
-    build_incident_layer,
-    plan_display,
-    view_from_map_state,
-)
+from layers.incidents import build_heatmap_layer, build_incident_layer, start_hidden
 from layers.labels import build_found_place_layer
+from layers.panes import add_panes, put_in_pane
 from layers.style import group_colours
+from layers.view import OVERLAYS, MapView, basemap_names
 from ui import corridor as corridor_ui
 from ui import filters as filter_ui
 from ui import messages, panels
@@ -162,9 +158,45 @@ def map_options() -> dict[str, bool]:
     with st.sidebar.expander("Map display", expanded=False):
         return {
             "cluster": st.checkbox("Cluster dense incidents", value=True, key="opt_cluster"),
-            "heatmap": st.checkbox("Heatmap (weighted by deaths)", value=False, key="opt_heat"),
+            "heatmap": st.checkbox(
+                "Heatmap (weighted by deaths)",
+                value=False,
+                key="opt_heat",
+                help="Also in the map's layer control, where it switches without reloading.",
+            ),
             "playback": st.checkbox("Time playback control", value=True, key="opt_playback"),
         }
+
+
+def map_view() -> MapView:
+    """Return where the map opens: the link's view, basemap and layers, read once a session."""
+    if "map_view" not in st.session_state:
+        view = MapView.from_query(st.query_params.to_dict())
+        st.session_state["map_view"] = view
+        for problem in view.problems:
+            messages.warning("Link: {problem}", problem=problem)
+    return st.session_state["map_view"]
+
+
+def _show_overlays(m: folium.Map, view: MapView) -> None:
+    """Switch the base map's own overlays (rail lines, stations) on or off as the link says."""
+    names = {name: key for key, name in OVERLAYS.items()}
+    for child in m._children.values():
+        key = names.get(getattr(child, "layer_name", None))
+        if isinstance(child, folium.FeatureGroup) and key is not None:
+            child.show = view.shows(key)
+
+
+def open_clicked_incident(value: object) -> None:
+    """Show the incident a popup's "Open in Incident details" button asked for."""
+    if not isinstance(value, dict) or not isinstance(value.get("open_incident"), str):
+        return
+    if value.get("nonce") == st.session_state.get("opened_incident_nonce"):
+        return
+    st.session_state["opened_incident_nonce"] = value.get("nonce")
+    st.session_state["detail_id"] = value["open_incident"][:100]
+    # A new tabs widget (new key) opens on its default tab: the details.
+    st.session_state["details_opened"] = st.session_state.get("details_opened", 0) + 1
 
 
 def draw_map(
@@ -172,41 +204,53 @@ def draw_map(
 ) -> None:
     """Show the map; only the incident, province and heat layers change with the filters.
 
+    The whole selection goes to the browser once; panning and zooming never rerun the app
+    (``returned_objects`` is empty); only a popup's "Open in Incident details" button does.
     A place found by search (``focus``) moves the map there without rebuilding it.
     """
+    view = map_view()
+    basemap = view.basemap or filter_ui.basemap_choice(command_line().basemap)
     base = build_base_map(
         dataset.provinces_display,
         dataset.rail_lines,
         dataset.stations,
-        basemap=filter_ui.basemap_choice(command_line().basemap),
+        basemap=basemap,
         offline_data=offline_basemap(),
         labels=place_labels(),
     )
+    base.location = list(view.center)
+    base.options["zoom"] = view.zoom
+    add_panes(base)
+    _show_overlays(base, view)
+    for child in base._children.values():
+        if getattr(child, "layer_name", None) == OFFLINE_BASEMAP:
+            put_in_pane(child, "basemap")
     colours = group_colours(dataset.groups.names)
     if dataset.label.startswith("SYNTHETIC"):
         messages.warning("{label}. For benchmarks and load tests only.", label=dataset.label)
     # Rows located only to the country are counted in the totals but have no place to draw.
     selected = selected[on_map_mask(selected).to_numpy(dtype=bool)]
-    # Over the cap, the map reports its view (a rerun per pan or zoom) so the incidents in view
-    # can be drawn one by one; under it, panning never reruns the app.
-    over_cap = len(selected) > POINT_CAP
-    state = st.session_state.get("incident_map") if over_cap else None
-    zoom, bounds = view_from_map_state(state)
-    display = plan_display(selected, list(colours), zoom=zoom, bounds=bounds)
-    if display.aggregated:
-        messages.info(display.note)
-    dynamic = [
-        build_province_layer(dataset.provinces_display, selected["province"].value_counts()),
-        build_incident_layer(
-            selected,
-            colours,
-            cluster=options["cluster"],
-            playback=options["playback"],
-            display=display,
-        ),
-    ]
-    if options["heatmap"]:
-        dynamic.append(build_heatmap_layer(selected))
+    provinces = build_province_layer(dataset.provinces_display, selected["province"].value_counts())
+    if not view.shows("provinces"):
+        start_hidden(provinces)
+    incidents = build_incident_layer(
+        selected,
+        colours,
+        cluster=options["cluster"],
+        playback=options["playback"],
+        link_state={
+            "basemap": basemap,
+            "basemaps": {name: key for key, name in basemap_names().items()},
+            "overlays": {name: key for key, name in OVERLAYS.items()},
+            "shown": list(view.overlays),
+        },
+    )
+    if not view.shows("incidents"):
+        start_hidden(incidents)
+    heat = build_heatmap_layer()
+    if not (options["heatmap"] or view.shows("heatmap")):
+        start_hidden(heat)
+    dynamic = [put_in_pane(provinces, "provinces"), incidents, heat]
     if focus is not None:
         dynamic.append(build_found_place_layer(focus.place))
     control = folium.LayerControl(collapsed=True, position="topright")
@@ -215,17 +259,18 @@ def draw_map(
     localize_assets(base)
     for layer in dynamic:
         base._children.pop(layer.get_name(), None)
-    st_folium(
+    value = st_folium(
         base,
         key="incident_map",
         height=620,
         use_container_width=True,
-        returned_objects=["bounds", "zoom"] if over_cap else [],
+        returned_objects=[],
         feature_group_to_add=dynamic,
         layer_control=control,
         center=focus.center if focus else None,
         zoom=focus.zoom if focus else None,
     )
+    open_clicked_incident(value)
 
 
 def main() -> None:
@@ -247,6 +292,7 @@ def main() -> None:
             )
     flt = filter_ui.sidebar(dataset)
     options = map_options()
+    map_view()  # read the link's map keys once, when the session opens
     filtered = select(dataset, flt)
     # The corridor chart's brush (a km range and period on one line) narrows the selection for
     # the map and every panel; a click on one of its marks opens that incident.
@@ -274,7 +320,7 @@ def main() -> None:
         version=dataset.content_hash[:19],
     )
     messages.markdown(
-        "**Showing {selected} of {total} incidents**",
+        "**Showing {selected:,} of {total:,} incidents**",
         help="Filters are in the sidebar; the URL keeps them, so the view can be bookmarked.",
         selected=len(selected),
         total=len(dataset.incidents),
@@ -296,11 +342,14 @@ def main() -> None:
         draw_map(dataset, selected, options, focus)
     with messages.guarded("the snapshot download"):
         panels.export_panel(selected, flt, dataset)
+    details_opened = st.session_state.get("details_opened", 0)
     timeline_tab, totals_tab, table_tab, corridor_tab, details_tab = st.tabs(
-        ["Timeline", "Totals", "Incidents table", "Railway corridor", "Incident details"]
+        ["Timeline", "Totals", "Incidents table", "Railway corridor", "Incident details"],
+        key=f"detail_tabs_{details_opened}",
+        default="Incident details" if details_opened else None,
     )
     with timeline_tab, messages.guarded("the timeline"):
-        panels.timeline_panel(selected, view_key)
+        panels.timeline_panel(selected, view_key, colours)
     with totals_tab, messages.guarded("the totals"):
         panels.totals_panel(selected, view_key)
     with table_tab, messages.guarded("the table"):

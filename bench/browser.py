@@ -3,13 +3,58 @@
 Starts ``streamlit run app.py -- --synthetic N`` on a free port and measures, as the analyst sees
 it: from ``page.goto`` to the incident layer drawn in the map frame (its status or playback label
 shown), and from choosing a group in the sidebar to the map's label showing the new selection.
+"Visible" counts the incidents a person can see at the opening view: a single incident counts
+when the screenshot's pixel at its position has its group's colour, a cluster counts its
+incidents when it is the topmost element at its centre (not hidden under another layer).
 """
 
 from __future__ import annotations
 
+import io
 import time
 
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app
+
+# In the map frame: what is drawn in the view, with page-independent positions.
+DRAWN_JS = """
+() => {
+    const out = {points: [], clusters: 0, total: window.__incidentData.cols.n};
+    const data = window.__incidentData.data, cols = window.__incidentData.cols;
+    const size = map_div.getSize();
+    map_div.eachLayer(l => {
+        if (l.incidentIndex !== undefined) {
+            const p = map_div.latLngToContainerPoint(l.getLatLng());
+            if (p.x >= 0 && p.y >= 0 && p.x < size.x && p.y < size.y) {
+                out.points.push([p.x, p.y, data.colours[cols.g[l.incidentIndex]]]);
+            }
+        }
+    });
+    for (const e of document.querySelectorAll('.incident-cluster')) {
+        const r = e.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+        const inside = x >= 0 && y >= 0 && x < size.x && y < size.y;
+        if (inside && e.contains(document.elementFromPoint(x, y))) {
+            out.clusters += Number(e.getAttribute('data-count'));
+        }
+    }
+    return out;
+}
+"""
+
+
+def visible_incidents(page, frame) -> tuple[int, int]:
+    """Return (incidents visible at the opening view, incidents selected); see the module doc."""
+    from PIL import Image
+
+    drawn = frame.evaluate(DRAWN_JS)
+    box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
+    shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    seen = 0
+    for x, y, colour in drawn["points"]:
+        expected = tuple(int(colour[k : k + 2], 16) for k in (1, 3, 5))
+        actual = shot.getpixel((round(box["x"] + x), round(box["y"] + y)))
+        seen += all(abs(a - e) <= 60 for a, e in zip(actual, expected, strict=True))
+    return seen + drawn["clusters"], drawn["total"]
+
 
 LABEL = ".incident-playback .period, .incident-status"
 
@@ -37,7 +82,10 @@ def browser_timings(n: int, group: str = "BLF") -> dict[str, object]:
             start = time.perf_counter()
             page.goto(url)
             frame.locator(LABEL).first.wait_for(timeout=120_000)
+            leaflet = next(f for f in page.frames if "streamlit_folium" in f.url)
+            leaflet.wait_for_function("window.__incidentDrawn !== undefined", timeout=120_000)
             load_ms = (time.perf_counter() - start) * 1000
+            visible, total = visible_incidents(page, leaflet)
             before = map_label(frame)
             sidebar = page.locator('[data-testid="stSidebar"]')
             sidebar.locator('[data-testid="stMultiSelect"]').first.click()
@@ -56,6 +104,8 @@ def browser_timings(n: int, group: str = "BLF") -> dict[str, object]:
     return {
         "n": n,
         "load_ms": load_ms,
+        "visible": visible,
+        "selected_at_load": total,
         "change_ms": change_ms,
         "label_before": before,
         "label_after": after,

@@ -30,7 +30,7 @@ from geo.prepared import prepared_synthetic
 from layers.assets import localize_assets
 from layers.basemap import build_base_map
 from layers.context import build_province_layer
-from layers.incidents import build_incident_layer, compact_payload, escaped_json, plan_display
+from layers.incidents import build_incident_layer, compact_payload, escaped_json
 from layers.style import group_colours
 from ui.data import SYNTHETIC_SEED, build_dataset
 
@@ -58,12 +58,12 @@ def timed(function, *args, **kwargs):
     return result, (time.perf_counter() - start) * 1000
 
 
-def layer_string(dataset, selected, colours, display) -> str:
+def layer_string(dataset, selected, colours) -> str:
     """Build the incident and province layers and render them exactly as st_folium does."""
     base = build_base_map(dataset.provinces_display, dataset.rail_lines, dataset.stations)
     dynamic = [
         build_province_layer(dataset.provinces_display, selected["province"].value_counts()),
-        build_incident_layer(selected, colours, display=display),
+        build_incident_layer(selected, colours),
     ]
     for layer in dynamic:
         layer.add_to(base)
@@ -77,12 +77,9 @@ def layer_string(dataset, selected, colours, display) -> str:
 def map_change(dataset, selected, colours) -> tuple[str, float, str]:
     """Server time of the map part of a rerun: plan, build, render the incident layer."""
     start = time.perf_counter()
-    display = plan_display(selected, list(colours))
-    text = layer_string(dataset, selected, colours, display)
+    text = layer_string(dataset, selected, colours)
     elapsed = (time.perf_counter() - start) * 1000
-    drawn = f"{len(display.points):,} points"
-    if display.aggregated:
-        drawn += f" + {len(display.bins):,} bins ({int(display.bins['count'].sum()):,})"
+    drawn = f"{len(selected):,} incidents, clustered in the browser"
     return text, elapsed, drawn
 
 

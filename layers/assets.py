@@ -48,6 +48,9 @@ LOCAL_ASSETS = {
     "https://cdn.jsdelivr.net/gh/python-visualization/folium@main/folium/templates/leaflet_heat.min.js": (
         "leaflet-heat/leaflet_heat.min.js"
     ),
+    "https://cdn.jsdelivr.net/npm/supercluster@8.0.1/dist/supercluster.min.js": (
+        "supercluster/supercluster.min.js"
+    ),
     "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js": (
         "fullscreen/Control.FullScreen.js"
     ),

@@ -1,18 +1,19 @@
-"""The incident layer: coloured, sized, clustered points with full details and time playback.
+"""The incident layer: every selected incident, clustered in the browser, with details and playback.
 
-:class:`IncidentLayer` sends the incidents to the browser once, as escaped JSON, and draws them
-with Leaflet circle markers (canvas when there are many), grouped by Leaflet.markercluster where
-they are dense. Popups and tooltips are built in the browser with every text value escaped, and
-source links are only made for ``http(s)`` URLs, so no text from data ever runs as HTML or
-JavaScript. A playback control steps through time inside the map itself, which works in
-``st_folium`` (folium's ``TimestampedGeoJson`` does not render there).
+:class:`IncidentLayer` sends the whole selection to the browser once, as escaped JSON: plain
+columns with every detail for small selections, typed arrays and dictionary-coded text for large
+ones (:func:`compact_payload`, about 40 bytes an incident). ``static/js/incident_layer.js`` indexes
+it with Supercluster, so panning and zooming never rerun the app: each view draws the clusters
+(ringed by their groups' shares) and the single incidents that fall in it, in a pane above every
+context layer (see :mod:`layers.panes`). Popups and tooltips are built in the browser with every
+text value escaped, and source links are only made for ``http(s)`` URLs, so no text from data ever
+runs as HTML or JavaScript. A playback control steps through time inside the map itself.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
 
 import folium
 import folium.plugins
@@ -23,8 +24,7 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-from geo.aggregate import first_group_index, hex_bins
-from geo.filters import bbox_mask
+from geo.aggregate import first_group_index
 from geo.railway import describe_rail_position
 from geo.schema import (
     DATE_PRECISIONS,
@@ -33,19 +33,12 @@ from geo.schema import (
     TEXT_COLUMNS,
     split_groups,
 )
-from layers.style import PRECISION_STYLE, marker_radius
+from layers.style import PRECISION_STYLE, RAIL_COLOURS, colour_of, marker_radius, size_key
 
-# Above this many incidents, markers are drawn on a canvas instead of as SVG elements.
-CANVAS_THRESHOLD = 2000
 # Up to this many incidents, every detail and source goes to the browser for the popups; above
-# it, a compact binary payload is sent and popups point to the Incident details tab.
+# it, a compact binary payload is sent and popups offer the Incident details tab.
 DETAIL_LIMIT = 2000
-# At most this many incidents are drawn one by one; above it they are drawn as hexagonal bins
-# counted on the server (those in the current view are drawn one by one once they fit).
-POINT_CAP = 20_000
-OUTSIDE_VIEW_ZOOM = 5
-VIEW_PADDING = 0.25
-HEAT_BIN_ZOOM = 11
+SUPERCLUSTER_JS = "https://cdn.jsdelivr.net/npm/supercluster@8.0.1/dist/supercluster.min.js"
 
 DETAIL_FIELDS = (*(c for c in TEXT_COLUMNS if c not in ("country", "flags")), "flags")
 
@@ -135,6 +128,8 @@ def incident_payload(
             _range(a, b) for a, b in zip(frame["injured_low"], frame["injured_high"], strict=True)
         ],
         "place": frame["place"].astype(str).tolist(),
+        "f": flagged(frame).astype(int).tolist(),
+        "w": heat_weights(frame).tolist(),
     }
     if details:
         for name in DETAIL_FIELDS:
@@ -152,10 +147,34 @@ def incident_payload(
     return {
         "columns": columns,
         "groups": legend,
-        "colours": [colours.get(g, "#6b6b6b") for g in legend],
+        **_legend_fields(legend, colours),
+    }
+
+
+def flagged(incidents: pd.DataFrame) -> np.ndarray:
+    """Return, per incident, whether its ``flags`` column names any flag (all false without one)."""
+    if "flags" not in incidents:
+        return np.zeros(len(incidents), dtype=bool)
+    text = incidents["flags"].astype("string").fillna("").str.strip()
+    return (text != "").to_numpy(dtype=bool)
+
+
+def heat_weights(incidents: pd.DataFrame) -> np.ndarray:
+    """Return the heatmap weight of each incident: people killed (highest report) plus one."""
+    killed = incidents["fatalities_high"].astype("Float64").to_numpy(dtype=float, na_value=0.0)
+    return (np.maximum(killed, 0.0) + 1.0).round().astype(np.int64)
+
+
+def _legend_fields(legend: list[str], colours: dict[str, str]) -> dict[str, object]:
+    """Return what the legend and markers need besides the incidents themselves."""
+    return {
+        "groups": legend,
+        "colours": [colour_of(g, colours) for g in legend],
         "precisions": list(GEO_PRECISIONS),
         "precision_labels": [GEO_PRECISION_LABELS[p] for p in GEO_PRECISIONS],
         "precision_styles": [PRECISION_STYLE[p] for p in GEO_PRECISIONS],
+        "size_key": size_key(),
+        "rail": list(RAIL_COLOURS.items()),
     }
 
 
@@ -211,8 +230,9 @@ def compact_payload(incidents: gpd.GeoDataFrame, colours: dict[str, str]) -> dic
     """Build the compact payload for many incidents: typed arrays and dictionary-coded text.
 
     Sends what the markers, tooltips and short popups need (position, group, size, precision,
-    dates, id, groups, place, killed and injured), about 35 bytes an incident. Everything else
-    (summary, sources, rail position, notes) is in the Incident details tab; the popups say so.
+    dates, id, groups, place, killed and injured, flags, heat weight), about 40 bytes an
+    incident. Everything else (summary, sources, rail position, notes) is in the Incident
+    details tab; the popups say so and open it.
 
     Parameters
     ----------
@@ -255,144 +275,17 @@ def compact_payload(incidents: gpd.GeoDataFrame, colours: dict[str, str]) -> dic
         "place": _encode_text(frame["place"]),
         "killed": _encode_text(_range_texts(frame["fatalities_low"], frame["fatalities_high"])),
         "injured": _encode_text(_range_texts(frame["injured_low"], frame["injured_high"])),
+        "f": _encode_ints(flagged(frame).astype(np.int64)),
+        "w": _encode_ints(heat_weights(frame)),
     }
+    if "flags" in frame:
+        columns["flags"] = _encode_text(frame["flags"].astype("string").fillna(""))
     return {
         "compact": True,
         "count": len(frame),
         "columns": columns,
         "date_precisions": list(DATE_PRECISIONS),
-        "groups": legend,
-        "colours": [colours.get(g, "#6b6b6b") for g in legend],
-        "precisions": list(GEO_PRECISIONS),
-        "precision_labels": [GEO_PRECISION_LABELS[p] for p in GEO_PRECISIONS],
-        "precision_styles": [PRECISION_STYLE[p] for p in GEO_PRECISIONS],
-    }
-
-
-@dataclass(frozen=True, eq=False)
-class IncidentDisplay:
-    """What the map draws for a selection: points one by one, and bins for the rest.
-
-    ``len(points) + bins["count"].sum()`` is always the number of selected incidents.
-    """
-
-    points: gpd.GeoDataFrame
-    bins: pd.DataFrame | None
-    total: int
-    note: str
-
-    @property
-    def aggregated(self) -> bool:
-        """Whether some incidents are drawn as bins rather than one by one."""
-        return self.bins is not None and len(self.bins) > 0
-
-
-def plan_display(
-    incidents: gpd.GeoDataFrame,
-    groups: list[str],
-    *,
-    zoom: float | None = None,
-    bounds: tuple[float, float, float, float] | None = None,
-    cap: int | None = None,
-) -> IncidentDisplay:
-    """Decide which incidents are drawn one by one and which as hexagonal bins.
-
-    Up to ``cap`` incidents are all drawn one by one. Above it, the incidents in the current
-    view (``bounds`` west, south, east, north, padded a little) are drawn one by one if they fit
-    under the cap, else as bins sized for ``zoom``; those outside the view are drawn as coarse
-    bins. Nothing is left out.
-
-    Parameters
-    ----------
-    incidents : geopandas.GeoDataFrame
-        The selected incidents.
-    groups : list of str
-        Legend order (for the dominant group of a bin).
-    zoom : float, optional
-        Current map zoom (the opening zoom when not known).
-    bounds : tuple of float, optional
-        Current map view; the whole selection when not known.
-    cap : int, optional
-        Most incidents drawn one by one (:data:`POINT_CAP` by default).
-
-    Returns
-    -------
-    IncidentDisplay
-    """
-    cap = POINT_CAP if cap is None else cap
-    total = len(incidents)
-    if total <= cap:
-        return IncidentDisplay(incidents, None, total, "")
-    zoom = OUTSIDE_VIEW_ZOOM if zoom is None else float(zoom)
-    if bounds is None:
-        inside = np.ones(total, dtype=bool)
-    else:
-        west, south, east, north = bounds
-        pad_x, pad_y = (east - west) * VIEW_PADDING, (north - south) * VIEW_PADDING
-        padded = (west - pad_x, south - pad_y, east + pad_x, north + pad_y)
-        inside = bbox_mask(incidents, padded).to_numpy(dtype=bool)
-    in_view, outside = incidents[inside], incidents[~inside]
-    outside_bins = hex_bins(outside, min(zoom, OUTSIDE_VIEW_ZOOM), groups)
-    if len(in_view) <= cap:
-        bins = outside_bins
-        note = (
-            f"{total:,} incidents selected, more than the {cap:,} drawn one by one: the "
-            f"{len(in_view):,} in and around the current view are drawn one by one, the other "
-            f"{len(outside):,} as hexagonal bins counted on the server. Pan or zoom out to see "
-            "them; filter to draw them all."
-        )
-        return IncidentDisplay(in_view, bins, total, note)
-    view_bins = hex_bins(in_view, zoom, groups)
-    bins = pd.concat([view_bins, outside_bins], ignore_index=True)
-    note = (
-        f"{total:,} incidents selected, more than the {cap:,} drawn one by one: all are shown "
-        f"as {len(bins):,} hexagonal bins counted on the server (each labelled with its "
-        f"incidents). Zoom in until {cap:,} or fewer are in view, or filter, to see each incident."
-    )
-    return IncidentDisplay(incidents.iloc[0:0], bins, total, note)
-
-
-def view_from_map_state(
-    state: object,
-) -> tuple[float | None, tuple[float, float, float, float] | None]:
-    """Return ``(zoom, (west, south, east, north))`` from what ``st_folium`` returned.
-
-    Parameters
-    ----------
-    state : dict or None
-        ``st_folium``'s value with ``zoom`` and ``bounds`` (``_southWest``/``_northEast``).
-
-    Returns
-    -------
-    tuple
-        ``(None, None)`` when the map has not reported a usable view.
-    """
-    if not isinstance(state, dict):
-        return None, None
-    zoom, bounds = state.get("zoom"), state.get("bounds")
-    try:
-        south_west, north_east = bounds["_southWest"], bounds["_northEast"]
-        box = (
-            float(south_west["lng"]),
-            float(south_west["lat"]),
-            float(north_east["lng"]),
-            float(north_east["lat"]),
-        )
-    except (KeyError, TypeError, ValueError):
-        return (float(zoom) if isinstance(zoom, int | float) else None), None
-    if not all(np.isfinite(box)) or box[0] > box[2] or box[1] > box[3]:
-        box = None
-    return (float(zoom) if isinstance(zoom, int | float) else None), box
-
-
-def bins_payload(bins: pd.DataFrame) -> dict[str, list]:
-    """Return bins as parallel lists for the browser."""
-    return {
-        "lat": bins["lat"].astype(float).tolist(),
-        "lon": bins["lon"].astype(float).tolist(),
-        "count": bins["count"].astype(int).tolist(),
-        "killed": bins["killed"].astype(int).tolist(),
-        "g": bins["group"].astype(int).tolist(),
+        **_legend_fields(legend, colours),
     }
 
 
@@ -402,15 +295,22 @@ class IncidentLayer(JSCSSMixin, MacroElement):
     Parameters
     ----------
     incidents : geopandas.GeoDataFrame
-        Incidents in the schema (enriched columns are shown when present).
+        Incidents in the schema (enriched columns such as ``flags`` are shown when present).
     colours : dict
-        Colour per canonical group.
+        Colour per canonical group; other groups get their hashed colour.
     cluster : bool
-        Group dense markers with Leaflet.markercluster.
+        Group nearby incidents into clusters (incidents at one point are always grouped, so each
+        stays reachable).
     details : bool
-        Send full details for popups (see :func:`incident_payload`).
+        Send full details for popups when the selection is small (see :func:`incident_payload`).
     playback : bool
         Add the time playback control.
+    interval_ms : int
+        Time per period when playing.
+    link_state : dict, optional
+        What the page's link says about the map (``basemap`` shown, ``basemaps`` and
+        ``overlays`` as ``{layer-control name: short name}``, ``shown`` overlays), so the map
+        can keep the link up to date as the analyst pans, zooms and switches layers.
     """
 
     _template = Template(
@@ -421,20 +321,19 @@ class IncidentLayer(JSCSSMixin, MacroElement):
                 {{ this._parent.get_name() }},
                 {{ this._parent._parent.get_name() }},
                 {{ this.payload }},
-                {{ this.options | tojavascript }}
+                {{ this.options | tojavascript }},
+                {{ this.link_state }}
             );
         })();
         {% endmacro %}
         """
     )
     default_js = [
-        *folium.plugins.MarkerCluster.default_js,
+        ("supercluster_js", SUPERCLUSTER_JS),
+        *folium.plugins.HeatMap.default_js,
         ("incident_layer_js", "/app/static/js/incident_layer.js"),
     ]
-    default_css = [
-        *folium.plugins.MarkerCluster.default_css,
-        ("incident_layer_css", "/app/static/css/incidents.css"),
-    ]
+    default_css = [("incident_layer_css", "/app/static/css/incidents.css")]
 
     def __init__(
         self,
@@ -445,29 +344,49 @@ class IncidentLayer(JSCSSMixin, MacroElement):
         details: bool = True,
         playback: bool = True,
         interval_ms: int = 900,
-        display: IncidentDisplay | None = None,
+        link_state: dict[str, object] | None = None,
     ) -> None:
         super().__init__()
         self._name = "IncidentLayer"
-        display = display or IncidentDisplay(incidents, None, len(incidents), "")
-        points = display.points
-        if details and len(points) <= DETAIL_LIMIT:
-            payload = incident_payload(points, colours, details=True)
+        self.link_state = escaped_json(link_state or {})
+        if details and len(incidents) <= DETAIL_LIMIT:
+            payload = incident_payload(incidents, colours, details=True)
         else:
-            payload = compact_payload(points, colours)
-        payload["total"] = display.total
-        payload["note"] = display.note
-        if display.aggregated:
-            payload["bins"] = bins_payload(display.bins)
-            payload["bin_colours"] = list(colours.values())
-            payload["bin_groups"] = list(colours)
+            payload = compact_payload(incidents, colours)
         self.payload = escaped_json(payload)
         self.options = {
             "cluster": bool(cluster),
             "playback": bool(playback),
             "interval_ms": int(interval_ms),
-            "canvas_threshold": CANVAS_THRESHOLD,
         }
+
+
+class IncidentHeat(JSCSSMixin, MacroElement):
+    """A heatmap of the incident layer's data, weighted by deaths (highest report) plus one.
+
+    It reuses the incidents the incident layer already sent (no second payload) and sums their
+    weights per small cluster of the current view in the browser, so it stays quick at any size.
+    Its FeatureGroup must come after the incident layer's.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        window.incidentHeat(
+            {{ this._parent.get_name() }},
+            {{ this._parent._parent.get_name() }},
+            {{ this.options | tojavascript }}
+        );
+        {% endmacro %}
+        """
+    )
+    default_js = IncidentLayer.default_js
+    default_css = IncidentLayer.default_css
+
+    def __init__(self, *, radius: int = 18, blur: int = 14, min_opacity: float = 0.3) -> None:
+        super().__init__()
+        self._name = "IncidentHeat"
+        self.options = {"radius": radius, "blur": blur, "min_opacity": min_opacity}
 
 
 def build_incident_layer(
@@ -478,7 +397,7 @@ def build_incident_layer(
     cluster: bool = True,
     details: bool = True,
     playback: bool = True,
-    display: IncidentDisplay | None = None,
+    link_state: dict[str, object] | None = None,
 ) -> folium.FeatureGroup:
     """Return a FeatureGroup holding the incident layer (for ``feature_group_to_add``).
 
@@ -492,10 +411,9 @@ def build_incident_layer(
         Name in the layer control.
     cluster, details, playback : bool
         See :class:`IncidentLayer`. Full details are sent for up to :data:`DETAIL_LIMIT`
-        incidents drawn one by one, a compact payload above (see :func:`compact_payload`).
-    display : IncidentDisplay, optional
-        Which incidents to draw one by one and which as bins (see :func:`plan_display`); all
-        one by one when not given.
+        incidents, a compact payload above (see :func:`compact_payload`).
+    link_state : dict, optional
+        See :class:`IncidentLayer`.
 
     Returns
     -------
@@ -503,41 +421,61 @@ def build_incident_layer(
     """
     group = folium.FeatureGroup(name=name, show=True)
     IncidentLayer(
-        incidents, colours, cluster=cluster, details=details, playback=playback, display=display
+        incidents,
+        colours,
+        cluster=cluster,
+        details=details,
+        playback=playback,
+        link_state=link_state,
     ).add_to(group)
     return group
 
 
 def build_heatmap_layer(
-    incidents: gpd.GeoDataFrame, *, name: str = "Heatmap"
+    *, name: str = "Heatmap (deaths)", show: bool = False
 ) -> folium.FeatureGroup:
-    """Return a heatmap of incidents weighted by fatalities (highest report) plus one.
+    """Return the heatmap overlay; add it after :func:`build_incident_layer`'s group.
 
     Parameters
     ----------
-    incidents : geopandas.GeoDataFrame
-        Incidents in the schema.
     name : str
-        Name in the layer control.
+        Name in the layer control (where it can be switched on and off without a rerun).
+    show : bool
+        Whether it is on when the map opens.
 
     Returns
     -------
     folium.FeatureGroup
     """
-    group = folium.FeatureGroup(name=name, show=True)
-    if len(incidents) > POINT_CAP:
-        # Many incidents: the heat of each small hexagon (about 2 km) instead of every point.
-        bins = hex_bins(incidents, HEAT_BIN_ZOOM, [])
-        weights = (bins["killed"] + bins["count"]).astype(float)
-        points = [
-            [lat, lon, w] for lat, lon, w in zip(bins["lat"], bins["lon"], weights, strict=True)
-        ]
-    else:
-        weights = incidents["fatalities_high"].fillna(0).astype(float) + 1.0
-        points = [
-            [round(p.y, 5), round(p.x, 5), w]
-            for p, w in zip(incidents.geometry, weights, strict=True)
-        ]
-    if points:
-        folium.plugins.HeatMap(points, radius=18, blur=14, min_opacity=0.3).add_to(group)
+    group = folium.FeatureGroup(name=name, show=show)
+    IncidentHeat().add_to(group)
+    return group
+
+
+class StartHidden(MacroElement):
+    """Take its parent FeatureGroup off the map once the map is built (it stays in the control).
+
+    ``st_folium`` adds every group of ``feature_group_to_add`` to the map whatever its ``show``;
+    this removes it again right after, and the layer control unticks it.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        setTimeout(function() {
+            {{ this._parent._parent.get_name() }}.removeLayer({{ this._parent.get_name() }});
+        }, 0);
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "StartHidden"
+
+
+def start_hidden(group: folium.FeatureGroup) -> folium.FeatureGroup:
+    """Mark a group for ``feature_group_to_add`` as off when the map opens (see StartHidden)."""
+    group.show = False
+    StartHidden().add_to(group)
     return group

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import colorsys
+import hashlib
 import math
 
 import pandas as pd
@@ -39,25 +41,62 @@ RAIL_COLOURS = {
 }
 
 
+def hashed_colour(name: str) -> str:
+    """Return a stable colour for a group name that is not in the palette's registry.
+
+    The hue comes from a hash of the name, so the same name has the same colour in every session,
+    dataset and chart; lightness and saturation vary a little with the hash too, so that names
+    whose hues fall close together still differ. No hashed colour is grey.
+
+    Parameters
+    ----------
+    name : str
+        Group name as shown.
+
+    Returns
+    -------
+    str
+        ``#rrggbb``.
+    """
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    hue = int.from_bytes(digest[:2], "big") / 65536
+    lightness = (36, 46, 56)[digest[2] % 3] / 100
+    saturation = (62, 78)[digest[3] % 2] / 100
+    red, green, blue = colorsys.hls_to_rgb(hue, lightness, saturation)
+    return f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
+
+
 def group_colours(groups: list[str]) -> dict[str, str]:
-    """Assign each group a stable colour by its position in ``groups``.
+    """Assign each group a stable colour: the palette in registry order, then a hashed colour.
 
     Parameters
     ----------
     groups : list of str
-        Canonical names in a fixed order (the registry's, then any others sorted).
+        Canonical names in a fixed order (the registry's, then any others).
 
     Returns
     -------
     dict of str to str
-        Hex colour per group; ``Unidentified`` is always grey.
+        Hex colour per group; ``Unidentified`` is always grey. The first
+        ``len(PALETTE)`` named groups get the colour-blind-friendly palette; every further
+        name gets :func:`hashed_colour` (never grey), so no group is drawn as "Unidentified".
     """
     colours: dict[str, str] = {}
     named = [g for g in groups if g != "Unidentified"]
     for position, group in enumerate(named):
-        colours[group] = PALETTE[position % len(PALETTE)]
+        colours[group] = PALETTE[position] if position < len(PALETTE) else hashed_colour(group)
     colours["Unidentified"] = UNIDENTIFIED_COLOUR
     return colours
+
+
+def colour_of(group: str, colours: dict[str, str]) -> str:
+    """Return the colour of ``group``: from ``colours`` when listed, else its hashed colour."""
+    return colours.get(group) or hashed_colour(group)
+
+
+def size_key() -> list[tuple[str, float]]:
+    """Return the marker sizes the legend shows: ``(label, radius in pixels)``."""
+    return [(f"{deaths}", marker_radius(deaths)) for deaths in (0, 10, 50)]
 
 
 def marker_radius(fatalities_high: object) -> float:

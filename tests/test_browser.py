@@ -123,10 +123,40 @@ def page(browser, request):
     page.dialogs = []
     page.on("request", lambda r: page.requests.append(r.url))
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    errors = watch_errors(page)
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    assert errors == [], errors
+
+
+def watch_errors(page) -> list[str]:
+    """Collect every uncaught error and console error of the page and of all its frames.
+
+    Playwright reports ``pageerror`` and ``console`` for child frames (the map's iframe) too.
+    Failed loads from other hosts (tile basemaps on an offline machine) are not the app's errors;
+    a failed load from the app's own server is.
+    """
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(f"uncaught in a frame: {e}"))
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and "Failed to load resource" not in m.text
+            and errors.append(f"console error: {m.text}")
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            r.status >= 400
+            and urlparse(r.url).hostname in LOCAL_HOSTS
+            and errors.append(f"HTTP {r.status} from the app: {r.url}")
+        ),
+    )
+    return errors
 
 
 def map_frame(page):
@@ -156,7 +186,7 @@ def test_map_draws_provinces_rail_lines_and_incidents(page, server):
     assert on_map(page) == f"{total} incidents on map"
     # 7 province outlines + 7 offline basemap polygons + 4 rail lines, drawn as SVG paths.
     assert frame.locator("path").count() >= 18
-    assert frame.locator(".marker-cluster, path.incident-marker").count() >= 5
+    assert frame.locator(".incident-cluster, path.incident-marker").count() >= 5
     assert frame.locator(".incident-legend").inner_text().startswith("Group")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "map_overview.png"))
@@ -192,11 +222,22 @@ def test_the_view_survives_a_filter_change_and_playback_steps(page, server):
     frame.get_by_text("incidents on map").wait_for()
     page.wait_for_timeout(800)
     assert leaflet_frame(page).evaluate("map_div.getZoom()") == zoom  # map not rebuilt
+    assert f"%2C{zoom}" in page.url.split("view=")[1]  # the link still carries the view
     frame.locator('.incident-playback [data-action="first"]').click()
     first = on_map(page)
     frame.locator('.incident-playback [data-action="forward"]').click()
     second = on_map(page)
     assert first != second and "so far" in second
+    # Further on, incidents of earlier periods fade: markers and whole clusters alike.
+    leaflet_frame(page).evaluate("map_div.setView([29.8, 69.3], 5, {animate: false})")
+    for _ in range(6):
+        frame.locator('.incident-playback [data-action="forward"]').click()
+    faded = frame.locator(".incident-cluster .ring.faded").count()
+    faded += leaflet_frame(page).evaluate(
+        "() => { let n = 0; map_div.eachLayer(l => { if (l.incidentIndex !== undefined "
+        "&& l.options.opacity < 1) n++; }); return n; }"
+    )
+    assert faded > 0
     frame.locator('.incident-playback [data-action="all"]').click()
     assert on_map(page).endswith("incidents on map")
 

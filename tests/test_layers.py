@@ -1,3 +1,4 @@
+import base64
 import json
 import re
 
@@ -12,10 +13,13 @@ from layers.context import build_province_layer, build_station_layer, station_st
 from layers.incidents import (
     build_heatmap_layer,
     build_incident_layer,
+    compact_payload,
     escaped_json,
     incident_payload,
 )
-from layers.style import group_colours, marker_radius
+from layers.panes import PANES, add_panes, put_in_pane
+from layers.style import PALETTE, UNIDENTIFIED_COLOUR, group_colours, hashed_colour, marker_radius
+from layers.view import MapView
 from tests.conftest import make_incidents
 
 HOSTILE = "<img src=x onerror=alert(1)></script><script>alert(2)</script>"
@@ -57,7 +61,7 @@ def full_map(provinces, rail, stations, incidents):
     colours = group_colours(["BLA", "TTP", "Unidentified"])
     build_province_layer(provinces, incidents["province"].value_counts()).add_to(m)
     build_incident_layer(incidents, colours).add_to(m)
-    build_heatmap_layer(incidents).add_to(m)
+    build_heatmap_layer(show=True).add_to(m)
     folium.LayerControl().add_to(m)
     return localize_assets(m)
 
@@ -156,3 +160,78 @@ def test_stations_placed_by_km_are_drawn_hollow(stations):
     placed = {"properties": {"placement": "placed by km post along the drawn line"}}
     assert station_style(sourced)["fillColor"] == "#222"
     assert station_style(placed)["fillColor"] == "#fff"
+
+
+def test_any_group_gets_a_stable_colour_that_is_not_unidentified_grey():
+    registry = [f"Registry {k}" for k in range(len(PALETTE))]
+    gtd_names = [f"Group from a GTD export {k}" for k in range(60)]
+    colours = group_colours([*registry, *gtd_names, "Unidentified"])
+    assert [colours[g] for g in registry] == list(PALETTE)
+    assert colours["Unidentified"] == UNIDENTIFIED_COLOUR
+    others = [colours[g] for g in gtd_names]
+    assert UNIDENTIFIED_COLOUR not in others
+    assert len(set(others)) == len(others)  # distinct
+    assert others == [hashed_colour(g) for g in gtd_names]  # stable: the name decides
+    assert hashed_colour("Lashkar-e-Jhangvi") == hashed_colour("Lashkar-e-Jhangvi")
+    red, green, blue = (int(hashed_colour("x")[k : k + 2], 16) for k in (1, 3, 5))
+    assert max(red, green, blue) - min(red, green, blue) > 40  # a colour, not a grey
+
+
+def test_payloads_mark_flagged_incidents_and_work_without_a_flags_column(incidents):
+    colours = group_colours(["BLA", "TTP", "Unidentified"])
+    flagged = incidents.assign(flags=["far-from-place; province-mismatch", ""])
+    assert incident_payload(flagged, colours)["columns"]["f"] == [1, 0]
+    without = incidents.drop(columns="flags", errors="ignore")
+    assert incident_payload(without, colours)["columns"]["f"] == [0, 0]
+    compact = compact_payload(flagged, colours)["columns"]
+    assert compact["f"]["offset"] + base64.b64decode(compact["f"]["data"])[0] == 1
+    assert compact["flags"]["dict"][0] == "far-from-place; province-mismatch"
+
+
+def test_incidents_are_drawn_above_provinces_and_the_basemap(provinces, rail, stations, incidents):
+    m = full_map(provinces, rail, stations, incidents)
+    add_panes(m)
+    put_in_pane(m, "provinces")
+    html = render(m)
+    created = [html.index(f'createPane(\n                "{name}")') for name in PANES]
+    first_layer = html.index("L.geoJson(")
+    assert max(created) < first_layer  # panes exist before any layer uses them
+    # Rail lines and stations stay in Leaflet's overlay pane (z-index 400).
+    assert PANES["basemap"] < PANES["provinces"] < PANES["heat"] < 400 < PANES["incidents"]
+    assert '"pane": "provinces"' in html
+    with pytest.raises(ValueError, match="pane 'sky' is not one of"):
+        put_in_pane(m, "sky")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "problem"),
+    [
+        ({}, MapView(), None),
+        ({"view": "30.19,67.0,10"}, MapView(center=(30.19, 67.0), zoom=10), None),
+        (
+            {"view": "30.19,67.0,10", "basemap": "Satellite", "layers": "incidents,rail,heatmap"},
+            MapView(
+                center=(30.19, 67.0),
+                zoom=10,
+                basemap="Satellite (Esri World Imagery)",
+                overlays=("incidents", "heatmap", "rail"),
+            ),
+            None,
+        ),
+        ({"view": "30,67,99"}, MapView(), "view='30,67,99' is not 'latitude,longitude,zoom'"),
+        ({"view": "nan,1,5"}, MapView(), "view='nan,1,5'"),
+        ({"basemap": "moon"}, MapView(), "basemap='moon' is not one of offline, street"),
+        (
+            {"layers": "incidents,<script>"},
+            MapView(overlays=("incidents",)),
+            "layers: '<script>' not known",
+        ),
+    ],
+)
+def test_the_link_reopens_the_map_view(query, expected, problem):
+    view = MapView.from_query(query)
+    assert view == expected
+    if problem is None:
+        assert view.problems == ()
+    else:
+        assert problem in view.problems[0]

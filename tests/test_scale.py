@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import base64
 import re
-from pathlib import Path
 
 import folium
 import numpy as np
 import pandas as pd
 import pytest
 
+from geo.aggregate import hex_bins
 from geo.analysis import enrich
 from geo.filters import TEXT_SEARCH_COLUMNS, groups_mask, text_mask
 from geo.io import load_bundled
@@ -22,13 +22,9 @@ from layers.incidents import (
     build_incident_layer,
     compact_payload,
     escaped_json,
-    hex_bins,
     incident_payload,
-    plan_display,
-    view_from_map_state,
 )
 from layers.style import group_colours
-from tests.conftest import as_text
 
 
 @pytest.fixture(scope="module")
@@ -88,19 +84,6 @@ def test_hex_bins_of_nothing(many, colours):
     assert hex_bins(many.iloc[0:0], 5, list(colours)).empty
 
 
-@pytest.mark.parametrize(
-    "bounds", [None, (66.5, 29.5, 67.5, 30.5), (60.0, 24.0, 78.0, 37.0), (0.0, 0.0, 1.0, 1.0)]
-)
-@pytest.mark.parametrize("cap", [100, 1000, 10_000])
-def test_display_plan_never_drops_incidents(many, colours, bounds, cap):
-    display = plan_display(many, list(colours), zoom=8, bounds=bounds, cap=cap)
-    binned = 0 if display.bins is None else int(display.bins["count"].sum())
-    assert len(display.points) + binned == len(many) == display.total
-    assert len(display.points) <= cap
-    if len(many) > cap:
-        assert display.aggregated and f"more than the {cap:,}" in display.note
-
-
 def test_compact_payload_is_smaller_and_keeps_every_incident(many, colours):
     sample = many.iloc[:DETAIL_LIMIT]
     full = len(escaped_json(incident_payload(sample, colours)))
@@ -132,31 +115,11 @@ def test_layer_sends_full_details_only_for_few_incidents(bundle, many, colours):
     assert '"compact":true' in lots and '"sources"' not in lots
 
 
-def test_map_view_from_st_folium_value():
-    value = {
-        "zoom": 9,
-        "bounds": {"_southWest": {"lat": 29, "lng": 66}, "_northEast": {"lat": 31, "lng": 68}},
-    }
-    assert view_from_map_state(value) == (9.0, (66.0, 29.0, 68.0, 31.0))
-    assert view_from_map_state(None) == (None, None)
-    assert view_from_map_state({"zoom": 5, "bounds": {"_southWest": {"lat": None}}}) == (
-        5.0,
-        None,
+def test_the_whole_selection_goes_to_the_browser_once(many, colours):
+    """No cap and no server-side view: every selected incident is in the one payload."""
+    data = compact_payload(many, colours)
+    assert data["count"] == len(many)
+    assert len(_decode(data["columns"]["id"])) == len(many)
+    assert sorted(set(_decode(data["columns"]["g"]))) == sorted(
+        {data["groups"].index((split_groups(g) or ["Unidentified"])[0]) for g in many["groups"]}
     )
-
-
-def test_the_page_states_the_cap_and_small_selections_do_not(monkeypatch, bundle):
-    from streamlit.testing.v1 import AppTest
-
-    import layers.incidents
-
-    app_file = str(Path(__file__).resolve().parents[1] / "app.py")
-    at = AppTest.from_file(app_file, default_timeout=120).run()
-    assert not at.exception
-    assert not [i.value for i in at.info if "hexagonal bins" in i.value]
-    monkeypatch.setattr(layers.incidents, "POINT_CAP", 20)
-    at = AppTest.from_file(app_file, default_timeout=120).run()
-    assert not at.exception
-    total = len(bundle.incidents)
-    notes = [as_text(i.value) for i in at.info if "hexagonal bins" in i.value]
-    assert notes and f"{total:,} incidents selected, more than the 20 drawn one by one" in notes[0]

@@ -28,6 +28,7 @@ FOLDERS = {
     "fontawesome": MODULES / "@fortawesome" / "fontawesome-free",
     "markercluster": MODULES / "leaflet.markercluster" / "dist",
     "leaflet-heat": FOLIUM_TEMPLATES,
+    "supercluster": MODULES / "supercluster" / "dist",
     "fullscreen": MODULES / "leaflet.fullscreen",
     "leaflet-measure": MODULES / "leaflet-measure" / "dist",
 }
@@ -37,16 +38,17 @@ SUBFOLDERS = {"fontawesome": ("css", "webfonts", "LICENSE.txt"), "awesome-marker
 
 def main() -> int:
     """Copy the assets and check that every file layers/assets.py names is present."""
-    shutil.rmtree(VENDOR, ignore_errors=True)
+    if not VENDOR.is_symlink():  # a worktree's link to the shared copy is updated in place
+        shutil.rmtree(VENDOR, ignore_errors=True)
     for folder, source in FOLDERS.items():
         target = VENDOR / folder
         parts = SUBFOLDERS.get(folder)
         if parts is None:
-            shutil.copytree(source, target)
+            shutil.copytree(source, target, dirs_exist_ok=True)
             continue
         for part in parts:
             if (source / part).is_dir():
-                shutil.copytree(source / part, target / part)
+                shutil.copytree(source / part, target / part, dirs_exist_ok=True)
             else:
                 target.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source / part, target / part)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import altair as alt
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from geo.export import SNAPSHOT_FILE_FORMATS, write_snapshot
 from geo.filters import IncidentFilter
 from geo.licences import restricted_note
 from geo.spreadsheet import safe_csv
+from layers.style import colour_of
 from ui import messages
 from ui.data import Dataset, summary_table, timeline_table
 
@@ -43,8 +45,10 @@ TABLE_COLUMNS = {
 }
 
 
-def timeline_panel(selected: gpd.GeoDataFrame, key: tuple[str, str]) -> None:
-    """Stacked bar chart of incidents per week or month by group."""
+def timeline_panel(
+    selected: gpd.GeoDataFrame, key: tuple[str, str], colours: dict[str, str] | None = None
+) -> None:
+    """Stacked bar chart of incidents per week or month by group, in the map's group colours."""
     if selected.empty:
         messages.info("No incidents match the filters.")
         return
@@ -57,7 +61,20 @@ def timeline_panel(selected: gpd.GeoDataFrame, key: tuple[str, str]) -> None:
         key="timeline_freq",
     )
     counts = timeline_table(selected, key, "M" if freq == "Month" else "W")
-    st.bar_chart(counts, x="period", y="incidents", color="group", stack=True, height=280)
+    groups = sorted(counts["group"].astype(str).unique())
+    scale = alt.Scale(domain=groups, range=[colour_of(g, colours or {}) for g in groups])
+    chart = (
+        alt.Chart(counts)
+        .mark_bar()
+        .encode(
+            x=alt.X("period:T", title=None),
+            y=alt.Y("sum(incidents):Q", title="incidents", stack=True),
+            color=alt.Color("group:N", scale=scale, title="Group"),
+            tooltip=["period:T", "group:N", "incidents:Q"],
+        )
+        .properties(height=280)
+    )
+    st.altair_chart(chart, width="stretch")
 
 
 def totals_panel(selected: gpd.GeoDataFrame, key: tuple[str, str]) -> None:
@@ -130,7 +147,8 @@ def details_panel(selected: gpd.GeoDataFrame, dataset: Dataset) -> None:
     typed = st.text_input("Incident id", key="detail_id", placeholder="e.g. RAIL-008")
     candidates = most_recent(selected, DETAIL_CHOICE_CAP)
     if typed.strip():
-        candidates = selected[selected["incident_id"] == typed.strip()]
+        wanted = typed.strip().casefold()
+        candidates = selected[selected["incident_id"].astype(str).str.casefold() == wanted]
         if candidates.empty:
             messages.warning(
                 "No incident {typed!r} among the {count:,} shown.",

@@ -1,53 +1,94 @@
-/* Incident layer for the Folium map (see layers/incidents.py). Every text value from data goes
-   through esc() before it reaches HTML; links are made only for http(s) URLs. */
-window.incidentLayer = function(fg, map, data, options) {
+/* Incident layer for the Folium map (see layers/incidents.py).
+
+   The whole selection arrives once, as columns (typed arrays in base64 for large selections).
+   Supercluster indexes it in the browser, so panning and zooming never ask the server for
+   anything: each view draws the clusters and single incidents that fall in it. Every text value
+   from data goes through esc() before it reaches HTML; links are made only for http(s) URLs. */
+(function() {
+    "use strict";
     var DAY = 86400000;
-    // Compact payloads (many incidents, layers/incidents.py compact_payload) carry typed arrays
-    // as base64 and text as dictionaries; decode them into the same columns as full payloads.
-    function ints(col) {
-        var bin = atob(col.data), bytes = new Uint8Array(bin.length);
-        for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
-        var typed = new window[col.int + "Array"](bytes.buffer);
-        var out = new Array(typed.length);
-        for (var j = 0; j < typed.length; j++) { out[j] = typed[j] + col.offset; }
-        return out;
-    }
-    function decode(col) {
-        if (Array.isArray(col)) { return col; }
-        if (col.int) { return ints(col); }
-        if (col.dict) { return ints(col.codes).map(function(k) { return col.dict[k]; }); }
-        return ints(col.numbers).map(function(k) {
-            var s = String(k);
-            while (s.length < col.width) { s = "0" + s; }
-            return col.prefix + s;
-        });
-    }
-    function day(t) { return new Date(t * DAY).toISOString().slice(0, 10); }
-    var c = data.columns;
-    if (data.compact) {
-        var raw = c;
-        c = {};
-        Object.keys(raw).forEach(function(k) { c[k] = decode(raw[k]); });
-        c.lat = c.lat.map(function(v) { return v / 1e5; });
-        c.lon = c.lon.map(function(v) { return v / 1e5; });
-        c.r = c.r.map(function(v) { return v / 10; });
-        c.date = c.t0.map(function(t0, i) {
-            var precision = data.date_precisions[c.dp[i]], first = day(t0);
-            if (precision === "hour") {
-                var h = Math.floor(c.hm[i] / 60), m = c.hm[i] % 60;
-                first += " " + (h < 10 ? "0" : "") + h + ":" + (m < 10 ? "0" : "") + m;
-            }
-            if ((precision === "hour" || precision === "day") && t0 === c.t1[i]) { return first; }
-            return first + " to " + day(c.t1[i]);
-        });
-    }
-    var n = c.lat.length;
-    var renderer = n > options.canvasThreshold ? L.canvas({padding: 0.5}) : L.svg();
+    var PANE = "incidents";
+    var MAX_GROUP_SLOTS = 10;  // cluster rings show the 10 largest groups, then "other"
+
     function esc(v) {
         return String(v === null || v === undefined ? "" : v)
             .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
             .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
     }
+    function thousands(k) { return Number(k).toLocaleString("en"); }
+    function shortCount(k) {
+        if (k >= 100000) { return Math.round(k / 1000) + "k"; }
+        if (k >= 10000) { return (k / 1000).toFixed(0) + "k"; }
+        if (k >= 1000) { return (k / 1000).toFixed(1) + "k"; }
+        return String(k);
+    }
+
+    // ---- Columns: plain lists (full payload) or typed arrays and dictionaries (compact) ----
+    function typed(col) {
+        var bin = atob(col.data), bytes = new Uint8Array(bin.length);
+        for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+        return new window[col.int + "Array"](bytes.buffer);
+    }
+    function accessor(col) {
+        if (col === undefined) { return null; }
+        if (Array.isArray(col)) { return function(i) { return col[i]; }; }
+        if (col.int) {
+            var values = typed(col), offset = col.offset;
+            return function(i) { return values[i] + offset; };
+        }
+        if (col.dict) {
+            var codes = accessor(col.codes), dict = col.dict;
+            return function(i) { return dict[codes(i)]; };
+        }
+        var numbers = accessor(col.numbers);
+        return function(i) {
+            var s = String(numbers(i));
+            while (s.length < col.width) { s = "0" + s; }
+            return col.prefix + s;
+        };
+    }
+    function numeric(get, n, scale, Kind) {
+        var out = new Kind(n);
+        for (var i = 0; i < n; i++) { out[i] = get(i) / scale; }
+        return out;
+    }
+    function day(t) { return new Date(t * DAY).toISOString().slice(0, 10); }
+
+    function decode(data) {
+        var raw = data.columns, c = {};
+        Object.keys(raw).forEach(function(k) { c[k] = accessor(raw[k]); });
+        var n = data.compact ? data.count : raw.lat.length;
+        var scale = data.compact ? 1e5 : 1;
+        var cols = {
+            n: n,
+            lat: numeric(c.lat, n, scale, Float64Array),
+            lon: numeric(c.lon, n, scale, Float64Array),
+            g: numeric(c.g, n, 1, Uint16Array),
+            r: numeric(c.r, n, data.compact ? 10 : 1, Float32Array),
+            p: numeric(c.p, n, 1, Uint8Array),
+            t0: numeric(c.t0, n, 1, Int32Array),
+            t1: numeric(c.t1, n, 1, Int32Array),
+            f: c.f ? numeric(c.f, n, 1, Uint8Array) : new Uint8Array(n),
+            w: c.w ? numeric(c.w, n, 1, Float32Array) : new Float32Array(n).fill(1),
+            text: c
+        };
+        if (data.compact) {
+            c.date = function(i) {
+                var precision = data.date_precisions[c.dp(i)], t0 = cols.t0[i], first = day(t0);
+                if (precision === "hour") {
+                    var hm = c.hm(i), h = Math.floor(hm / 60), m = hm % 60;
+                    first += " " + (h < 10 ? "0" : "") + h + ":" + (m < 10 ? "0" : "") + m;
+                }
+                if ((precision === "hour" || precision === "day") && t0 === cols.t1[i]) {
+                    return first;
+                }
+                return first + " to " + day(cols.t1[i]);
+            };
+        }
+        return cols;
+    }
+
+    // ---- Popups ----
     function row(label, value) {
         return value ? "<tr><th>" + esc(label) + "</th><td>" + esc(value) + "</td></tr>" : "";
     }
@@ -60,225 +101,525 @@ window.incidentLayer = function(fg, map, data, options) {
         }
         return "<li>" + text + "</li>";
     }
-    function popupHtml(i) {
-        var h = '<div class="incident-popup" data-incident-id="' + esc(c.id[i]) + '">';
-        h += "<h4>" + esc(c.id[i]) + " · " + esc(c.place[i]) + "</h4><table>";
-        h += row("When", c.date[i] + (c.time_note ? " (" + c.time_note[i] + ")" : ""));
-        h += row("Date precision", c.date_precision ? c.date_precision[i] : "");
-        h += row("Where", [c.place[i], c.district ? c.district[i] : "",
-                           c.province ? c.province[i] : ""].filter(Boolean).join(", "));
-        h += row("Location precision", data.precision_labels[c.p[i]] +
-                 (c.geo_note ? ": " + c.geo_note[i] : ""));
-        h += row("Rail", c.rail ? c.rail[i] : "");
-        h += row("Type", c.event_type ? c.event_type[i] + " / " + c.sub_event_type[i] : "");
-        h += row("Detail", c.attack_detail ? c.attack_detail[i] : "");
-        h += row("Group(s)", c.grp[i]);
-        h += row("As reported", c.group_detail ? c.group_detail[i] : "");
-        h += row("Claimed by", c.claimed_by ? c.claimed_by[i] : "");
-        h += row("Target", c.target ? c.target[i] : "");
-        h += row("Killed (non-attackers)", c.killed[i]);
-        h += row("Injured", c.injured[i]);
-        h += row("Hostages", c.hostages ? c.hostages[i] : "");
-        h += row("Flags", c.flags ? c.flags[i] : "");
-        h += row("Dataset", c.dataset ? c.dataset[i] : "");
+    function popupHtml(data, cols, i) {
+        var c = cols.text;
+        function v(name) { return c[name] ? c[name](i) : ""; }
+        var h = '<div class="incident-popup" data-incident-id="' + esc(c.id(i)) + '">';
+        h += "<h4>" + esc(c.id(i)) + " · " + esc(c.place(i)) + "</h4><table>";
+        h += row("When", c.date(i) + (v("time_note") ? " (" + v("time_note") + ")" : ""));
+        h += row("Date precision", v("date_precision"));
+        h += row("Where", [c.place(i), v("district"), v("province")].filter(Boolean).join(", "));
+        h += row("Location precision", data.precision_labels[cols.p[i]] +
+                 (v("geo_note") ? ": " + v("geo_note") : ""));
+        h += row("Rail", v("rail"));
+        h += row("Type", v("event_type") ? v("event_type") + " / " + v("sub_event_type") : "");
+        h += row("Detail", v("attack_detail"));
+        h += row("Group(s)", c.grp(i));
+        h += row("As reported", v("group_detail"));
+        h += row("Claimed by", v("claimed_by"));
+        h += row("Target", v("target"));
+        h += row("Killed (non-attackers)", c.killed(i));
+        h += row("Injured", c.injured(i));
+        h += row("Hostages", v("hostages"));
+        h += row("Flags", v("flags"));
+        h += row("Dataset", v("dataset"));
         h += "</table>";
-        if (c.summary && c.summary[i]) { h += "<p>" + esc(c.summary[i]) + "</p>"; }
-        if (c.figures_note && c.figures_note[i]) {
+        if (v("summary")) { h += "<p>" + esc(v("summary")) + "</p>"; }
+        if (v("figures_note")) {
             h += "<details><summary>Where reports differ</summary><p>" +
-                 esc(c.figures_note[i]) + "</p></details>";
+                 esc(v("figures_note")) + "</p></details>";
         }
         if (c.sources) {
-            h += "<b>Sources (" + c.sources[i].length + ")</b><ol>" +
-                 c.sources[i].map(link).join("") + "</ol>";
+            var sources = c.sources(i);
+            h += "<b>Sources (" + sources.length + ")</b><ol>" + sources.map(link).join("") + "</ol>";
+        } else {
+            h += '<p class="note">Summary, sources and every reported figure are in the ' +
+                 "Incident details tab.</p>";
         }
-        if (data.compact) {
-            h += '<p class="note">Summary, sources and every reported figure: Incident details ' +
-                 "tab below the map (id " + esc(c.id[i]) + ").</p>";
-        }
+        h += '<button type="button" class="open-details" data-incident-id="' + esc(c.id(i)) +
+             '">Open in Incident details</button>';
         return h + "</div>";
     }
-    var cluster = options.cluster
-        ? L.markerClusterGroup({maxClusterRadius: 35, disableClusteringAtZoom: 9,
-                                spiderfyOnMaxZoom: true, chunkedLoading: true})
-        : L.featureGroup();
-    function addAll(group, layers) {
-        if (group.addLayers) { group.addLayers(layers); } else { layers.forEach(function(m) { group.addLayer(m); }); }
+    // Ask the app to show one incident in its details tab (one rerun, on this click only).
+    var nonce = 0;
+    function openDetails(id) {
+        if (!window.Streamlit || !window.Streamlit.setComponentValue) { return; }
+        nonce += 1;
+        window.Streamlit.setComponentValue({open_incident: id, nonce: Date.now() + "-" + nonce});
     }
-    var markers = new Array(n);
-    for (var i = 0; i < n; i++) {
-        var s = data.precision_styles[c.p[i]];
-        var m = L.circleMarker([c.lat[i], c.lon[i]], {
-            renderer: renderer, radius: c.r[i], color: data.colours[c.g[i]],
-            fillColor: data.colours[c.g[i]], fillOpacity: s.fillOpacity,
-            weight: s.weight, dashArray: s.dashArray, className: "incident-marker"
-        });
-        m.incidentIndex = i;
-        m.bindTooltip(esc(c.id[i] + " · " + c.date[i] + " · " + c.grp[i] +
-                          " · killed " + c.killed[i]));
-        m.bindPopup(function(layer) { return popupHtml(layer.incidentIndex); },
-                    {maxWidth: 420, maxHeight: 380, className: "incident-popup-wrap"});
-        markers[i] = m;
-    }
-    addAll(cluster, markers);
-    fg.addLayer(cluster);
 
-    // Hexagonal bins counted on the server when the selection is over the cap.
-    var bins = data.bins, binCount = 0;
-    if (bins) {
-        var binLayer = L.featureGroup();
-        for (var b = 0; b < bins.count.length; b++) {
-            var k = bins.count[b];
-            binCount += k;
-            var size = Math.round(Math.min(26 + 7 * Math.log10(k), 60));
-            var text = k >= 10000 ? Math.round(k / 1000) + "k" :
-                       k >= 1000 ? (k / 1000).toFixed(1) + "k" : String(k);
-            var icon = L.divIcon({
-                className: "incident-bin",
-                html: '<div style="border-color:' + esc(data.bin_colours[bins.g[b]] || "#6b6b6b") +
-                      ';width:' + size + "px;height:" + size + "px;line-height:" + size + 'px">' +
-                      esc(text) + "</div>",
-                iconSize: [size, size]
+    // ---- The link keeps the map's view, basemap and overlays (no rerun needed) ----
+    var VIEW_KEYS = ["view", "basemap", "layers"];
+    var linkState = {basemap: null, shown: [], basemaps: {}, overlays: {}};
+    function mapQuery(map) {
+        var c = map.getCenter();
+        var query = {view: c.lat.toFixed(4) + "," + c.lng.toFixed(4) + "," + map.getZoom()};
+        if (linkState.basemap) { query.basemap = linkState.basemaps[linkState.basemap] || null; }
+        query.layers = linkState.shown.join(",");
+        return query;
+    }
+    function withMapKeys(url, map) {
+        var u = new URL(url, window.parent.location.href), query = mapQuery(map);
+        VIEW_KEYS.forEach(function(k) {
+            if (query[k] === undefined || query[k] === null) { u.searchParams.delete(k); }
+            else { u.searchParams.set(k, query[k]); }
+        });
+        return u.pathname + u.search + u.hash;
+    }
+    function updateLink() {
+        try {
+            var history = window.parent.history;
+            history.replaceState(history.state, "", window.parent.location.href);
+        } catch (e) { /* the page is not ours to change (another origin) */ }
+    }
+    function keepViewInLink(map, state) {
+        var parent;
+        try { parent = window.parent; void parent.location.href; } catch (e) { return; }
+        linkState.basemap = state.basemap || linkState.basemap;
+        linkState.basemaps = state.basemaps || {};
+        linkState.overlays = state.overlays || {};
+        if (!window.__incidentLinkWired) {
+            window.__incidentLinkWired = true;
+            linkState.shown = (state.shown || []).slice();
+            var history = parent.history;
+            // Streamlit rewrites the URL when the filters change; keep the map's keys in it.
+            ["pushState", "replaceState"].forEach(function(name) {
+                var original = history[name].bind(history);
+                history[name] = function(historyState, title, url) {
+                    try {
+                        if (url !== undefined && url !== null) { url = withMapKeys(url, map); }
+                    } catch (e) { /* keep Streamlit's URL as it is */ }
+                    return original(historyState, title, url);
+                };
             });
-            var bm = L.marker([bins.lat[b], bins.lon[b]], {icon: icon, keyboard: false});
-            bm.bindTooltip(esc(k + " incidents, " + bins.killed[b] + " killed (highest reports), " +
-                               "mostly " + (data.bin_groups[bins.g[b]] || "other") +
-                               " — zoom in for each incident"));
-            bm.on("click", function(e) { map.setView(e.latlng, Math.min(map.getZoom() + 2, 16)); });
-            binLayer.addLayer(bm);
+            map.on("moveend", updateLink);
+            map.on("baselayerchange", function(e) { linkState.basemap = e.name; updateLink(); });
+            map.on("overlayadd overlayremove", function(e) {
+                var key = linkState.overlays[e.name];
+                if (!key) { return; }
+                var shown = linkState.shown.filter(function(k) { return k !== key; });
+                if (e.type === "overlayadd") { shown.push(key); }
+                var order = Object.keys(linkState.overlays).map(function(n) { return linkState.overlays[n]; });
+                linkState.shown = order.filter(function(k) { return shown.indexOf(k) >= 0; });
+                updateLink();
+            });
         }
-        fg.addLayer(binLayer);
+        updateLink();
     }
-    var summary = n + (n === 1 ? " incident" : " incidents") + " on map";
-    if (bins) {
-        summary = n.toLocaleString("en") + " of " + data.total.toLocaleString("en") +
-                  " incidents drawn one by one, " + binCount.toLocaleString("en") +
-                  " in " + bins.count.length + " hexagonal bins";
-    }
-    var status = L.control({position: "topright"});
-    status.onAdd = function() {
-        var div = L.DomUtil.create("div", "incident-status");
-        div.textContent = summary;
-        if (data.note) { div.title = data.note; }
-        return div;
-    };
 
-    var legend = L.control({position: "bottomright"});
-    legend.onAdd = function() {
-        var div = L.DomUtil.create("div", "incident-legend");
-        var h = "<b>Group</b>";
-        data.groups.forEach(function(g, k) {
-            h += '<div><span class="swatch" style="background:' + esc(data.colours[k]) +
-                 '"></span>' + esc(g) + "</div>";
+    // ---- The layer ----
+    window.incidentLayer = function(fg, map, data, options, state) {
+        var cols = decode(data), n = cols.n, c = cols.text;
+        window.__incidentData = {data: data, cols: cols};
+        if (!map.getPane(PANE)) {
+            map.createPane(PANE).style.zIndex = 450;
+            map.getPane(PANE).style.pointerEvents = "none";
+        }
+        var renderer = L.svg({pane: PANE, padding: 0.3});
+        var legendOrder = data.groups.map(function(_, k) { return k; });
+        // Cluster rings: the groups with most incidents get their own slot, the rest "other".
+        var countsByGroup = new Float64Array(data.groups.length);
+        for (var q = 0; q < n; q++) { countsByGroup[cols.g[q]] += 1; }
+        legendOrder.sort(function(a, b) { return countsByGroup[b] - countsByGroup[a]; });
+        var slotOf = new Int16Array(data.groups.length).fill(MAX_GROUP_SLOTS);
+        legendOrder.slice(0, MAX_GROUP_SLOTS).forEach(function(k, s) { slotOf[k] = s; });
+        var slotColours = legendOrder.slice(0, MAX_GROUP_SLOTS).map(function(k) {
+            return data.colours[k];
         });
-        h += "<b>Location</b>";
-        data.precision_labels.forEach(function(label, k) {
-            var s = data.precision_styles[k];
-            h += '<div><svg width="16" height="16"><circle cx="8" cy="8" r="6" ' +
-                 'stroke="#333" stroke-width="' + s.weight + '" fill="#333" fill-opacity="' +
-                 s.fillOpacity + '" stroke-dasharray="' + (s.dashArray || "") +
-                 '"/></svg> ' + esc(label) + "</div>";
-        });
-        h += "<div class='note'>Size: people killed (highest report)</div>";
-        div.innerHTML = h;
-        L.DomEvent.disableClickPropagation(div);
-        return div;
-    };
+        slotColours.push(data.other_colour || "#bdbdbd");
+        var slotNames = legendOrder.slice(0, MAX_GROUP_SLOTS).map(function(k) { return data.groups[k]; });
+        slotNames.push("other groups");
 
-    var first = Infinity, last = -Infinity;
-    for (var q = 0; q < n; q++) { first = Math.min(first, c.t0[q]); last = Math.max(last, c.t1[q]); }
-    var monthly = (last - first) > 180;
-    function periodStart(t) {
-        var d = new Date(t * DAY);
-        if (monthly) { return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / DAY; }
-        return t - ((d.getUTCDay() + 6) % 7);
-    }
-    function nextPeriod(t) {
-        var d = new Date(t * DAY);
-        if (monthly) { return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / DAY; }
-        return t + 7;
-    }
-    var periods = [];
-    if (n > 0) {
-        for (var p = periodStart(first); p <= last; p = nextPeriod(p)) { periods.push(p); }
-    }
-    var step = -1, timer = null;
-    var playback = L.control({position: "bottomleft"});
-    playback.onAdd = function() {
-        var div = L.DomUtil.create("div", "incident-playback");
-        div.innerHTML =
-            '<button type="button" data-action="first" title="First period">|◀</button>' +
-            '<button type="button" data-action="back" title="Previous period">◀</button>' +
-            '<button type="button" data-action="play" title="Play">▶</button>' +
-            '<button type="button" data-action="forward" title="Next period">▶|</button>' +
-            '<button type="button" data-action="all" title="Show all">All</button>' +
-            '<span class="period"></span>';
-        L.DomEvent.disableClickPropagation(div);
-        div.addEventListener("click", function(event) {
-            var action = event.target.getAttribute("data-action");
-            if (action === "first") { stop(); show(0); }
-            if (action === "back") { stop(); show(Math.max(0, step - 1)); }
-            if (action === "forward") { stop(); show(Math.min(periods.length - 1, step + 1)); }
-            if (action === "all") { stop(); show(-1); }
-            if (action === "play") { timer ? stop() : play(); }
-        });
-        return div;
-    };
-    function label(text) {
-        var el = document.querySelector(".incident-playback .period");
-        if (el) { el.textContent = text; }
-    }
-    function show(k) {
-        step = k;
-        var visible = [], current = 0;
-        var end = k < 0 ? Infinity : nextPeriod(periods[k]);
-        var begin = k < 0 ? -Infinity : periods[k];
-        for (var i = 0; i < n; i++) {
-            if (c.t0[i] < end) {
-                var now = c.t1[i] >= begin;
-                var s = data.precision_styles[c.p[i]];
-                markers[i].setStyle({opacity: now ? 1 : 0.25,
-                                     fillOpacity: now ? s.fillOpacity : s.fillOpacity * 0.25});
-                visible.push(markers[i]);
-                if (now) { current++; }
+        var period = null;  // {begin, end} during playback
+        var layer = L.layerGroup();
+        var index = null;
+        var shown = null;  // indices of incidents in the index (all, or up to the playback step)
+
+        function isNow(i) { return !period || cols.t1[i] >= period.begin; }
+        function buildIndex() {
+            var features = [];
+            shown = [];
+            for (var i = 0; i < n; i++) {
+                if (period && cols.t0[i] >= period.end) { continue; }
+                shown.push(i);
+                features.push({type: "Feature", properties: {i: i},
+                               geometry: {type: "Point", coordinates: [cols.lon[i], cols.lat[i]]}});
             }
+            index = new Supercluster({
+                radius: options.cluster ? 56 : 1,
+                maxZoom: map.getMaxZoom() || 16,
+                minPoints: 2,
+                map: function(props) {
+                    var slots = new Array(MAX_GROUP_SLOTS + 1).fill(0);
+                    var i = props.i;
+                    slots[slotOf[cols.g[i]]] = 1;
+                    return {s: slots, now: isNow(i) ? 1 : 0, f: cols.f[i],
+                            k: Math.max(cols.r[i], 0)};
+                },
+                reduce: function(acc, props) {
+                    for (var s = 0; s < acc.s.length; s++) { acc.s[s] += props.s[s]; }
+                    acc.now += props.now;
+                    acc.f += props.f;
+                }
+            }).load(features);
+            window.__incidentData.index = index;
         }
-        cluster.clearLayers();
-        addAll(cluster, visible);
-        if (k < 0) {
-            label(summary);
-        } else {
+
+        function pointMarker(i) {
+            var s = data.precision_styles[cols.p[i]], colour = data.colours[cols.g[i]];
+            var now = isNow(i);
+            var m = L.circleMarker([cols.lat[i], cols.lon[i]], {
+                renderer: renderer, pane: PANE, radius: cols.r[i], color: colour,
+                fillColor: colour, fillOpacity: now ? s.fillOpacity : s.fillOpacity * 0.25,
+                opacity: now ? 1 : 0.3, weight: s.weight, dashArray: s.dashArray,
+                className: "incident-marker incident-" + esc(c.id(i)).replace(/[^A-Za-z0-9_-]/g, "_")
+            });
+            m.incidentIndex = i;
+            m.bindTooltip(esc(c.id(i) + " · " + c.date(i) + " · " + c.grp(i) + " · killed " +
+                              c.killed(i) + (cols.f[i] ? " · flagged" : "")));
+            // A popup of the map's own, not the marker's: markers are redrawn as the view
+            // moves (also when the popup pans the map into view), the popup must stay open.
+            m.on("click", function() { openIncident(i); });
+            return m;
+        }
+        function flagRing(i) {
+            return L.circleMarker([cols.lat[i], cols.lon[i]], {
+                renderer: renderer, pane: PANE, radius: cols.r[i] + 4, color: "#111",
+                weight: 2, dashArray: "3 2", fill: false, interactive: false,
+                opacity: isNow(i) ? 1 : 0.3, className: "incident-flag"
+            });
+        }
+        function ringBackground(slots, total) {
+            var stops = [], start = 0;
+            for (var s = 0; s < slots.length; s++) {
+                if (!slots[s]) { continue; }
+                var end = start + 100 * slots[s] / total;
+                stops.push(slotColours[s] + " " + start.toFixed(2) + "% " + end.toFixed(2) + "%");
+                start = end;
+            }
+            return "conic-gradient(" + stops.join(",") + ")";
+        }
+        function clusterMarker(feature) {
+            var p = feature.properties, k = p.point_count;
+            var size = Math.round(Math.min(28 + 8 * Math.log10(k), 56));
+            var faded = period && p.now === 0;
+            var html = '<div class="ring' + (faded ? " faded" : "") + '" style="width:' + size +
+                "px;height:" + size + "px;background:" + ringBackground(p.s, k) + '">' +
+                '<span class="count"' + (p.f ? ' title="includes flagged incidents"' : "") + ">" +
+                shortCount(k) + (p.f ? "<sup>!</sup>" : "") + "</span></div>";
+            var icon = L.divIcon({className: "incident-cluster", html: html,
+                                  iconSize: [size, size]});
+            var m = L.marker([feature.geometry.coordinates[1], feature.geometry.coordinates[0]],
+                             {icon: icon, pane: PANE, keyboard: false,
+                              opacity: faded ? 0.35 : 1});
+            var parts = [];
+            for (var s = 0; s < p.s.length; s++) {
+                if (p.s[s]) { parts.push(thousands(p.s[s]) + " " + slotNames[s]); }
+            }
+            var tip = thousands(k) + " incidents: " + parts.join(", ");
+            if (period) { tip += " (" + thousands(p.now) + " in this period)"; }
+            if (p.f) { tip += "; " + thousands(p.f) + " flagged"; }
+            m.bindTooltip(esc(tip));
+            m.clusterId = p.cluster_id;
+            m.clusterCount = k;
+            m.on("click", function() { clusterClick(m, feature); });
+            m.on("add", function() {
+                var el = m.getElement();
+                if (el) { el.setAttribute("data-count", String(k)); }
+            });
+            return m;
+        }
+        function clusterClick(m, feature) {
+            var zoom = index.getClusterExpansionZoom(m.clusterId);
+            if (zoom <= map.getMaxZoom()) {
+                map.flyTo(m.getLatLng(), zoom, {duration: 0.4});
+                return;
+            }
+            // Incidents at one point (or closer than a few metres): list each of them.
+            var leaves = index.getLeaves(m.clusterId, 500);
+            var h = '<div class="incident-stack"><b>' + thousands(m.clusterCount) +
+                    " incidents at this point</b><ol>";
+            leaves.forEach(function(leaf) {
+                var i = leaf.properties.i;
+                h += '<li><a href="#" data-index="' + i + '">' + esc(c.id(i)) + "</a> · " +
+                     esc(c.date(i)) + " · " + esc(c.grp(i)) + " · killed " + esc(c.killed(i)) +
+                     "</li>";
+            });
+            if (m.clusterCount > leaves.length) {
+                h += "<li>… and " + thousands(m.clusterCount - leaves.length) +
+                     " more: narrow the filters to list them</li>";
+            }
+            h += "</ol></div>";
+            L.popup({maxWidth: 480, minWidth: 260, maxHeight: 420, className: "incident-popup-wrap"})
+                .setLatLng(m.getLatLng()).setContent(h).openOn(map);
+        }
+        function openIncident(i) {
+            L.popup({maxWidth: 480, minWidth: 260, maxHeight: 420, autoPanPadding: [20, 20],
+                     offset: [0, -Math.round(cols.r[i] * 0.6)], className: "incident-popup-wrap"})
+                .setLatLng([cols.lat[i], cols.lon[i]]).setContent(popupHtml(data, cols, i))
+                .openOn(map);
+        }
+        function wirePopup(e) {
+            var el = e.popup.getElement();
+            if (!el || el.__incidentWired) { return; }
+            el.__incidentWired = true;
+            el.addEventListener("click", function(event) {
+                var target = event.target;
+                if (target.getAttribute("data-index") !== null) {
+                    event.preventDefault();
+                    openIncident(Number(target.getAttribute("data-index")));
+                } else if (target.classList.contains("open-details")) {
+                    openDetails(target.getAttribute("data-incident-id"));
+                    target.textContent = "Opening in the Incident details tab below the map…";
+                }
+            });
+        }
+
+        var drawn = {clusters: 0, points: 0, incidents: 0};
+        function render() {
+            if (!map.hasLayer(fg) || !index) { return; }
+            var bounds = map.getBounds().pad(0.25);
+            var west = Math.max(bounds.getWest(), -180), east = Math.min(bounds.getEast(), 180);
+            var south = Math.max(bounds.getSouth(), -85), north = Math.min(bounds.getNorth(), 85);
+            var zoom = Math.round(map.getZoom());
+            var features = index.getClusters([west, south, east, north], zoom);
+            layer.clearLayers();
+            drawn = {clusters: 0, points: 0, incidents: 0};
+            features.forEach(function(feature) {
+                if (feature.properties.cluster) {
+                    layer.addLayer(clusterMarker(feature));
+                    drawn.clusters += 1;
+                    drawn.incidents += feature.properties.point_count;
+                } else {
+                    var i = feature.properties.i;
+                    if (cols.f[i]) { layer.addLayer(flagRing(i)); }
+                    layer.addLayer(pointMarker(i));
+                    drawn.points += 1;
+                    drawn.incidents += 1;
+                }
+            });
+            window.__incidentDrawn = drawn;
+        }
+        fg.addLayer(layer);
+
+        // ---- Legend ----
+        var summary = thousands(n) + (n === 1 ? " incident" : " incidents") + " on map";
+        var legend = L.control({position: "bottomright"});
+        legend.onAdd = function() {
+            var div = L.DomUtil.create("div", "incident-legend");
+            var h = "<details open><summary><b>Legend</b></summary><b>Group</b>";
+            var listed = legendOrder.filter(function(k) { return countsByGroup[k] > 0; });
+            listed.slice(0, 12).forEach(function(k) {
+                h += '<div><span class="swatch" style="background:' + esc(data.colours[k]) +
+                     '"></span>' + esc(data.groups[k]) + ' <span class="n">' +
+                     thousands(countsByGroup[k]) + "</span></div>";
+            });
+            if (listed.length > 12) {
+                h += "<details><summary>" + (listed.length - 12) + " more groups</summary>";
+                listed.slice(12).forEach(function(k) {
+                    h += '<div><span class="swatch" style="background:' + esc(data.colours[k]) +
+                         '"></span>' + esc(data.groups[k]) + ' <span class="n">' +
+                         thousands(countsByGroup[k]) + "</span></div>";
+                });
+                h += "</details>";
+            }
+            h += '<b>Clusters</b><div><span class="ring-key"></span>number = incidents; ' +
+                 "ring = their groups' shares" +
+                 (legendOrder.length > MAX_GROUP_SLOTS ? " (grey: other groups)" : "") +
+                 "; click to zoom in</div>";
+            h += "<b>Location</b>";
+            data.precision_labels.forEach(function(label, k) {
+                var s = data.precision_styles[k];
+                h += '<div><svg width="16" height="16"><circle cx="8" cy="8" r="6" ' +
+                     'stroke="#333" stroke-width="' + s.weight + '" fill="#333" fill-opacity="' +
+                     s.fillOpacity + '" stroke-dasharray="' + (s.dashArray || "") +
+                     '"/></svg> ' + esc(label) + "</div>";
+            });
+            h += '<div><svg width="18" height="18"><circle cx="9" cy="9" r="4" fill="#333"/>' +
+                 '<circle cx="9" cy="9" r="8" fill="none" stroke="#111" stroke-width="2" ' +
+                 'stroke-dasharray="3 2"/></svg> flagged (see Flags in the popup)</div>';
+            h += "<b>Size: people killed (highest report)</b><div class='sizes'>";
+            (data.size_key || []).forEach(function(entry) {
+                var r = entry[1], d = 2 * r + 4;
+                h += '<span><svg width="' + d + '" height="' + d + '"><circle cx="' + d / 2 +
+                     '" cy="' + d / 2 + '" r="' + r + '" fill="#999" stroke="#333"/></svg>' +
+                     esc(entry[0]) + "</span>";
+            });
+            h += "</div>";
+            if (data.rail && data.rail.length) {
+                h += "<b>Rail</b>";
+                data.rail.forEach(function(entry) {
+                    h += '<div><span class="line" style="background:' + esc(entry[1]) +
+                         '"></span>' + esc(entry[0]) + "</div>";
+                });
+                h += '<div><svg width="16" height="12"><circle cx="8" cy="6" r="3.5" fill="#222" ' +
+                     'stroke="#222"/></svg> station (sourced position) ' +
+                     '<svg width="16" height="12"><circle cx="8" cy="6" r="3.5" fill="#fff" ' +
+                     'stroke="#222" stroke-width="1.5"/></svg> placed by km post</div>';
+            }
+            div.innerHTML = h + "</details>";
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
+            return div;
+        };
+
+        // ---- Playback: step through periods; earlier incidents and clusters fade ----
+        var first = Infinity, last = -Infinity;
+        for (var t = 0; t < n; t++) { first = Math.min(first, cols.t0[t]); last = Math.max(last, cols.t1[t]); }
+        var monthly = (last - first) > 180;
+        function periodStart(d0) {
+            var d = new Date(d0 * DAY);
+            if (monthly) { return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / DAY; }
+            return d0 - ((d.getUTCDay() + 6) % 7);
+        }
+        function nextPeriod(d0) {
+            var d = new Date(d0 * DAY);
+            if (monthly) { return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / DAY; }
+            return d0 + 7;
+        }
+        var periods = [];
+        if (n > 0) {
+            for (var p = periodStart(first); p <= last; p = nextPeriod(p)) { periods.push(p); }
+        }
+        var step = -1, timer = null, control = null;
+        var playback = L.control({position: "bottomleft"});
+        playback.onAdd = function() {
+            var div = L.DomUtil.create("div", "incident-playback");
+            div.innerHTML =
+                '<button type="button" data-action="first" title="First period">|◀</button>' +
+                '<button type="button" data-action="back" title="Previous period">◀</button>' +
+                '<button type="button" data-action="play" title="Play">▶</button>' +
+                '<button type="button" data-action="forward" title="Next period">▶|</button>' +
+                '<button type="button" data-action="all" title="Show all">All</button>' +
+                '<span class="period"></span>';
+            L.DomEvent.disableClickPropagation(div);
+            div.addEventListener("click", function(event) {
+                var action = event.target.getAttribute("data-action");
+                if (action === "first") { stop(); show(0); }
+                if (action === "back") { stop(); show(Math.max(0, step - 1)); }
+                if (action === "forward") { stop(); show(Math.min(periods.length - 1, step + 1)); }
+                if (action === "all") { stop(); show(-1); }
+                if (action === "play") { if (timer) { stop(); } else { play(); } }
+            });
+            control = div;
+            return div;
+        };
+        var status = L.control({position: "bottomleft"});
+        status.onAdd = function() {
+            var div = L.DomUtil.create("div", "incident-playback");
+            div.innerHTML = '<span class="period"></span>';
+            control = div;
+            return div;
+        };
+        function label(text) {
+            var el = control && control.querySelector(".period");
+            if (el) { el.textContent = text; }
+        }
+        function show(k) {
+            step = k;
+            period = k < 0 ? null : {begin: periods[k], end: nextPeriod(periods[k])};
+            buildIndex();
+            render();
+            if (k < 0) { label(summary); return; }
+            var current = 0;
+            for (var j = 0; j < shown.length; j++) { if (isNow(shown[j])) { current++; } }
             var d = new Date(periods[k] * DAY);
             var name = monthly
                 ? d.toLocaleString("en-GB", {month: "short", year: "numeric", timeZone: "UTC"})
                 : "week of " + d.toISOString().slice(0, 10);
-            label(name + ": " + current + " incident(s), " + visible.length + " so far");
+            label(name + ": " + thousands(current) + " incident(s), " + thousands(shown.length) +
+                  " so far");
         }
-    }
-    function play() {
-        var button = document.querySelector('.incident-playback [data-action="play"]');
-        if (button) { button.textContent = "❚❚"; }
-        if (step < 0 || step >= periods.length - 1) { show(0); }
-        timer = setInterval(function() {
-            if (step >= periods.length - 1) { stop(); return; }
-            show(step + 1);
-        }, options.intervalMs);
-    }
-    function stop() {
-        if (timer) { clearInterval(timer); timer = null; }
-        var button = document.querySelector('.incident-playback [data-action="play"]');
-        if (button) { button.textContent = "▶"; }
-    }
-    function addControls() {
-        legend.addTo(map);
-        if (bins) { status.addTo(map); }
-        if (options.playback && (n > 0 || !bins)) { playback.addTo(map); label(summary); }
-    }
-    function removeControls() {
-        legend.remove();
-        status.remove();
-        if (options.playback && (n > 0 || !bins)) { stop(); playback.remove(); }
-    }
-    fg.on("add", addControls);
-    fg.on("remove", removeControls);
-    if (map.hasLayer(fg)) { addControls(); }
-};
+        function play() {
+            var button = control && control.querySelector('[data-action="play"]');
+            if (button) { button.textContent = "❚❚"; }
+            if (step < 0 || step >= periods.length - 1) { show(0); }
+            timer = setInterval(function() {
+                if (step >= periods.length - 1) { stop(); return; }
+                show(step + 1);
+            }, options.intervalMs);
+        }
+        function stop() {
+            if (timer) { clearInterval(timer); timer = null; }
+            var button = control && control.querySelector('[data-action="play"]');
+            if (button) { button.textContent = "▶"; }
+        }
+        var bottom = options.playback ? playback : status;
+        function addControls() {
+            legend.addTo(map);
+            bottom.addTo(map);
+            label(index ? summary : "Clustering " + thousands(n) + " incidents…");
+            map.on("moveend", render);
+            map.on("popupopen", wirePopup);
+            render();
+        }
+        function removeControls() {
+            stop();
+            legend.remove();
+            bottom.remove();
+            map.off("moveend", render);
+            map.off("popupopen", wirePopup);
+        }
+        fg.on("add", addControls);
+        fg.on("remove", removeControls);
+        if (map.hasLayer(fg)) { addControls(); }
+        keepViewInLink(map, state || {});
+        function ready() {
+            buildIndex();
+            label(summary);
+            render();
+        }
+        // Many incidents take a moment to index: say so on the map first, then index.
+        if (n > 50000) { setTimeout(ready, 20); } else { ready(); }
+    };
+
+    // ---- Heatmap over the same data: weights summed per cluster of the current view ----
+    window.incidentHeat = function(fg, map, options) {
+        var shared = window.__incidentData;
+        if (!shared) { return; }
+        var cols = shared.cols, n = cols.n;
+        if (!map.getPane("heat")) {
+            map.createPane("heat").style.zIndex = 380;
+            map.getPane("heat").style.pointerEvents = "none";
+        }
+        var index = null;
+        function buildIndex() {  // only once the heatmap is first shown
+            var features = new Array(n);
+            for (var i = 0; i < n; i++) {
+                features[i] = {type: "Feature", properties: {w: cols.w[i]},
+                               geometry: {type: "Point", coordinates: [cols.lon[i], cols.lat[i]]}};
+            }
+            index = new Supercluster({
+                radius: 8, maxZoom: map.getMaxZoom() || 16, minPoints: 2,
+                map: function(props) { return {w: props.w}; },
+                reduce: function(acc, props) { acc.w += props.w; }
+            }).load(features);
+        }
+        var heat = L.heatLayer([], {pane: "heat", radius: options.radius, blur: options.blur,
+                                    minOpacity: options.minOpacity});
+        function render() {
+            if (!map.hasLayer(fg)) { return; }
+            if (!index) { buildIndex(); }
+            var b = map.getBounds().pad(0.3);
+            var box = [Math.max(b.getWest(), -180), Math.max(b.getSouth(), -85),
+                       Math.min(b.getEast(), 180), Math.min(b.getNorth(), 85)];
+            var points = index.getClusters(box, Math.round(map.getZoom())).map(function(f) {
+                return [f.geometry.coordinates[1], f.geometry.coordinates[0], f.properties.w];
+            });
+            heat.setLatLngs(points);
+        }
+        fg.addLayer(heat);
+        function start() {
+            // After the map is built: a heatmap that starts hidden is taken off straight away.
+            setTimeout(function() {
+                if (!map.hasLayer(fg)) { return; }
+                map.off("moveend", render);
+                map.on("moveend", render);
+                render();
+            }, 30);
+        }
+        fg.on("add", start);
+        fg.on("remove", function() { map.off("moveend", render); });
+        if (map.hasLayer(fg)) { start(); }
+    };
+})();

@@ -1,0 +1,359 @@
+"""What the map shows and does, by pixels and clicks, at 70, 5,000 and 20,000 incidents.
+
+For each size one app and one page are opened (module-scoped), and on every basemap: the pixel
+at a known incident's position has its group's colour, a click there opens its popup, every
+incident at a shared point can be opened, cluster counts add up to the selection, a click on a
+cluster zooms in, the heatmap paints, the layer control stays, and panning or zooming sends
+nothing to the server. Tile basemaps get solid tiles from a local route (the machine is offline),
+so markers are checked over opaque tiles too. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+from collections.abc import Iterator
+
+import pytest
+
+from layers.basemap import OFFLINE_BASEMAP, TILE_BASEMAPS
+from tests.test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LOCAL_HOSTS,
+    start_app,
+    stop_app,
+)
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+Image = pytest.importorskip("PIL.Image")
+
+SIZES = (70, 5_000, 20_000)
+BASEMAPS = (OFFLINE_BASEMAP, *(spec["name"] for spec in TILE_BASEMAPS))
+# Solid tiles per tile basemap (hosts from layers/basemap.py), dark and light, so a marker must
+# stand out from an opaque background.
+TILE_COLOURS = {"openstreetmap": (242, 239, 233), "arcgisonline": (40, 52, 38)}
+TILE_DEFAULT = (205, 226, 180)
+FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+# In the map frame: incidents' positions and styles from the data the layer decoded.
+JS_FIND_SINGLE = """
+() => {
+    // Exactly placed incidents that the index draws on their own at zoom 16.
+    const shared = window.__incidentData, cols = shared.cols, data = shared.data;
+    const alone = shared.index.getClusters([-180, -85, 180, 85], 16)
+        .filter(f => !f.properties.cluster && cols.p[f.properties.i] === 0)
+        .slice(0, 5).map(f => f.properties.i);
+    return alone.map(i => ({i: i, lat: cols.lat[i], lon: cols.lon[i],
+                            id: cols.text.id(i), colour: data.colours[cols.g[i]]}));
+}
+"""
+JS_FIND_STACK = """
+() => {
+    const cols = window.__incidentData.cols;
+    const groups = new Map();
+    for (let i = 0; i < cols.n; i++) {
+        const k = cols.lat[i] + "," + cols.lon[i];
+        if (!groups.has(k)) { groups.set(k, []); }
+        groups.get(k).push(i);
+    }
+    let best = null;
+    for (const [, members] of groups) {
+        if (members.length >= 2 && members.length <= 40 &&
+            (!best || members.length > best.length)) { best = members; }
+    }
+    if (best) {
+        return {lat: cols.lat[best[0]], lon: cols.lon[best[0]],
+                ids: best.map(i => cols.text.id(i))};
+    }
+    // No shared point: incidents still grouped at the highest zoom (a few metres apart).
+    const index = window.__incidentData.index;
+    const stacks = index.getClusters([-180, -85, 180, 85], 16)
+        .filter(f => f.properties.cluster && f.properties.point_count <= 40);
+    if (!stacks.length) { return null; }
+    const f = stacks[0], leaves = index.getLeaves(f.properties.cluster_id, Infinity);
+    return {lat: f.geometry.coordinates[1], lon: f.geometry.coordinates[0],
+            ids: leaves.map(l => cols.text.id(l.properties.i))};
+}
+"""
+JS_SHOWN_AT = """
+([lat, lon, zoom]) => new Promise(resolve => {
+    map_div.once("moveend", () => setTimeout(() => {
+        const p = map_div.latLngToContainerPoint([lat, lon]);
+        const box = map_div.getContainer().getBoundingClientRect();
+        resolve({x: box.left + p.x, y: box.top + p.y, zoom: map_div.getZoom()});
+    }, 150));
+    map_div.setView([lat, lon], zoom, {animate: false});
+    map_div.fire("moveend");
+})
+"""
+
+
+@functools.cache
+def _solid_png(colour: tuple[int, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module", params=SIZES, ids=[f"{n}-incidents" for n in SIZES])
+def size_server(request) -> Iterator[tuple[int, str]]:
+    n = request.param
+    process, url = start_app() if n == 70 else start_app("--synthetic", str(n))
+    yield n, url
+    stop_app(process)
+
+
+@pytest.fixture(scope="module")
+def map_page(size_server) -> Iterator[object]:
+    """One page per size, with every frame's errors and every request to the server recorded."""
+    n, url = size_server
+    if not CHROMIUM or not __import__("pathlib").Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; run `make browser`")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.errors = []
+        page.sent = []
+        page.on("pageerror", lambda e: page.errors.append(f"page error: {e}"))
+        page.on(
+            "console",
+            lambda m: (
+                m.type == "error"
+                and "Failed to load resource" not in m.text
+                and page.errors.append(f"console error: {m.text}")
+            ),
+        )
+        page.on(
+            "response",
+            lambda r: (
+                r.status >= 400
+                and r.url.split("/")[2].split(":")[0] in LOCAL_HOSTS
+                and page.errors.append(f"HTTP {r.status}: {r.url}")
+            ),
+        )
+        page.on("websocket", lambda ws: ws.on("framesent", lambda f: page.sent.append(f)))
+
+        def tiles(route):
+            host = route.request.url.split("/")[2]
+            colour = next((c for k, c in TILE_COLOURS.items() if k in host), TILE_DEFAULT)
+            route.fulfill(status=200, content_type="image/png", body=_solid_png(colour))
+
+        page.route("https://**/*", tiles)
+        page.goto(url)
+        page.get_by_text("Showing ").first.wait_for(timeout=120_000)
+        page.frame_locator(FRAME).locator(".incident-playback .period").wait_for(timeout=120_000)
+        page.size = n
+        solid_tiles(page)
+        yield page
+        context.close()
+        browser.close()
+
+
+@pytest.fixture
+def mp(map_page, request):
+    """The size's page, checked for errors in any frame after each test (and screenshotted)."""
+    map_page.errors.clear()
+    yield map_page
+    ARTIFACTS.mkdir(exist_ok=True)
+    map_page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+    frame_error = leaflet(map_page).evaluate("window.__testErrors || []")
+    assert map_page.errors == [] and frame_error == [], map_page.errors + frame_error
+
+
+def leaflet(page):
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    frame.evaluate(
+        """() => { if (!window.__testErrors) { window.__testErrors = [];
+            window.addEventListener("error", e => window.__testErrors.push(String(e.message)));
+            window.addEventListener("unhandledrejection",
+                                    e => window.__testErrors.push(String(e.reason))); } }"""
+    )
+    return frame
+
+
+def solid_tiles(page) -> None:
+    """Give the tile basemaps solid tiles as data URLs (quicker than routing each request)."""
+    urls = {
+        host: "data:image/png;base64," + base64.b64encode(_solid_png(colour)).decode()
+        for host, colour in [*TILE_COLOURS.items(), ("", TILE_DEFAULT)]
+    }
+    leaflet(page).evaluate(
+        """urls => { map_div.eachLayer(() => {});
+            const proto = L.TileLayer.prototype, original = proto.getTileUrl;
+            proto.getTileUrl = function(coords) {
+                const url = original.call(this, coords);
+                const host = Object.keys(urls).find(h => h && url.includes(h));
+                return urls[host || ""];
+            }; }""",
+        urls,
+    )
+
+
+def choose_basemap(page, name: str) -> None:
+    frame = page.frame_locator(FRAME)
+    frame.locator(".leaflet-control-layers").hover()
+    frame.locator(".leaflet-control-layers-base label", has_text=name).click()
+    page.mouse.move(5, 5)  # collapse the control again, off the map
+    page.wait_for_timeout(400)
+
+
+def on_page(page, where: dict) -> tuple[float, float]:
+    """Page coordinates of a point given in the map frame's coordinates."""
+    box = page.locator(FRAME).bounding_box()
+    return box["x"] + where["x"], box["y"] + where["y"]
+
+
+def pixel(page, x: float, y: float) -> tuple[int, int, int]:
+    shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    return shot.getpixel((round(x), round(y)))
+
+
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[k : k + 2], 16) for k in (1, 3, 5))
+
+
+def close_to(actual, expected, tolerance: int = 45) -> bool:
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
+
+
+def shown_single(page, frame) -> tuple[dict, dict]:
+    """Centre the map at max zoom on an incident drawn on its own; return it and its position."""
+    for candidate in frame.evaluate(JS_FIND_SINGLE):
+        where = frame.evaluate(JS_SHOWN_AT, [candidate["lat"], candidate["lon"], 16])
+        drawn = frame.evaluate(
+            "i => { let hit = false; map_div.eachLayer(l => { if (l.incidentIndex === i) "
+            "hit = true; }); return hit; }",
+            candidate["i"],
+        )
+        if drawn:
+            return candidate, where
+    pytest.fail("no incident is drawn on its own at zoom 16")
+
+
+@pytest.mark.parametrize("basemap", BASEMAPS)
+def test_a_known_incident_shows_its_colour_and_opens_its_popup(mp, basemap):
+    choose_basemap(mp, basemap)
+    frame = leaflet(mp)
+    incident, where = shown_single(mp, frame)
+    frame.evaluate("map_div.closePopup()")
+    x, y = on_page(mp, where)
+    seen = pixel(mp, x, y)
+    assert close_to(seen, hex_rgb(incident["colour"])), (incident, seen, basemap)
+    mp.mouse.click(x, y)
+    popup = mp.frame_locator(FRAME).locator(f'.incident-popup[data-incident-id="{incident["id"]}"]')
+    popup.wait_for(timeout=10_000)
+    mp.wait_for_timeout(300)  # the popup's fade-in
+    mp.screenshot(path=str(ARTIFACTS / f"popup-{mp.size}-{basemap.split()[0]}.png"))
+    # The popup fits its content: nothing wider than the box (it scrolls only downwards).
+    widths = frame.evaluate(
+        "() => { const c = document.querySelector('.leaflet-popup-content');"
+        " return [c.scrollWidth, c.clientWidth]; }"
+    )
+    assert widths[0] <= widths[1] + 1, widths
+    frame.evaluate("map_div.closePopup()")
+    mp.frame_locator(FRAME).locator(".leaflet-control-layers").wait_for()
+    assert mp.frame_locator(FRAME).locator(".leaflet-control-layers").count() == 1
+
+
+def test_every_incident_at_a_shared_point_can_be_opened(mp):
+    frame = leaflet(mp)
+    stack = frame.evaluate(JS_FIND_STACK)
+    if stack is None:
+        pytest.skip("no incidents share a point or stay grouped at the highest zoom")
+    x, y = on_page(mp, frame.evaluate(JS_SHOWN_AT, [stack["lat"], stack["lon"], 16]))
+    mp.mouse.click(x, y)
+    listing = mp.frame_locator(FRAME).locator(".incident-stack")
+    listing.wait_for(timeout=10_000)
+    listed = listing.locator("a").all_inner_texts()
+    assert set(stack["ids"]) <= set(listed)
+    for incident_id in stack["ids"]:
+        frame.evaluate(JS_SHOWN_AT, [stack["lat"], stack["lon"], 16])
+        mp.mouse.click(x, y)
+        mp.frame_locator(FRAME).locator(".incident-stack a", has_text=incident_id).first.click()
+        popup = mp.frame_locator(FRAME).locator(
+            f'.incident-popup[data-incident-id="{incident_id}"]'
+        )
+        popup.wait_for(timeout=10_000)
+
+
+def test_cluster_counts_add_up_to_the_selection_and_a_click_zooms_in(mp):
+    frame = leaflet(mp)
+    frame.evaluate(JS_SHOWN_AT, [29.8, 69.3, 4])
+    counts = frame.evaluate(
+        "() => [...document.querySelectorAll('.incident-cluster')]"
+        ".map(e => Number(e.querySelector('.ring').parentElement.getAttribute('data-count')"
+        " || e.getAttribute('data-count')))"
+    )
+    singles = frame.locator("path.incident-marker").count()
+    showing = mp.get_by_text("Showing ").first.inner_text()
+    selected = int(showing.split()[1].replace(",", ""))
+    assert sum(counts) + singles == selected == mp.size
+    assert counts, "at country zoom, incidents are clustered"
+    before = frame.evaluate("map_div.getZoom()")
+    on_top = frame.evaluate(
+        """() => { for (const e of document.querySelectorAll('.incident-cluster')) {
+            const r = e.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+            if (e.contains(document.elementFromPoint(x, y))) { return {x: x, y: y}; } } }"""
+    )
+    mp.mouse.click(*on_page(mp, on_top))
+    mp.wait_for_timeout(1200)
+    assert frame.evaluate("map_div.getZoom()") > before
+
+
+def test_panning_and_zooming_never_ask_the_server(mp):
+    frame = leaflet(mp)
+    mp.wait_for_timeout(500)
+    sent = len(mp.sent)
+    for zoom in (6, 8, 10, 12, 7):
+        frame.evaluate(JS_SHOWN_AT, [30.19, 67.0, zoom])
+    frame.evaluate(JS_SHOWN_AT, [25.4, 68.4, 9])
+    mp.wait_for_timeout(1500)
+    assert len(mp.sent) == sent
+    assert "view=25.4000%2C68.4000%2C9" in mp.url  # the link keeps the view, without a rerun
+
+
+def test_the_heatmap_paints_and_the_layer_control_stays(mp):
+    frame = leaflet(mp)
+    frame.evaluate(JS_SHOWN_AT, [29.8, 69.3, 5])
+    control = mp.frame_locator(FRAME).locator(".leaflet-control-layers")
+    control.hover()
+    control.locator("label", has_text="Heatmap").click()
+    mp.mouse.move(5, 5)
+    mp.wait_for_timeout(800)
+    painted = frame.evaluate(
+        """() => { const c = document.querySelector('canvas.leaflet-heatmap-layer');
+            if (!c) { return 0; }
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0; for (let k = 3; k < d.length; k += 4) { if (d[k] > 20) n++; } return n; }"""
+    )
+    mp.screenshot(path=str(ARTIFACTS / f"heatmap-{mp.size}.png"))
+    assert painted > 500
+    assert control.count() == 1
+    control.hover()
+    control.locator("label", has_text="Heatmap").click()
+    mp.mouse.move(5, 5)
+    assert control.count() == 1
+
+
+def test_a_popup_opens_its_incident_in_the_details_tab(mp):
+    frame = leaflet(mp)
+    incident, where = shown_single(mp, frame)
+    x, y = on_page(mp, where)
+    mp.mouse.click(x, y)
+    popup = mp.frame_locator(FRAME).locator(f'.incident-popup[data-incident-id="{incident["id"]}"]')
+    popup.locator("button.open-details").click()
+    box = mp.get_by_label("Incident id")
+    box.wait_for(timeout=60_000)
+    mp.wait_for_function(
+        "id => [...document.querySelectorAll('input')].some(e => e.value === id)",
+        arg=incident["id"],
+        timeout=60_000,
+    )
+    assert box.input_value() == incident["id"]
+    assert mp.get_by_role("tab", name="Incident details").get_attribute("aria-selected") == "true"
+    assert not mp.get_by_text(f"No incident '{incident['id']}'").count()

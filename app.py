@@ -25,7 +25,7 @@ from geo.filters import not_drawn_note, on_map_mask
 from geo.importers import DEFAULT_MAX_BYTES
 from geo.schema import INCIDENT_COLUMNS
 from layers.assets import localize_assets
-from layers.basemap import OFFLINE_BASEMAP, build_base_map
+from layers.basemap import build_base_map
 from layers.context import build_province_layer
 from layers.incidents import build_heatmap_layer, build_incident_layer, start_hidden
 from layers.labels import build_found_place_layer
@@ -222,9 +222,6 @@ def draw_map(
     base.options["zoom"] = view.zoom
     add_panes(base)
     _show_overlays(base, view)
-    for child in base._children.values():
-        if getattr(child, "layer_name", None) == OFFLINE_BASEMAP:
-            put_in_pane(child, "basemap")
     colours = group_colours(dataset.groups.names)
     if dataset.label.startswith("SYNTHETIC"):
         messages.warning("{label}. For benchmarks and load tests only.", label=dataset.label)

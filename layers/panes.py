@@ -4,11 +4,12 @@ Leaflet draws every vector layer into one SVG in the overlay pane unless told ot
 opaque basemap polygon or a province fill drawn later covers the markers and takes their clicks.
 Each kind of layer gets its own pane here, bottom to top:
 
-- ``basemap`` (the offline vector basemap, never interactive),
-- ``provinces`` (outlines with counts on hover, under everything that can be clicked),
-- Leaflet's ``overlayPane`` (rail lines and stations, z-index 400, so their tooltips work),
-- ``heat`` (the heatmap, never interactive),
-- ``incidents`` (clusters and markers, above all context layers).
+- Leaflet's ``tilePane`` (200: the offline vector basemap or the tiles, see layers/basemap.py),
+- ``provinces`` (350: outlines with counts on hover, under everything that can be clicked),
+- ``heat`` (380: the heatmap, never interactive),
+- ``placeLabels`` (390: layers/labels.py, never interactive),
+- Leaflet's ``overlayPane`` (400: rail lines and stations, so their tooltips work),
+- ``incidents`` (450: clusters and markers, above all context layers).
 
 Every pane lets the pointer through where it draws nothing; only its shapes take clicks.
 """
@@ -21,7 +22,7 @@ import branca.element
 import folium
 import folium.map
 
-PANES = {"basemap": 250, "provinces": 350, "heat": 380, "incidents": 450}
+PANES = {"provinces": 350, "heat": 380, "incidents": 450}
 
 
 def add_panes(m: folium.Map) -> folium.Map:

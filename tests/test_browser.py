@@ -356,3 +356,24 @@ def test_hostile_text_shows_as_text_and_runs_nothing(page, hostile_server):
     page.get_by_role("tab", name="Incidents table").click()
     page.wait_for_timeout(1000)
     assert page.dialogs == []
+
+
+def test_rail_tooltips_work_with_provinces_shown(page, server):
+    """Provinces sit in a pane below the rail lines: hovering a line names it."""
+    lines = load_bundled().rail_lines
+    line = lines.iloc[len(lines) // 2]
+    point = line.geometry.interpolate(0.37, normalized=True)
+    open_app(page, server)
+    frame = leaflet_frame(page)
+    where = frame.evaluate(
+        """([lat, lon]) => { map_div.setView([lat, lon], 13, {animate: false});
+            const p = map_div.latLngToContainerPoint([lat, lon]);
+            return {x: p.x, y: p.y}; }""",
+        [point.y, point.x],
+    )
+    assert frame.evaluate("map_div.hasLayer(feature_group_feature_group_0)")  # provinces on
+    page.wait_for_timeout(500)
+    box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
+    page.mouse.move(box["x"] + where["x"], box["y"] + where["y"])
+    tooltip = map_frame(page).locator(".leaflet-tooltip", has_text=str(line["line"]))
+    tooltip.first.wait_for(timeout=10_000)

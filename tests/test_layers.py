@@ -197,7 +197,7 @@ def test_incidents_are_drawn_above_provinces_and_the_basemap(provinces, rail, st
     first_layer = html.index("L.geoJson(")
     assert max(created) < first_layer  # panes exist before any layer uses them
     # Rail lines and stations stay in Leaflet's overlay pane (z-index 400).
-    assert PANES["basemap"] < PANES["provinces"] < PANES["heat"] < 400 < PANES["incidents"]
+    assert 200 < PANES["provinces"] < PANES["heat"] < 400 < PANES["incidents"]  # tilePane: 200
     assert '"pane": "provinces"' in html
     with pytest.raises(ValueError, match="pane 'sky' is not one of"):
         put_in_pane(m, "sky")

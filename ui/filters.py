@@ -176,7 +176,8 @@ def link_filter(query: dict[str, str]) -> tuple[IncidentFilter, str, list[str]]:
     period = query.get("period", "")
     if period and period not in PERIODS:
         problems.append(
-            f"period={period!r} is not one of {', '.join(PERIODS)}; showing the dates instead"
+            f"period={messages.cut(period, 60)!r} is not one of {', '.join(PERIODS)}; "
+            "showing the dates instead"
         )
         period = ""
     return flt, period, problems

@@ -231,7 +231,14 @@ def _read(path: Path, *, name: str, notes: list[str]) -> gpd.GeoDataFrame:
                 "hold; split it, or filter it to the area and years you need"
             )
             raise ImportFileError(name, problem)
-        return pyogrio.read_dataframe(path, layer=0, datetime_as_string=True, on_invalid="ignore")
+        # GeoJSON dates stay text (GDAL would turn "2025-02-30" into an exception, not a row
+        # the importer can reject with its line); the importers parse dates themselves.
+        options = {"DATE_AS_STRING": "YES"} if path.suffix == ".geojson" else {}
+        return pyogrio.read_dataframe(
+            path, layer=0, datetime_as_string=True, on_invalid="ignore", **options
+        )
+    except ValueError as error:  # e.g. an impossible date stored in a GeoPackage
+        raise ImportFileError(name, f"a value GDAL cannot read ({error})") from error
     except PYOGRIO_ERRORS as error:
         raise ImportFileError(name, f"not a readable GeoJSON/GeoPackage file ({error})") from error
 

@@ -35,6 +35,7 @@ from layers.view import OVERLAYS, MapView, basemap_names
 from ui import corridor as corridor_ui
 from ui import filters as filter_ui
 from ui import messages, panels
+from ui import store as store_ui
 from ui.data import (
     Dataset,
     bundled_dataset,
@@ -273,6 +274,10 @@ def draw_map(
 def main() -> None:
     """Lay out the dashboard: one section after another, each kept from breaking the rest."""
     dataset = choose_dataset()
+    store = None
+    with messages.guarded("the team store"):
+        store = store_ui.store_context()
+        dataset = store_ui.dataset_with_store(dataset, store)
     with messages.guarded("the imported incidents"):
         dataset = dataset_with_imports(dataset)
     found = None
@@ -280,6 +285,9 @@ def main() -> None:
         found = place_search(gazetteer())
     with messages.guarded("the sidebar"):
         snapshot_opener()
+    with messages.guarded("the team store"):
+        store_ui.store_sidebar(store)
+        store_ui.curate_panel(store, dataset.groups, gazetteer())
     with messages.guarded("the import panel"):
         import_panel()
         if "startup_import" in st.session_state:
@@ -355,6 +363,9 @@ def main() -> None:
         corridor_ui.corridor_panel(filtered, dataset, colours, corridor)
     with details_tab, messages.guarded("the incident details"):
         panels.details_panel(selected, dataset)
+        store_ui.history_panel(
+            store, st.session_state.get("detail_incident"), dataset.groups, gazetteer()
+        )
     # Last, so that the URL written by the last completed run is the one the browser keeps.
     filter_ui.sync_query_string(flt)
 

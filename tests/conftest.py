@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -94,3 +95,10 @@ def registry() -> GroupRegistry:
 def _prepared_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep prepared datasets (geo.prepared) written by tests out of the user's cache folder."""
     os.environ["RAIL_INCIDENTS_CACHE"] = str(tmp_path_factory.mktemp("prepared-cache"))
+
+
+# The app and its servers use a store of the test run's own, never a developer's var/store.sqlite.
+os.environ.setdefault(
+    "INCIDENT_STORE_URL",
+    f"sqlite:///{Path(tempfile.mkdtemp(prefix='incident-store-'))}/store.sqlite",
+)

@@ -1,7 +1,8 @@
 """Import panel: analysts bring ACLED, GTD, UCDP GED, CSV, GeoJSON or GeoPackage files.
 
-Imports live in this browser session only (``st.session_state``); another analyst never sees
-them. Every import reports how many rows it kept and lists every rejected row with its reason.
+Imports live in this browser session only (``st.session_state``; another analyst never sees
+them) unless an editor keeps them in the team store (:mod:`ui.store`). Every import reports
+how many rows it kept and lists every rejected row with its reason.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from geo.importers import (
 )
 from geo.schema import INCIDENT_COLUMNS, conform
 from ui import messages
+from ui import store as store_ui
 from ui.data import Dataset, bundled_layers, dataset_from_incidents
 
 IMPORTS = "imports"
@@ -148,6 +150,7 @@ def _upload_form(upload, imports: dict[str, ImportResult]) -> None:
     mapping = None
     if (fmt if fmt != "auto" else info.format) == "csv":
         mapping = _mapping_widgets(info.columns, info.suggested_mapping)
+    destination = store_ui.import_destination()
     if not st.button("Import", key="import_run", type="primary"):
         return
     key = tuple(sorted(mapping.items())) if mapping is not None else None
@@ -161,6 +164,10 @@ def _upload_form(upload, imports: dict[str, ImportResult]) -> None:
             "{name}: no row could be used ({summary}).", name=upload.name, summary=result.summary()
         )
         _rejected_table(upload.name, result)
+        return
+    if destination is not None:
+        if store_ui.keep_import(destination, result, data, upload.name):
+            st.rerun()
         return
     imports[upload.name] = result
     st.rerun()

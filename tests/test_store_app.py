@@ -1,0 +1,144 @@
+"""The team store in the dashboard (AppTest), on both back ends: restart, login, curate, history."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from geo.io import load_bundled
+from geo.store import open_store
+from tests.conftest import ROOT
+from tests.store_helpers import FIRST_EXPORT, PASSWORD, acled_csv, import_rows
+from ui.store import release_stores
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(scope="module")
+def bundled_count() -> int:
+    return len(load_bundled().incidents)
+
+
+@pytest.fixture
+def team(store_url, monkeypatch, tmp_path):
+    """A store with accounts and one shared ACLED import; the app pointed at it."""
+    monkeypatch.setenv("INCIDENT_STORE_URL", store_url)
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    store = open_store(store_url)
+    admin = store.create_account("admin", PASSWORD, "admin", actor=None)
+    store.create_account("asma", PASSWORD, "editor", actor=admin)
+    store.create_account("vera", PASSWORD, "viewer", actor=admin)
+    import_rows(store, admin, acled_csv(tmp_path / "acled-march.csv", FIRST_EXPORT))
+    yield store
+    store.close()
+    release_stores()  # the app's store pool for this URL
+    st.cache_data.clear()
+
+
+def fresh_app() -> AppTest:
+    """A new page as after a server restart: no session and no cached data."""
+    release_stores()
+    st.cache_data.clear()
+    return AppTest.from_file(APP, default_timeout=120).run()
+
+
+def shown(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Showing"))
+
+
+def table_with(at: AppTest, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def log_in(at: AppTest, name: str) -> AppTest:
+    at.text_input(key="store_username").input(name)
+    at.text_input(key="store_password").input(PASSWORD)
+    return at.button(key="store_login").click().run()
+
+
+def test_store_incidents_are_there_after_a_restart(team, bundled_count):
+    at = fresh_app()
+    assert not at.exception
+    assert shown(at) == f"**Showing {bundled_count + 3} of {bundled_count + 3} incidents**"
+    datasets = table_with(at, "Imported by")
+    assert datasets.iloc[0][["Dataset", "Imported by", "Rows"]].tolist() == [
+        "acled-march.csv",
+        "admin",
+        3,
+    ]
+    again = fresh_app()
+    assert shown(again) == f"**Showing {bundled_count + 3} of {bundled_count + 3} incidents**"
+
+
+def test_an_editor_adds_and_corrects_an_incident_and_the_history_shows_it(team, bundled_count):
+    at = log_in(fresh_app(), "asma")
+    assert not at.exception
+    at.date_input(key="new_start").set_value(date(2025, 3, 11))
+    at.date_input(key="new_end").set_value(date(2025, 3, 12))
+    at.text_input(key="new_place").input("Mashkaf tunnel, Bolan Pass")
+    at.number_input(key="new_lon").set_value(67.36)
+    at.number_input(key="new_lat").set_value(29.86)
+    at.multiselect(key="new_groups").set_value(["BLA"])
+    at.text_input(key="new_fig0_low").input("26")
+    at.text_input(key="new_fig0_high").input("26")
+    at.text_input(key="new_fig0_by").input("ISPR")
+    at.text_input(key="new_fig1_low").input("64")
+    at.text_input(key="new_fig1_by").input("BLA claim")
+    at.text_input(key="new_src0_publisher").input("Dawn")
+    at.text_input(key="new_src0_url").input("https://www.dawn.com/news/1896599")
+    at.text_area(key="new_summary").input("Jaffar Express held in the Bolan Pass.")
+    at = at.button(key="new_save").click().run()
+    assert not at.exception
+    [added] = [i for i in team.incidents(viewer=None)["incident_id"] if i.startswith("TEAM-")]
+    assert shown(at) == f"**Showing {bundled_count + 4} of {bundled_count + 4} incidents**"
+
+    at.text_input(key="detail_id").input(added)
+    at = at.run()
+    history = table_with(at, "Old")
+    assert set(history["Who"]) == {"asma"} and set(history["Action"]) == {"create"}
+    assert "killed: 26 (ISPR); 64 (BLA claim)" in history["New"].tolist()
+
+    prefix = next(t.key for t in at.text_area if t.key.startswith("edit_")).removesuffix("_summary")
+    at.text_area(key=f"{prefix}_summary").input("Held for 30 hours in the Bolan Pass.")
+    at = at.button(key=f"{prefix}_save").click().run()
+    assert not at.exception
+    history = table_with(at, "Old")
+    edit = history[history["Action"] == "edit"]
+    assert edit[["Who", "Field", "Old", "New"]].values.tolist() == [
+        [
+            "asma",
+            "summary",
+            "Jaffar Express held in the Bolan Pass.",
+            "Held for 30 hours in the Bolan Pass.",
+        ]
+    ]
+
+
+def test_a_viewer_and_an_anonymous_visitor_get_no_write_controls(team, monkeypatch, bundled_count):
+    at = fresh_app()
+    keys = {w.key for w in at.button}
+    assert "store_login" in keys and not {"new_save", "store_remove"} & keys
+    at = log_in(at, "vera")
+    assert not at.exception
+    keys = {w.key for w in at.button}
+    assert "store_logout" in keys and not {"new_save", "store_remove"} & keys
+
+    monkeypatch.setenv("INCIDENT_STORE_ANONYMOUS_READ", "false")
+    closed = fresh_app()
+    assert shown(closed) == f"**Showing {bundled_count} of {bundled_count} incidents**"
+    assert any("Log in to see the team's incidents" in c.value for c in closed.caption)
+
+
+def test_an_expired_login_is_said_and_writing_stops(team):
+    at = log_in(fresh_app(), "asma")
+    assert "new_save" in {w.key for w in at.button}
+    with team.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE sessions SET expires_at = '2000-01-01 00:00:00'"))
+    at = at.run()
+    assert "new_save" not in {w.key for w in at.button}
+    assert any("Your login has expired" in i.value for i in at.info)

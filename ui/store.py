@@ -1,0 +1,593 @@
+"""The team store in the page: login, datasets, keeping imports, curating incidents, history.
+
+Only wiring: every rule (who may write, what an incident needs, how a re-import merges) is in
+:mod:`geo.store`. Values from the store are shown as text (``st.dataframe``, ``ui.messages``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import sys
+from dataclasses import dataclass
+from datetime import date
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.gazetteer import Gazetteer
+from geo.groups import GroupRegistry
+from geo.importers import ImportResult
+from geo.schema import ALL_GEO_PRECISIONS, DATE_PRECISIONS, EVENT_TYPES, INCIDENT_COLUMNS, conform
+from geo.store import Account, StoreError, StoreSettings, load_settings, open_store
+from geo.store.core import SqlStore
+from geo.store.records import MEASURES
+from geo.store.sources import source_timestamps
+from layers.assets import localize_assets
+from ui import messages
+from ui.data import DISPLAY_TOLERANCE_DEG, Dataset, bundled_layers, dataset_from_incidents
+
+TOKEN = "store_token"
+COMBINED = "store_combined"  # (key, Dataset) for the store's incidents beside the base
+NOTICE = "store_notice"
+SESSION_ONLY = "This browser session only"
+SHARED = "Team store: shared with the team"
+PRIVATE = "Team store: only for me"
+NEW_DATASET = 0
+FIGURE_ROWS = 3
+SOURCE_ROWS = 2
+SETTINGS_ERRORS = (StoreError, ValueError)
+
+
+@dataclass(frozen=True, eq=False)
+class StoreContext:
+    """The store this page uses, its settings and who is logged in (None: nobody)."""
+
+    store: SqlStore
+    settings: StoreSettings
+    account: Account | None
+
+    @property
+    def can_read(self) -> bool:
+        """Whether the store's incidents are shown (a login, or anonymous reading allowed)."""
+        return self.account is not None or self.settings.anonymous_read
+
+    @property
+    def can_write(self) -> bool:
+        """Whether the logged-in account may write."""
+        return self.account is not None and self.account.can_write
+
+
+def _store_option() -> str | None:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--store", default=None)
+    options, _ = parser.parse_known_args(sys.argv[1:])
+    return options.store
+
+
+_OPENED: list[SqlStore] = []
+
+
+@st.cache_resource(show_spinner="Opening the team store…")
+def _open(url: str) -> SqlStore:
+    """Open one store (engine and pool) per URL, shared by every session of this server."""
+    store = open_store(url)
+    _OPENED.append(store)
+    return store
+
+
+def release_stores() -> None:
+    """Close every store this process opened and forget them (tests; a server reload)."""
+    while _OPENED:
+        _OPENED.pop().close()
+    _open.clear()
+
+
+def safe_url(url: str) -> str:
+    """Return a store URL with its password hidden."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(not a database URL)"
+
+
+def store_context() -> StoreContext | None:
+    """Open the store named by ``--store``, the environment or ``store.toml``; None if it fails.
+
+    Returns
+    -------
+    StoreContext or None
+    """
+    try:
+        settings = load_settings(_store_option())
+        store = _open(settings.url)
+    except SETTINGS_ERRORS as error:
+        messages.error("The team store cannot be used: {error}", where=st.sidebar, error=error)
+        return None
+    except Exception as error:  # noqa: BLE001 - a server that cannot be reached must not break the page
+        messages.LOGGER.exception("store at %s cannot be opened", safe_url(settings.url))
+        messages.error(
+            "The team store at {url} cannot be reached ({kind}); showing the data without it.",
+            where=st.sidebar,
+            url=safe_url(settings.url),
+            kind=type(error).__name__,
+        )
+        return None
+    token = st.session_state.get(TOKEN)
+    account = store.account_for(token) if token else None
+    if token and account is None:
+        del st.session_state[TOKEN]
+        st.session_state[NOTICE] = "Your login has expired or ended; log in again to write."
+    return StoreContext(store, settings, account)
+
+
+# ---------------------------------------------------------------------- incidents
+@st.cache_data(max_entries=16, show_spinner="Reading the team store…")
+def _store_frames(
+    _store: SqlStore, url: str, revision: int, viewer: tuple[int, str, str] | None
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Return the incidents and figures ``viewer`` may see, cached per store revision."""
+    account = Account(*viewer) if viewer else None
+    return _store.incidents(viewer=account), _store.figures(viewer=account)
+
+
+def _viewer_key(account: Account | None) -> tuple[int, str, str] | None:
+    return None if account is None else (account.id, account.username, account.role)
+
+
+def dataset_with_store(base: Dataset, context: StoreContext | None) -> Dataset:
+    """Return ``base`` with the store's incidents beside it (those this viewer may see).
+
+    Parameters
+    ----------
+    base : Dataset
+    context : StoreContext or None
+
+    Returns
+    -------
+    Dataset
+    """
+    if context is None or not context.can_read:
+        return base
+    revision = context.store.revision()
+    viewer = _viewer_key(context.account)
+    key = (base.content_hash, context.store.url, revision, viewer)
+    cached = st.session_state.get(COMBINED)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    incidents, figures = _store_frames(context.store, context.store.url, revision, viewer)
+    if incidents.empty:
+        dataset = base
+    else:
+        fresh = incidents[~incidents["incident_id"].isin(set(base.incidents["incident_id"]))]
+        combined = pd.concat(
+            [base.incidents[list(INCIDENT_COLUMNS)], fresh[list(INCIDENT_COLUMNS)]],
+            ignore_index=True,
+        )
+        combined = conform(gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326"))
+        dataset = dataset_from_incidents(combined, f"{base.label} + team store")
+        dataset = dataclasses.replace(
+            dataset, figures=pd.concat([base.figures, figures], ignore_index=True)
+        )
+    st.session_state[COMBINED] = (key, dataset)
+    return dataset
+
+
+# ---------------------------------------------------------------------- sidebar
+def store_sidebar(context: StoreContext | None) -> None:
+    """Sidebar expander: log in or out, the store's datasets, removing one."""
+    if context is None:
+        return
+    with st.sidebar.expander("Team store", expanded=bool(st.session_state.get(NOTICE))):
+        notice = st.session_state.pop(NOTICE, None)
+        if notice:
+            messages.info("{notice}", notice=notice)
+        messages.caption(
+            "{backend} store at {url}",
+            backend=context.store.backend,
+            url=safe_url(context.store.url),
+        )
+        if context.account is None:
+            _login_form(context)
+        else:
+            _logged_in(context)
+        if context.can_read:
+            _datasets(context)
+        else:
+            st.caption("Log in to see the team's incidents (this store needs a login to read).")
+
+
+def _login_form(context: StoreContext) -> None:
+    username = st.text_input("Username", key="store_username")
+    password = st.text_input("Password", type="password", key="store_password")
+    if st.button("Log in", key="store_login"):
+        try:
+            login = context.store.login(username.strip(), password)
+        except StoreError as error:
+            messages.error("{error}", error=error)
+            return
+        st.session_state[TOKEN] = login.token
+        st.session_state[NOTICE] = f"Logged in as {login.account.username}."
+        st.rerun()
+    st.caption("Without a login the store is read-only.")
+
+
+def _logged_in(context: StoreContext) -> None:
+    account = context.account
+    messages.markdown("Logged in as **{name}** ({role})", name=account.username, role=account.role)
+    if st.button("Log out", key="store_logout"):
+        context.store.logout(st.session_state.pop(TOKEN, ""))
+        st.rerun()
+
+
+def _datasets(context: StoreContext) -> None:
+    found = context.store.datasets(viewer=context.account)
+    if not found:
+        st.caption("No dataset in the store yet.")
+        return
+    table = pd.DataFrame(
+        {
+            "Dataset": [d.name for d in found],
+            "Format": [d.format for d in found],
+            "Shared": ["shared" if d.visibility == "shared" else "only me" for d in found],
+            "Imported by": [d.imported_by for d in found],
+            "When (UTC)": [f"{d.imported_at:%Y-%m-%d %H:%M}" for d in found],
+            "Licence": [d.licence for d in found],
+            "Rows": [d.active_rows for d in found],
+            "Marked removed": [d.removed_rows for d in found],
+        }
+    )
+    st.dataframe(table, hide_index=True, key="store_datasets")
+    if not context.can_write:
+        return
+    labels = {d.id: f"{d.id}: {d.name}" for d in found}
+    chosen = st.selectbox(
+        "Remove a dataset (kept in the store, hidden)",
+        list(labels),
+        format_func=lambda i: labels[i],
+        key="store_remove_choice",
+    )
+    if st.button("Remove dataset", key="store_remove"):
+        try:
+            info = context.store.remove_dataset(chosen, actor=context.account)
+        except StoreError as error:
+            messages.error("{error}", error=error)
+            return
+        st.session_state[NOTICE] = f"Removed {info.name}: {info.active_rows} incidents hidden."
+        st.rerun()
+
+
+# ---------------------------------------------------------------------- imports
+@dataclass(frozen=True)
+class Destination:
+    """Where an import goes: the store (shared or private, new or into a dataset)."""
+
+    visibility: str
+    licence: str
+    into: int | None
+
+
+def import_destination() -> Destination | None:
+    """Widgets choosing where an import goes; None keeps it in this browser session only."""
+    context = store_context_quiet()
+    if context is None or not context.can_write:
+        return None
+    choice = st.radio("Keep the import in", [SESSION_ONLY, SHARED, PRIVATE], key="import_keep")
+    if choice == SESSION_ONLY:
+        return None
+    licence = st.text_input("Licence or terms of use", key="import_licence")
+    found = context.store.datasets(viewer=context.account)
+    labels = {NEW_DATASET: "(a new dataset)"} | {d.id: f"{d.id}: {d.name}" for d in found}
+    into = st.selectbox(
+        "A newer export of",
+        list(labels),
+        format_func=lambda i: labels[i],
+        key="import_into",
+        help="Updates changed rows by the source's id and timestamp, adds new ones and marks "
+        "rows missing from the newer export as removed; nothing is duplicated.",
+    )
+    visibility = "private" if choice == PRIVATE else "shared"
+    return Destination(visibility, licence.strip(), None if into == NEW_DATASET else into)
+
+
+def store_context_quiet() -> StoreContext | None:
+    """Return the store context without messages (the sidebar already said them)."""
+    try:
+        settings = load_settings(_store_option())
+        store = _open(settings.url)
+    except Exception:  # noqa: BLE001 - already reported by store_context
+        return None
+    token = st.session_state.get(TOKEN)
+    return StoreContext(store, settings, store.account_for(token) if token else None)
+
+
+def keep_import(destination: Destination, result: ImportResult, data: bytes, name: str) -> bool:
+    """Put an import into the store; say what it did. Returns whether it was kept."""
+    context = store_context_quiet()
+    if context is None:
+        messages.error("The team store is not available; the import was not kept.")
+        return False
+    try:
+        outcome = context.store.import_result(
+            result,
+            actor=context.account,
+            visibility=destination.visibility,
+            licence=destination.licence,
+            file_name=name,
+            into=destination.into,
+            timestamps=source_timestamps(data, result.format),
+        )
+    except StoreError as error:
+        messages.error("{error}", error=error)
+        return False
+    st.session_state[NOTICE] = outcome.summary()
+    return True
+
+
+# ---------------------------------------------------------------------- curation
+def curate_panel(context: StoreContext | None, registry: GroupRegistry, places: Gazetteer) -> None:
+    """Sidebar expander for editors: add an incident the team sourced itself."""
+    if context is None or not context.can_write:
+        return
+    with st.sidebar.expander("Add an incident to the team store"):
+        record = incident_fields("new", {}, registry, places)
+        if st.button("Save incident", key="new_save", type="primary"):
+            try:
+                incident_id = context.store.add_incident(
+                    record, actor=context.account, registry=registry
+                )
+            except StoreError as error:
+                messages.error("{error}", error=error)
+                return
+            st.session_state[NOTICE] = f"Added {incident_id}."
+            st.rerun()
+
+
+def incident_fields(
+    prefix: str, record: dict, registry: GroupRegistry, places: Gazetteer
+) -> dict[str, object]:
+    """Widgets for every field of a curated incident, filled from ``record``; returns the entry.
+
+    Parameters
+    ----------
+    prefix : str
+        Widget key prefix (one form per prefix).
+    record : dict
+        Current values (empty for a new incident).
+    registry : GroupRegistry
+    places : Gazetteer
+
+    Returns
+    -------
+    dict
+        The record as entered, for :meth:`geo.store.core.SqlStore.add_incident`.
+    """
+    start = _date(record.get("start"))
+    out: dict[str, object] = {}
+    out["start"] = st.date_input("First day", value=start, key=f"{prefix}_start")
+    out["end"] = st.date_input(
+        "Last day", value=_date(record.get("end")) or start, key=f"{prefix}_end"
+    )
+    out["date_precision"] = _select(
+        "Date precision", DATE_PRECISIONS, record, "date_precision", prefix, "day"
+    )
+    _place_picker(prefix, record, places)
+    out["place"] = st.text_input("Place", value=str(record.get("place", "")), key=f"{prefix}_place")
+    out["province"] = st.text_input(
+        "Province", value=str(record.get("province", "")), key=f"{prefix}_province"
+    )
+    out["lon"] = st.number_input(
+        "Longitude", value=float(record.get("lon", 67.0)), format="%.5f", key=f"{prefix}_lon"
+    )
+    out["lat"] = st.number_input(
+        "Latitude", value=float(record.get("lat", 29.5)), format="%.5f", key=f"{prefix}_lat"
+    )
+    out["geo_precision"] = _select(
+        "Location precision", ALL_GEO_PRECISIONS, record, "geo_precision", prefix, "near"
+    )
+    out["event_type"] = _select(
+        "Event type", EVENT_TYPES, record, "event_type", prefix, EVENT_TYPES[0]
+    )
+    current = [g for g in str(record.get("groups", "")).split("; ") if g in registry.names]
+    out["groups"] = st.multiselect(
+        "Groups (registry)", registry.names, default=current, key=f"{prefix}_groups"
+    )
+    out["figures"] = _figure_rows(prefix, list(record.get("figures", [])))
+    out["sources"] = _source_rows(prefix, list(record.get("sources", [])))
+    out["summary"] = st.text_area(
+        "Summary", value=str(record.get("summary", "")), key=f"{prefix}_summary"
+    )
+    return out
+
+
+def _date(value: object) -> date | None:
+    if value is None or value == "":
+        return None
+    return pd.Timestamp(value).date()
+
+
+def _select(
+    label: str, options: tuple[str, ...], record: dict, field: str, prefix: str, default: str
+) -> str:
+    value = str(record.get(field) or default)
+    index = options.index(value) if value in options else 0
+    return st.selectbox(label, options, index=index, key=f"{prefix}_{field}")
+
+
+def _place_picker(prefix: str, record: dict, places: Gazetteer) -> None:
+    """Find the place by name or click it on a small map; fills place, province, lon and lat."""
+    query = st.text_input("Find the place by name", key=f"{prefix}_find")
+    if query.strip():
+        found = places.search(query, limit=8)
+        if not found:
+            st.caption("No place matches that name; click the map instead.")
+        else:
+            labels = [f"{p.name} ({p.kind}, {p.province or 'abroad'})" for p in found]
+            pick = st.selectbox(
+                "Matches", range(len(found)), format_func=lambda i: labels[i], key=f"{prefix}_match"
+            )
+            if st.button("Use this place", key=f"{prefix}_use"):
+                chosen = found[pick]
+                st.session_state[f"{prefix}_place"] = chosen.name
+                st.session_state[f"{prefix}_province"] = chosen.province or ""
+                st.session_state[f"{prefix}_lon"] = round(chosen.lon, 5)
+                st.session_state[f"{prefix}_lat"] = round(chosen.lat, 5)
+    lon = float(st.session_state.get(f"{prefix}_lon", record.get("lon", 67.0)))
+    lat = float(st.session_state.get(f"{prefix}_lat", record.get("lat", 29.5)))
+    # Offline like the main map: province outlines and the railway, no tiles.
+    picker = folium.Map(location=[lat, lon], zoom_start=6, tiles=None, control_scale=True)
+    layers = bundled_layers()
+    folium.GeoJson(
+        _outlines(),
+        style_function=lambda _: {"color": "#555", "weight": 1, "fillOpacity": 0.04},
+        interactive=False,
+    ).add_to(picker)
+    folium.GeoJson(
+        layers.rail_lines[["geometry"]].to_json(),
+        style_function=lambda _: {"color": "#222", "weight": 2},
+        interactive=False,
+    ).add_to(picker)
+    folium.CircleMarker([lat, lon], radius=6, color="#c0392b", fill=True).add_to(picker)
+    localize_assets(picker)
+    state = st_folium(
+        picker,
+        key=f"{prefix}_map",
+        height=220,
+        returned_objects=["last_clicked"],
+        use_container_width=True,
+    )
+    clicked = (state or {}).get("last_clicked")
+    if clicked and st.session_state.get(f"{prefix}_clicked") != clicked:
+        st.session_state[f"{prefix}_clicked"] = clicked
+        st.session_state[f"{prefix}_lon"] = round(float(clicked["lng"]), 5)
+        st.session_state[f"{prefix}_lat"] = round(float(clicked["lat"]), 5)
+        st.rerun()
+    st.caption("Click the map to place the incident there.")
+
+
+@st.cache_data(show_spinner=False)
+def _outlines() -> str:
+    provinces = bundled_layers().provinces[["geometry"]].copy()
+    provinces["geometry"] = provinces.geometry.simplify(DISPLAY_TOLERANCE_DEG * 4)
+    return provinces.to_json()
+
+
+def _figure_rows(prefix: str, figures: list[dict]) -> list[dict]:
+    st.caption("Figures as reported (each with who reported it)")
+    rows = []
+    for number in range(max(FIGURE_ROWS, len(figures) + 1)):
+        current = figures[number] if number < len(figures) else {}
+        left, middle, right, who = st.columns([3, 2, 2, 4])
+        measure = left.selectbox(
+            "Measure",
+            MEASURES,
+            index=MEASURES.index(current.get("measure", "killed")),
+            key=f"{prefix}_fig{number}_measure",
+            label_visibility="collapsed" if number else "visible",
+        )
+        low = middle.text_input(
+            "Low",
+            value=_text(current.get("low")),
+            key=f"{prefix}_fig{number}_low",
+            label_visibility="collapsed" if number else "visible",
+        )
+        high = right.text_input(
+            "High",
+            value=_text(current.get("high")),
+            key=f"{prefix}_fig{number}_high",
+            label_visibility="collapsed" if number else "visible",
+        )
+        reporter = who.text_input(
+            "Reported by",
+            value=str(current.get("reported_by", "")),
+            key=f"{prefix}_fig{number}_by",
+            label_visibility="collapsed" if number else "visible",
+        )
+        if low.strip() or high.strip() or reporter.strip():
+            rows.append(
+                {**current, "measure": measure, "low": low, "high": high, "reported_by": reporter}
+            )
+    return rows
+
+
+def _source_rows(prefix: str, sources: list[dict]) -> list[dict]:
+    st.caption("Sources (at least one with a URL)")
+    rows = []
+    for number in range(max(SOURCE_ROWS, len(sources) + 1)):
+        current = sources[number] if number < len(sources) else {}
+        publisher, url = st.columns([2, 3])
+        entry = {
+            "publisher": publisher.text_input(
+                "Publisher",
+                value=str(current.get("publisher", "")),
+                key=f"{prefix}_src{number}_publisher",
+            ),
+            "url": url.text_input(
+                "URL", value=str(current.get("url", "")), key=f"{prefix}_src{number}_url"
+            ),
+            "title": str(current.get("title", "")),
+            "date": str(current.get("date", "")),
+        }
+        if entry["publisher"].strip() or entry["url"].strip():
+            rows.append(entry)
+    return rows
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+# ---------------------------------------------------------------------- details tab
+def history_panel(
+    context: StoreContext | None,
+    incident_id: str | None,
+    registry: GroupRegistry,
+    places: Gazetteer,
+) -> None:
+    """Under the incident details: the store's history of it and, for editors, a correction form."""
+    if context is None or not incident_id or not context.can_read:
+        return
+    entries = context.store.history(incident_id)
+    if not entries:
+        return
+    st.caption("History in the team store (who, when, old → new)")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "When (UTC)": [f"{e.changed_at:%Y-%m-%d %H:%M:%S}" for e in entries],
+                "Who": [e.changed_by for e in entries],
+                "Action": [e.action for e in entries],
+                "Field": [e.field for e in entries],
+                "Old": [e.old for e in entries],
+                "New": [e.new for e in entries],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        key="store_history",
+    )
+    if not context.can_write:
+        return
+    with st.expander("Correct this incident"):
+        try:
+            record = context.store.incident_record(incident_id)
+        except StoreError as error:
+            messages.error("{error}", error=error)
+            return
+        prefix = "edit_" + hashlib.sha256(incident_id.encode()).hexdigest()[:10]
+        changed = incident_fields(prefix, record, registry, places)
+        if st.button("Save correction", key=f"{prefix}_save", type="primary"):
+            try:
+                done = context.store.edit_incident(
+                    incident_id, changed, actor=context.account, registry=registry
+                )
+            except StoreError as error:
+                messages.error("{error}", error=error)
+                return
+            st.session_state[NOTICE] = f"{incident_id}: {len(done)} field(s) corrected."
+            st.rerun()

@@ -1,9 +1,11 @@
 import re
+import sys
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from geo.filters import IncidentFilter, near_rail_mask
 from geo.groups import GroupRegistry
@@ -18,7 +20,7 @@ from geo.railway import (
     locate_on_lines,
     point_at_km,
 )
-from tests.conftest import DATA, make_incidents
+from tests.conftest import DATA, ROOT, make_incidents
 
 
 def stations_table(rows):
@@ -171,3 +173,15 @@ def test_describing_no_incidents_gives_no_text(rail):
     lines, stations = rail
     none = make_incidents({"lon": 68.0, "lat": 29.0}).iloc[:0]
     assert describe_rail_position(locate_incidents(none, lines, stations)).empty
+
+
+def test_the_incident_table_says_where_the_rail_position_comes_from(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    app.query_params["text"] = "Spezand"
+    app.run()
+    table = next(t.value for t in app.dataframe if "Rail position from" in t.value.columns)
+    rows = table.set_index("Id")
+    assert rows.loc["RAIL-014", "Rail position from"] == "stated site"
+    assert rows.loc["RAIL-014", "Rail km post"] == 357
+    assert rows.loc["RAIL-014", "Km to rail"] == 0

@@ -41,6 +41,8 @@ TABLE_COLUMNS = {
     "injured_high": "Injured (high)",
     "geo_precision": "Location precision",
     "rail_distance_km": "Km to rail",
+    "rail_km_post": "Rail km post",
+    "rail_basis": "Rail position from",
     "flags": "Flags",
 }
 
@@ -120,7 +122,10 @@ def table_panel(selected: gpd.GeoDataFrame) -> None:
         table,
         hide_index=True,
         width="stretch",
-        column_config={"Km to rail": st.column_config.NumberColumn(format="%.1f")},
+        column_config={
+            "Km to rail": st.column_config.NumberColumn(format="%.1f"),
+            "Rail km post": st.column_config.NumberColumn(format="%.0f"),
+        },
         key="incident_table",
     )
 

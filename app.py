@@ -85,6 +85,12 @@ def regular_file(path: Path, max_bytes: int) -> Path:
     return path
 
 
+@st.cache_resource(show_spinner="Importing…", max_entries=1)
+def startup_import(data: bytes, name: str):
+    """Import the ``--incidents`` file once per process (every session explores it)."""
+    return run_import(data, name, "auto", None)
+
+
 def dataset_for_snapshot(snapshot: Snapshot, name: str) -> Dataset:
     """Return the dataset a snapshot was taken from when it is loaded, else its own incidents."""
     bundled = bundled_dataset()
@@ -106,7 +112,7 @@ def dataset_from_command_line(options: argparse.Namespace) -> Dataset:
     if options.incidents is not None:
         name = options.incidents.name
         data = regular_file(options.incidents, DEFAULT_MAX_BYTES).read_bytes()
-        result = run_import(data, name, "auto", None)
+        result = startup_import(data, name)
         st.session_state["startup_import"] = result
         if result.kept == 0:
             msg = f"{name}: no row could be used ({result.summary()})"

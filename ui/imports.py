@@ -25,18 +25,24 @@ from geo.importers import (
 from geo.schema import INCIDENT_COLUMNS, conform
 from ui import messages
 from ui import store as store_ui
-from ui.data import Dataset, bundled_layers, dataset_from_incidents
+from ui.data import Dataset, build_dataset, bundled_layers
+from ui.memory import release_memory, release_when_session_ends
 
 IMPORTS = "imports"
 COMBINED = "imports_combined"  # (key, Dataset, duplicates) for the current imports
 NONE = "(not in file)"
+MAX_SESSION_ROWS = 200_000  # imported rows one browser session may hold (memory per session)
 
 
-@st.cache_data(show_spinner="Importing…", max_entries=8)
 def run_import(
     data: bytes, name: str, fmt: str, mapping: tuple[tuple[str, str], ...] | None
 ) -> ImportResult:
-    """Import uploaded bytes (cached on the bytes, format and mapping)."""
+    """Import uploaded bytes.
+
+    Not cached across sessions: a process-wide cache would keep every session's private
+    imports (and their bytes) in memory after the session removed them or closed. The result
+    lives in this session's state only, and goes with it.
+    """
     bundle = bundled_layers()
     return import_incidents(
         data,
@@ -84,7 +90,9 @@ def dataset_with_imports(base: Dataset) -> Dataset:
     if cached is None or cached[0] != key:
         combined, duplicates = combine(base.incidents, list(imports.values()))
         label = f"{base.label} + {', '.join(imports)}"
-        cached = (key, dataset_from_incidents(combined, label), duplicates)
+        # Built here, not through the process-wide dataset cache, so that removing an import
+        # or closing the session frees it (see release_memory).
+        cached = (key, build_dataset(bundled_layers(), combined, label), duplicates)
         st.session_state[COMBINED] = cached
     _, dataset, duplicates = cached
     if duplicates:
@@ -118,6 +126,7 @@ def _mapping_widgets(columns: list[str], suggested: dict[str, str]) -> dict[str,
 def import_panel() -> None:
     """Sidebar expander: upload, choose format or map columns, import, and see the report."""
     imports: dict[str, ImportResult] = st.session_state.setdefault(IMPORTS, {})
+    release_when_session_ends()
     with st.sidebar.expander("Import incidents (ACLED, GTD, UCDP, CSV, GeoJSON, GeoPackage)"):
         upload = st.file_uploader(
             f"File (up to {DEFAULT_MAX_BYTES // 2**20} MB)",
@@ -131,6 +140,9 @@ def import_panel() -> None:
             _report(name, result)
             if st.button(messages.label("Remove {name}", name=name), key=f"remove_{_digest(name)}"):
                 del imports[name]
+                st.session_state.pop(COMBINED, None)
+                del result
+                release_memory()
                 st.rerun()
 
 
@@ -154,6 +166,16 @@ def _upload_form(upload, imports: dict[str, ImportResult]) -> None:
     if not st.button("Import", key="import_run", type="primary"):
         return
     key = tuple(sorted(mapping.items())) if mapping is not None else None
+    held = sum(result.rows_read for other, result in imports.items() if other != upload.name)
+    if held >= MAX_SESSION_ROWS:
+        messages.error(
+            "{name}: this session already holds {held:,} imported rows, the most one session "
+            "may hold is {cap:,}; remove an import first.",
+            name=upload.name,
+            held=held,
+            cap=MAX_SESSION_ROWS,
+        )
+        return
     try:
         result = run_import(data, upload.name, fmt, key)
     except (ImportFileError, ValueError) as error:

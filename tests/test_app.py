@@ -117,7 +117,7 @@ def test_presets_and_reset(app, bundle):
     # The link keeps the preset as a preset, not as the dates it meant today.
     assert app.query_params["period"] == "last-12-months"
     assert "start" not in app.query_params
-    app.sidebar.button[0].click().run()  # Reset filters
+    next(b for b in app.sidebar.button if b.label == "Reset filters").click().run()
     assert shown(app) == f"**Showing {len(bundle.incidents)} of {len(bundle.incidents)} incidents**"
     assert "period" not in app.query_params
 

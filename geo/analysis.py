@@ -153,7 +153,13 @@ def enrich(
     return out
 
 
-FIGURE_COLUMNS = ("fatalities_low", "fatalities_high", "injured_low", "injured_high")
+FIGURE_COLUMNS = (
+    "fatalities_low",
+    "fatalities_high",
+    "injured_low",
+    "injured_high",
+    "deaths_reported",
+)
 
 
 def explode_groups(incidents: pd.DataFrame, columns: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -194,9 +200,13 @@ def summarise(incidents: pd.DataFrame, by: str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``incidents``, ``fatalities_low``, ``fatalities_high``, ``injured_low``,
-        ``injured_high``, sorted by incidents (descending) or by month. Missing figures count
-        as unknown, not zero: ``fatalities_unknown`` says how many incidents had none.
+        Columns ``incidents``, ``fatalities_low``, ``fatalities_high`` (people killed who were
+        not attackers, where the source lets us know), ``injured_low``, ``injured_high``,
+        ``deaths_reported`` (all deaths as the sources report them, attackers and both sides
+        included; only imported datasets give it) and ``deaths_reported_from`` (how many
+        incidents gave that figure), sorted by incidents (descending) or by month. Missing
+        figures count as unknown, not zero: ``fatalities_unknown`` says how many incidents had
+        none.
     """
     if by == "group":
         frame, key = explode_groups(incidents, FIGURE_COLUMNS), "group"
@@ -217,6 +227,8 @@ def summarise(incidents: pd.DataFrame, by: str) -> pd.DataFrame:
             "fatalities_unknown": grouped["fatalities_high"].apply(lambda s: int(s.isna().sum())),
             "injured_low": grouped["injured_low"].sum(min_count=0),
             "injured_high": grouped["injured_high"].sum(min_count=0),
+            "deaths_reported": grouped["deaths_reported"].sum(min_count=0),
+            "deaths_reported_from": grouped["deaths_reported"].count(),
         }
     )
     table = table.astype("int64")

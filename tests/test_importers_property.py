@@ -16,6 +16,8 @@ COLUMNS = [
     "event_date", "latitude", "longitude", "event_id_cnty", "actor1", "time_precision",
     "geo_precision", "iyear", "imonth", "iday", "eventid", "specificity", "nkill", "nkillter",
     "date_start", "date_end", "where_prec", "best", "low", "high", "geom_wkt", "id",
+    "ishostkid", "nhostkid", "claimed", "suicide", "property", "provstate", "admin1", "adm_1",
+    "gname", "gsubname", "side_a", "side_b", "inter1", "actor2", "location", "city",
 ]  # fmt: skip
 VALUES = st.one_of(
     st.sampled_from(
@@ -24,6 +26,8 @@ VALUES = st.one_of(
             "2024-11-09", "9 November 2024", "2024-11", "2024", "2015-02-30", "POINT (67 30)",
             "POINT (oops)", "LINESTRING (0 0, 1 1)", "BLA", "Majeed Brigade", "Sindh",
             "Balochistan", "Battles", "#geo+lat", "a,b", 'say "hi"', "two\nlines",
+            "1.0", "True", "6", "7", "NWFP", "Khyber Pakhtunkwa", "Zomia", "Unknown",
+            "Pakistan", "Peace Committee (Pakistan)", "Government of Pakistan", "Quetta",
         ]
     ),
     st.text(max_size=12),

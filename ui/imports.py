@@ -203,6 +203,28 @@ def _report(name: str, result: ImportResult) -> None:
     for note in result.notes:
         messages.caption("{note}", note=note)
     _rejected_table(name, result)
+    _mapping_table(name, result)
+
+
+def _mapping_table(name: str, result: ImportResult) -> None:
+    """Show how each actor spelling was mapped (group or side), downloadable for checking."""
+    if result.actor_mapping.empty:
+        return
+    messages.caption("Actors as written and what they were mapped to (rows kept)")
+    st.dataframe(
+        result.actor_mapping.rename(
+            columns={"as_written": "As written", "mapped_to": "Mapped to", "rows": "Rows"}
+        ),
+        hide_index=True,
+        height=160,
+    )
+    st.download_button(
+        messages.label("Actor mapping of {name} (CSV)", name=name),
+        data=result.actor_mapping_csv(),
+        file_name=f"{name}.actor-mapping.csv",
+        mime="text/csv",
+        key=f"mapping_{_digest(name)}",
+    )
 
 
 def _rejected_table(name: str, result: ImportResult) -> None:

@@ -35,8 +35,9 @@ TABLE_COLUMNS = {
     "groups": "Groups",
     "event_type": "Event type",
     "sub_event_type": "Sub-type",
-    "fatalities_low": "Killed (low)",
-    "fatalities_high": "Killed (high)",
+    "fatalities_low": "Killed, not attackers (low)",
+    "fatalities_high": "Killed, not attackers (high)",
+    "deaths_reported": "All deaths as reported",
     "injured_low": "Injured (low)",
     "injured_high": "Injured (high)",
     "geo_precision": "Location precision",
@@ -84,11 +85,13 @@ def totals_panel(selected: gpd.GeoDataFrame, key: tuple[str, str]) -> None:
     left, right = st.columns(2)
     names = {
         "incidents": "Incidents",
-        "fatalities_low": "Killed (low)",
-        "fatalities_high": "Killed (high)",
+        "fatalities_low": "Killed, not attackers, where known (low)",
+        "fatalities_high": "Killed, not attackers, where known (high)",
         "fatalities_unknown": "No death toll",
         "injured_low": "Injured (low)",
         "injured_high": "Injured (high)",
+        "deaths_reported": "All deaths as reported (attackers included)",
+        "deaths_reported_from": "Incidents giving all deaths",
     }
     with left:
         messages.caption("By group (an incident with two groups counts for each)")
@@ -192,10 +195,17 @@ def details_panel(selected: gpd.GeoDataFrame, dataset: Dataset) -> None:
         "As reported": row["group_detail"],
         "Claimed by": row["claimed_by"],
         "Target": row["target"],
-        "Killed (non-attackers)": _range_text(row["fatalities_low"], row["fatalities_high"]),
+        "Killed, not attackers (where known)": _range_text(
+            row["fatalities_low"], row["fatalities_high"]
+        ),
+        "All deaths as reported (attackers included)": (
+            "not given" if pd.isna(row["deaths_reported"]) else str(int(row["deaths_reported"]))
+        ),
         "Injured": _range_text(row["injured_low"], row["injured_high"]),
         "Hostages": row["hostages"],
         "Flags": row.get("flags", ""),
+        "Licence": row["licence"],
+        "Provenance": row["provenance"],
         "Summary": row["summary"],
         "Where reports differ": row["figures_note"],
     }

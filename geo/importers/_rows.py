@@ -77,6 +77,7 @@ PROVINCE_ALIASES = {
 PROVINCE_SUFFIX = re.compile(r"\s+(province|territory|region|division|state)$", re.IGNORECASE)
 PROVINCE_CUTOFF = 88.0  # RapidFuzz ratio (0-100) of folded names; "Khyber Pakhtunkwa" scores 97
 ACTOR_SIDES_CSV = Path(__file__).resolve().parents[2] / "data" / "actor_sides.csv"
+PAREN = re.compile(r"\(.*?\)")
 URL = re.compile(r"https?://[^\s;,\"'<>]+")
 
 

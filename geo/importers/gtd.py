@@ -84,7 +84,7 @@ def candidates(
         {
             "incident_id": rows.prefixed_ids(PREFIX, rows.text(frame, "eventid")),
             "place": _place(frame),
-            "province": rows.text(frame, "provstate"),
+            "province": _known(rows.text(frame, "provstate")),
             "country": country,
             "event_type": _event_types(frame),
             "attack_detail": _attack_detail(frame),
@@ -167,9 +167,15 @@ def _geo(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
 
 
 def _place(frame: pd.DataFrame) -> pd.Series:
-    place = rows.text(frame, "city")
-    place = place.where(~place.str.casefold().isin({"", "unknown"}), rows.text(frame, "provstate"))
-    return rows.fallback(place, rows.text(frame, "country_txt"))
+    place = _known(rows.text(frame, "city"))
+    return rows.fallback(
+        place, _known(rows.text(frame, "provstate")), rows.text(frame, "country_txt")
+    )
+
+
+def _known(values: pd.Series) -> pd.Series:
+    """GTD writes "Unknown" for a city or province it does not know: blank it."""
+    return values.where(values.str.casefold() != "unknown", "")
 
 
 def _event_types(frame: pd.DataFrame) -> pd.Series:
@@ -223,19 +229,41 @@ def _attack_detail(frame: pd.DataFrame) -> pd.Series:
 
 
 def _groups(frame: pd.DataFrame, registry: GroupRegistry) -> pd.DataFrame:
-    columns = ["gname", "gsubname", "gname2", "gsubname2", "gname3", "gsubname3"]
-    cells = [rows.text(frame, column) for column in columns]
+    names = [rows.text(frame, column) for column in ("gname", "gname2", "gname3")]
+    subs = [rows.text(frame, column) for column in ("gsubname", "gsubname2", "gsubname3")]
+    # A gsubname is part of its gname (a wing, faction or front): it counts as a group only
+    # when the registry knows it, alone or with its gname ("Lashkar-e-Jhangvi" "Al-Alami").
+    known_subs = [
+        pd.Series(
+            [_known_sub(name, sub, registry) for name, sub in zip(n, s, strict=True)],
+            index=frame.index,
+        )
+        for n, s in zip(names, subs, strict=True)
+    ]
+    # A known sub-group names the attacker more exactly than its parent: it replaces it.
+    names_kept = [n.where(k == "", "") for n, k in zip(names, known_subs, strict=True)]
+    cells = [c for pair in zip(names_kept, known_subs, strict=True) for c in pair]
     groups, _, log = rows.map_actors(zip(*cells, strict=True), registry)
-    claimed = (rows.yes_no(rows.text(frame, "claimed")) == True) & (cells[0] != "")  # noqa: E712
+    detail = rows.join_notes(*[c for pair in zip(names, subs, strict=True) for c in pair])
+    claimed = (rows.yes_no(rows.text(frame, "claimed")) == True) & (names[0] != "")  # noqa: E712
     return pd.DataFrame(
         {
             "groups": groups,
-            "group_detail": rows.join_notes(*cells),
-            "claimed_by": _claimed_by(frame, cells[0]).where(claimed, ""),
+            "group_detail": detail,
+            "claimed_by": _claimed_by(frame, names[0]).where(claimed, ""),
             "actor_map": log,
         },
         index=frame.index,
     )
+
+
+def _known_sub(name: str, sub: str, registry: GroupRegistry) -> str:
+    if not sub:
+        return ""
+    for candidate in (f"{name} {sub}", f"{rows.PAREN.sub('', name).strip()} {sub}", sub):
+        if registry.canonical(candidate):
+            return candidate
+    return ""
 
 
 def _claimed_by(frame: pd.DataFrame, group: pd.Series) -> pd.Series:

@@ -137,8 +137,7 @@ class ImportResult:
         -------
         bytes
         """
-        columns = list(MAPPING_COLUMNS)
-        return self.actor_mapping[columns].to_csv(index=False).encode("utf-8")
+        return safe_csv(self.actor_mapping[list(MAPPING_COLUMNS)])
 
     def rejected_csv(self) -> bytes:
         """Return the rejected rows as UTF-8 CSV (columns ``line``, ``reason``, ``raw``).

@@ -114,8 +114,17 @@
             div.appendChild(button);
             return div;
         };
+        // Attribution only for what is drawn: a tile layer that draws nothing credits no one.
+        function credit(entry, on) {
+            var text = entry.layer.getAttribution && entry.layer.getAttribution();
+            if (!text || !map.attributionControl || entry.credited === on) { return; }
+            entry.credited = on;
+            if (on) { map.attributionControl.addAttribution(text); }
+            else { map.attributionControl.removeAttribution(text); }
+        }
         function show(entry) {
             current = entry;
+            credit(entry, false);
             if (!notice._map) { notice.addTo(map); }
             notice.getContainer().querySelector(".basemap-status-text").textContent =
                 entry.name + " cannot load (no connection to the tile server). ";
@@ -134,11 +143,18 @@
                     show(entry);
                 }
             });
+            entry.credited = true;  // Leaflet credits a layer when it is added
+            entry.layer.on("add", function() { entry.credited = true; });
             entry.layer.on("tileload", function() {
                 entry.loaded += 1;
+                credit(entry, true);
                 if (current === entry) { hide(); }
             });
-            entry.layer.on("remove", function() { if (current === entry) { hide(); } });
+            entry.layer.on("remove", function() {
+                // Leaflet removes the credit itself; do not remove it twice.
+                entry.credited = false;
+                if (current === entry) { hide(); }
+            });
         });
         offline.on("add", hide);
     };

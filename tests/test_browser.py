@@ -187,7 +187,8 @@ def test_map_draws_provinces_rail_lines_and_incidents(page, server):
     # 7 province outlines + 7 offline basemap polygons + 4 rail lines, drawn as SVG paths.
     assert frame.locator("path").count() >= 18
     assert frame.locator(".incident-cluster, path.incident-marker").count() >= 5
-    assert frame.locator(".incident-legend").inner_text().startswith("Group")
+    legend = frame.locator(".incident-legend").inner_text()
+    assert legend.startswith("Legend\nGroup") and "Clusters" in legend and "Rail" in legend
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "map_overview.png"))
 
@@ -202,7 +203,8 @@ def test_choosing_a_group_changes_the_count_and_the_markers(page, server):
     page.keyboard.press("Enter")
     page.get_by_text(f"Showing {blf} of {len(bundle.incidents)} incidents").wait_for(timeout=30_000)
     map_frame(page).get_by_text(f"{blf} incidents on map").wait_for(timeout=30_000)
-    assert "groups=BLF" in page.url
+    page.wait_for_url(lambda url: "groups=BLF" in url, timeout=30_000)
+    assert "layers=incidents%2Cprovinces%2Crail" in page.url  # the map's keys are kept
 
 
 def leaflet_frame(page):
@@ -365,15 +367,64 @@ def test_rail_tooltips_work_with_provinces_shown(page, server):
     point = line.geometry.interpolate(0.37, normalized=True)
     open_app(page, server)
     frame = leaflet_frame(page)
+    frame.evaluate(
+        "([lat, lon]) => map_div.setView([lat, lon], 8, {animate: false})", [point.y, point.x]
+    )
+    page.wait_for_timeout(800)
     where = frame.evaluate(
-        """([lat, lon]) => { map_div.setView([lat, lon], 13, {animate: false});
-            const p = map_div.latLngToContainerPoint([lat, lon]);
-            return {x: p.x, y: p.y}; }""",
+        """([lat, lon]) => { const p = map_div.latLngToContainerPoint([lat, lon]);
+            const box = map_div.getContainer().getBoundingClientRect();
+            return {x: box.left + p.x, y: box.top + p.y}; }""",
         [point.y, point.x],
     )
-    assert frame.evaluate("map_div.hasLayer(feature_group_feature_group_0)")  # provinces on
-    page.wait_for_timeout(500)
+    # Provinces are on, in their pane below the rail lines.
+    assert frame.evaluate("map_div.getPane('provinces').querySelectorAll('path').length") > 0
     box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
+    page.mouse.move(box["x"] + where["x"] - 3, box["y"] + where["y"] - 3)
     page.mouse.move(box["x"] + where["x"], box["y"] + where["y"])
     tooltip = map_frame(page).locator(".leaflet-tooltip", has_text=str(line["line"]))
     tooltip.first.wait_for(timeout=10_000)
+
+
+def test_a_link_reopens_the_map_view_basemap_and_layers(page, server):
+    open_app(page, server, "?view=30.19,67.0,10&basemap=satellite&layers=incidents,rail,heatmap")
+    frame = leaflet_frame(page)
+    page.wait_for_timeout(500)
+    assert frame.evaluate("map_div.getZoom()") == 10
+    centre = frame.evaluate("[map_div.getCenter().lat, map_div.getCenter().lng]")
+    assert centre == pytest.approx([30.19, 67.0], abs=0.01)
+    checked = frame.evaluate(
+        "() => [...document.querySelectorAll('.leaflet-control-layers input:checked')]"
+        ".map(i => i.parentElement.textContent.trim())"
+    )
+    assert any(name.startswith("Satellite") for name in checked), checked
+    assert "Provinces" not in checked and "Heatmap (deaths)" in checked, checked
+    # The link as the page now has it says the same.
+    assert "basemap=satellite" in page.url and "view=30.1900%2C67.0000%2C10" in page.url
+    assert "layers=incidents%2Cheatmap%2Crail" in page.url
+
+
+def test_the_flagship_popups_fit_their_content(page, server):
+    open_app(page, server, "?groups=BLA")
+    frame = leaflet_frame(page)
+    for incident_id in ("RAIL-008", "RAIL-007"):
+        frame.evaluate(
+            """id => { const d = window.__incidentData, c = d.cols;
+                for (let i = 0; i < c.n; i++) { if (c.text.id(i) === id) {
+                    map_div.setView([c.lat[i], c.lon[i]], 16, {animate: false}); } } }""",
+            incident_id,
+        )
+        page.wait_for_timeout(300)
+        frame.evaluate(
+            """id => map_div.eachLayer(l => { if (l.incidentIndex !== undefined &&
+                window.__incidentData.cols.text.id(l.incidentIndex) === id) l.fire('click'); })""",
+            incident_id,
+        )
+        popup = map_frame(page).locator(f'.incident-popup[data-incident-id="{incident_id}"]')
+        popup.wait_for(timeout=10_000)
+        width, visible = frame.evaluate(
+            "() => { const c = document.querySelector('.leaflet-popup-content');"
+            " return [c.scrollWidth, c.clientWidth]; }"
+        )
+        assert width <= visible + 1, (incident_id, width, visible)
+        page.screenshot(path=str(ARTIFACTS / f"popup-{incident_id}.png"))

@@ -195,6 +195,10 @@
             map.on("moveend", updateLink);
             map.on("baselayerchange", function(e) { linkState.basemap = e.name; updateLink(); });
             map.on("overlayadd overlayremove", function(e) {
+                // Only the analyst's own clicks in the layer control: the control also reports
+                // layers the app swaps when the filters change.
+                var control = window.layer_control;
+                if (!control || !control._handlingClick) { return; }
                 var key = linkState.overlays[e.name];
                 if (!key) { return; }
                 var shown = linkState.shown.filter(function(k) { return k !== key; });

@@ -14,6 +14,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
@@ -48,12 +49,20 @@ def rendered(markdown: str) -> str:
     return MARKDOWN.render(markdown)
 
 
+# Streamlit's renderer also turns addresses in the resulting *text* into links (GFM autolink
+# literals run on text nodes, after escapes): the text must hold no http://, www. or e-mail.
+# (GFM links http://, https://, www. and e-mail; not protocol-relative //host, which linkify-it would.)
+LINKS_IN_TEXT = LinkifyIt(schemas={"//": None}, options={"fuzzy_link": False, "fuzzy_email": True})
+
+
 def assert_plain(markdown: str) -> None:
-    """The Markdown renders as plain text: no tag but the paragraph, no hidden character."""
+    """The Markdown renders as plain text: no tag but the paragraph, no link, nothing hidden."""
     out = rendered(markdown)
     assert not TAGS.search(out), out[:500]
     text = html.unescape(re.sub(r"</?p>", "", out))
     assert "\u202e" not in text and "\u200b" not in text and "\ufeff" not in text
+    assert not LINKS_IN_TEXT.test(text), LINKS_IN_TEXT.match(text)
+    assert not re.search(r"(?i)\bwww\.", text)
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=lambda v: v[:30])
@@ -61,11 +70,18 @@ def test_escaped_values_render_as_their_own_characters(value):
     markdown = messages.escape(value)
     assert_plain(markdown)
     shown = html.unescape(rendered(markdown)).strip().removeprefix("<p>").removesuffix("</p>")
-    expected = messages.cut(value)
+    expected = messages.defang(messages.cut(value))
     for hidden, visible in {"\u202e": "⟨U+202E⟩", "\u200b": "⟨U+200B⟩", "\n": " "}.items():
         expected = expected.replace(hidden, visible)
     if "\u200d" not in value and "#" not in value:
         assert shown == expected
+
+
+def test_addresses_are_defanged_so_no_renderer_links_them():
+    assert messages.defang(f"{BEACON} www.example.com ops@example.org javascript:x") == (
+        "![x](http[:]//198.51.100.7/p.png) www[.]example.com ops[@]example.org javascript[:]x"
+    )
+    assert messages.defang("at 10:30, ratio 3:1, a:b") == "at 10:30, ratio 3:1, a:b"
 
 
 def test_hidden_characters_are_made_visible():
@@ -82,7 +98,7 @@ def test_a_long_value_is_cut_and_the_cut_is_said():
 def test_a_template_keeps_its_own_markdown_and_escapes_the_values():
     out = messages.plain("{name}: kept {count:,} rows", name=BEACON, count=12345)
     assert_plain(out)
-    assert as_text(out) == f"{BEACON}: kept 12,345 rows"
+    assert as_text(out) == f"{messages.defang(BEACON)}: kept 12,345 rows"
     # A value's braces are not a template.
     assert as_text(messages.plain("{a}", a="{b} {0}")) == "{b} {0}"
     assert as_text(messages.plain("value {x!r}", x="q")) == "value 'q'"
@@ -163,7 +179,8 @@ def test_an_import_with_a_hostile_name_is_reported_as_text(app, name):
     app.run()
     assert_page_plain(app)
     reports = [as_text(s.value) for s in app.sidebar.success]
-    assert any(r.startswith(messages.cut(name).replace("\u202e", "⟨U+202E⟩")) for r in reports)
+    shown = messages.defang(messages.cut(name)).replace("\u202e", "⟨U+202E⟩").replace("\n", " ")
+    assert any(r.startswith(shown) for r in reports)
     labels = [as_text(b.proto.label) for b in app.sidebar.get("button")]
     assert any(label.startswith("Remove ") for label in labels)
 
@@ -203,7 +220,7 @@ def test_a_snapshot_with_hostile_filters_and_values_is_shown_as_text(monkeypatch
     at = AppTest.from_file(APP, default_timeout=90).run()
     assert_page_plain(at)
     warning = as_text(at.sidebar.warning[0].value)
-    assert f"group(s) not in this data, left out: '{BEACON}'" in warning
+    assert f"group(s) not in this data, left out: '{messages.defang(BEACON)}'" in warning
     assert (
         "rail_km=500 is outside 0.5–100 km, the range of the railway filter; using 100 km"
         in warning

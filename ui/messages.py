@@ -13,7 +13,11 @@ renders as exactly its characters:
 - control, format and separator characters (bidi overrides such as U+202E, zero-width
   characters, NUL) are shown as a visible ``⟨U+202E⟩`` instead of silently reordering or
   hiding text; line breaks and tabs become spaces;
-- very long values are cut, and the cut is said (``… [cut: 102,400 characters in all]``).
+- very long values are cut, and the cut is said (``… [cut: 102,400 characters in all]``);
+- web addresses are defanged as threat-intelligence reports do (``http[:]//host``,
+  ``www[.]host``, ``name[@]host``): Streamlit's renderer turns ``http://``, ``www.`` and
+  e-mail addresses in the *text* into links after escapes are resolved, so escaping alone
+  leaves a clickable link to any host.
 
 Use :func:`error`, :func:`warning`, :func:`info`, :func:`success`, :func:`caption` and
 :func:`toast` for messages, :func:`markdown` when this code's own template carries Markdown,
@@ -24,6 +28,7 @@ this code's own text; the values given for the fields are escaped one by one and
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 import unicodedata
@@ -73,6 +78,32 @@ def cut(value: object, limit: int = VALUE_LIMIT) -> str:
     return f"{text[:limit]}… [cut: {len(text):,} characters in all]"
 
 
+_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}):(?=//)")
+_WWW = re.compile(r"(?i)\b(www)\.")
+_EMAIL_AT = re.compile(r"(?<=[\w.+-])@(?=[\w-]+\.)")
+_SCHEME_ONLY = re.compile(r"(?i)\b(mailto|xmpp|javascript|data|vbscript|file):")
+
+
+def defang(text: str) -> str:
+    """Return ``text`` with web and e-mail addresses made unclickable but readable.
+
+    ``http://host`` becomes ``http[:]//host``, ``www.host`` ``www[.]host``, ``a@b.org``
+    ``a[@]b.org`` and ``mailto:``/``javascript:`` ``mailto[:]``/``javascript[:]``.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+    """
+    text = _SCHEME.sub(r"\1[:]", text)
+    text = _SCHEME_ONLY.sub(r"\1[:]", text)
+    text = _WWW.sub(r"\1[.]", text)
+    return _EMAIL_AT.sub("[@]", text)
+
+
 def escape(value: object, *, limit: int = VALUE_LIMIT) -> str:
     """Return Markdown that Streamlit renders as exactly the characters of ``value``.
 
@@ -90,7 +121,7 @@ def escape(value: object, *, limit: int = VALUE_LIMIT) -> str:
         bidi or zero-width character replaced by a visible ``⟨U+XXXX⟩``.
     """
     out = []
-    for char in cut(value, limit):
+    for char in defang(cut(value, limit)):
         char = _visible(char)
         out.append("\\" + char if char in _PUNCTUATION else char)
     return "".join(out)

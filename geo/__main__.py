@@ -1,5 +1,9 @@
 """Command line: ``python -m geo convert INPUT OUTPUT.geojson [--format ...] [--name ...]``.
 
+Also ``python -m geo match INPUT [INPUT ...] [--bundled] --out MATCHES.csv``: import every input,
+find the reports of one event across them (:mod:`geo.matching`), write one row per matched pair
+and print how many events and reports there are.
+
 Runs the same import as the dashboard, writes the kept incidents as a GeoJSON snapshot and
 prints the report (kept/rejected/flagged counts, every rejected row with its line and reason).
 Exits 0 when at least one row was kept, 1 when none was or the file could not be used, and 2
@@ -41,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-mb", type=float, default=DEFAULT_MAX_BYTES / 1048576, help="size limit in MB"
     )
     add_store_commands(commands)
+    add_match_parser(commands)
     return parser
 
 
@@ -141,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "store":
         return run_store_command(args)
+    if args.command == "match":
+        return match_command(args)
     return convert(
         args.input,
         args.output,
@@ -148,6 +155,86 @@ def main(argv: Sequence[str] | None = None) -> int:
         name=args.name,
         max_bytes=int(args.max_mb * 1048576),
     )
+
+
+# ``python -m geo match`` ------------------------------------------------------------------
+
+
+def add_match_parser(commands: argparse._SubParsersAction) -> None:
+    """Add the ``match`` subcommand to the parser of ``python -m geo``."""
+    from geo.matching import MatchSettings
+
+    default = MatchSettings()
+    match = commands.add_parser(
+        "match",
+        help="find the reports of one event across datasets and write the matched pairs",
+        description="Import each INPUT (ACLED, GTD, UCDP, CSV, GeoJSON, snapshot), match the "
+        "reports of one event across them and write one row per matched pair.",
+    )
+    match.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="files to match")
+    match.add_argument("--bundled", action="store_true", help="add the bundled incidents")
+    match.add_argument("--out", type=Path, required=True, help="CSV of matched pairs to write")
+    match.add_argument(
+        "--tolerance-days", type=int, default=default.tolerance_days, help="default: 1"
+    )
+    match.add_argument("--threshold", type=float, default=default.threshold, help="default: 0.6")
+    match.add_argument(
+        "--decisions", type=Path, help="CSV of analysts' decisions (kind,first_id,second_id,...)"
+    )
+    match.add_argument(
+        "--max-mb", type=float, default=DEFAULT_MAX_BYTES / 1048576, help="size limit per file"
+    )
+
+
+def match_command(args: argparse.Namespace) -> int:
+    """Run ``python -m geo match``; returns the exit status (0 done, 1 nothing to match)."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from geo.io import load_bundled
+    from geo.matching import MatchSettings, decisions_from_frame, match_incidents
+    from geo.schema import INCIDENT_COLUMNS, conform
+
+    frames = []
+    if args.bundled:
+        bundled = load_bundled().incidents[list(INCIDENT_COLUMNS)]
+        frames.append(bundled)
+        print(f"bundled: {len(bundled)} incidents")
+    for path in args.inputs:
+        try:
+            result = import_incidents(path, name=path.name, max_bytes=int(args.max_mb * 1048576))
+        except ImportFileError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        print(f"{path.name}: {result.summary()}")
+        frames.append(result.incidents[list(INCIDENT_COLUMNS)])
+    incidents = conform(gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326"))
+    repeated = incidents["incident_id"].duplicated()
+    if repeated.any():
+        print(f"note: {int(repeated.sum())} incident(s) with ids already read were left out")
+        incidents = incidents[~repeated].reset_index(drop=True)
+    if incidents["dataset"].nunique() < 2:
+        print(
+            "error: matching needs two or more datasets (add inputs or --bundled)", file=sys.stderr
+        )
+        return 1
+    decisions = []
+    if args.decisions is not None:
+        try:
+            decisions = decisions_from_frame(pd.read_csv(args.decisions, dtype=str))
+        except (OSError, ValueError, TypeError) as error:
+            print(f"error: decisions {args.decisions.name}: {error}", file=sys.stderr)
+            return 1
+    settings = MatchSettings(tolerance_days=args.tolerance_days, threshold=args.threshold)
+    found = match_incidents(incidents, settings=settings, decisions=decisions)
+    found.pairs.to_csv(args.out, index=False)
+    merged = found.reports - found.events
+    print(
+        f"{found.events} events from {found.reports} reports "
+        f"({merged} reports joined to another; {len(found.pairs)} matched pairs "
+        f"of {found.candidates} candidates) -> {args.out}"
+    )
+    return 0
 
 
 if __name__ == "__main__":

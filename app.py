@@ -34,6 +34,7 @@ from layers.style import group_colours
 from layers.view import OVERLAYS, MapView, basemap_names
 from ui import corridor as corridor_ui
 from ui import filters as filter_ui
+from ui import matching as matching_ui
 from ui import messages, panels
 from ui import store as store_ui
 from ui.data import (
@@ -106,6 +107,7 @@ def dataset_from_command_line(options: argparse.Namespace) -> Dataset:
         snapshot = read_snapshot(path, max_bytes=DEFAULT_MAX_BYTES)
         if "filters_ready" not in st.session_state:
             filter_ui.request_filter(snapshot.filters, snapshot.problems)
+            matching_ui.restore_decisions(snapshot.metadata)
         return dataset_for_snapshot(snapshot, options.snapshot.name)
     if options.incidents is not None and options.incidents.suffix.lower() == ".parquet":
         return file_dataset(options.incidents)  # read once, shared by every session
@@ -157,6 +159,7 @@ def snapshot_opener() -> None:
         st.session_state["opened_snapshot"] = upload.file_id
         st.session_state["dataset"] = dataset_for_snapshot(snapshot, upload.name)
         filter_ui.request_filter(snapshot.filters, snapshot.problems)
+        matching_ui.restore_decisions(snapshot.metadata)
         st.rerun()
 
 
@@ -322,6 +325,16 @@ def main() -> None:
         search=found,
         corridor=MapFocus(place=opened[0], zoom=opened[1]) if opened else None,
     )
+    # Two or more datasets: each event counted once (ui/matching.py); filters select reports.
+    result = None
+    with messages.guarded("the matching of reports"):
+        result = (
+            matching_ui.match_result(dataset) if matching_ui.count_once_option(dataset) else None
+        )
+    shown = selected
+    if result is not None:
+        shown = matching_ui.events_of(selected, result, view_key)
+        view_key = (f"{view_key[0]}|events|{hash(matching_ui.decision_key())}", view_key[1])
 
     st.header("Armed attacks around Pakistan's railways and provinces")
     messages.caption(
@@ -330,12 +343,15 @@ def main() -> None:
         label=dataset.label,
         version=dataset.content_hash[:19],
     )
-    messages.markdown(
-        "**Showing {selected:,} of {total:,} incidents**",
-        help="Filters are in the sidebar; the URL keeps them, so the view can be bookmarked.",
-        selected=len(selected),
-        total=len(dataset.incidents),
-    )
+    if result is None:
+        messages.markdown(
+            "**Showing {selected:,} of {total:,} incidents**",
+            help="Filters are in the sidebar; the URL keeps them, so the view can be bookmarked.",
+            selected=len(selected),
+            total=len(dataset.incidents),
+        )
+    else:
+        matching_ui.show_headline(selected, shown, len(dataset.incidents))
     # Always the same element, filled or not, so the page's layout (and the open tab) stays put.
     corridor_note = st.container()
     if corridor.window:
@@ -350,9 +366,14 @@ def main() -> None:
     if not_drawn:
         messages.caption(not_drawn)
     with messages.guarded("the map"):
-        draw_map(dataset, selected, options, focus)
+        draw_map(dataset, shown, options, focus)
     with messages.guarded("the snapshot download"):
-        panels.export_panel(selected, flt, dataset)
+        panels.export_panel(
+            selected,
+            flt,
+            dataset,
+            matching=None if result is None else result.to_metadata(selected["incident_id"]),
+        )
     details_opened = st.session_state.get("details_opened", 0)
     timeline_tab, totals_tab, table_tab, corridor_tab, details_tab = st.tabs(
         ["Timeline", "Totals", "Incidents table", "Railway corridor", "Incident details"],
@@ -360,11 +381,13 @@ def main() -> None:
         default="Incident details" if details_opened else None,
     )
     with timeline_tab, messages.guarded("the timeline"):
-        panels.timeline_panel(selected, view_key, colours)
+        panels.timeline_panel(shown, view_key, colours)
     with totals_tab, messages.guarded("the totals"):
-        panels.totals_panel(selected, view_key)
+        panels.totals_panel(shown, view_key)
+        if result is not None:
+            matching_ui.reported_by_panel(shown)
     with table_tab, messages.guarded("the table"):
-        panels.table_panel(selected)
+        panels.table_panel(shown)
     with corridor_tab, messages.guarded("the railway corridor"):
         corridor_ui.corridor_panel(filtered, dataset, colours, corridor)
     with details_tab, messages.guarded("the incident details"):
@@ -372,6 +395,8 @@ def main() -> None:
         store_ui.history_panel(
             store, st.session_state.get("detail_incident"), dataset.groups, gazetteer()
         )
+        if result is not None:
+            matching_ui.review_panel(selected, result)
     # Last, so that the URL written by the last completed run is the one the browser keeps.
     filter_ui.sync_query_string(flt)
 

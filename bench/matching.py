@@ -17,6 +17,7 @@ the bundled incidents, as ``docs/matching.md`` reports.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -92,9 +93,9 @@ def run_size(n: int) -> str:
     began = time.perf_counter()
     incidents, truth = datasets(n)
     generated = time.perf_counter() - began
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     result = match_incidents(incidents)
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     found = set(zip(result.pairs["first_id"], result.pairs["second_id"], strict=True))
     found = {tuple(sorted(p)) for p in found}
     true_found = len(found & truth)
@@ -102,7 +103,8 @@ def run_size(n: int) -> str:
     recall = true_found / len(truth) if truth else float("nan")
     brute = all_pairs_seconds(incidents)
     return (
-        f"MATCH n={n:,}x{n:,} seconds={seconds:.1f} (data generated in {generated:.1f} s) "
+        f"MATCH n={n:,}x{n:,} seconds={seconds:.1f} cpu_seconds={cpu:.1f} "
+        f"(data generated in {generated:.1f} s; load average {os.getloadavg()[0]:.1f}) "
         f"candidates={result.candidates:,} ({result.candidates / (2 * n):.1f} per row) "
         f"events={result.events:,} reports={result.reports:,} "
         f"pair_precision={precision:.3f} pair_recall={recall:.3f} "

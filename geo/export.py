@@ -174,6 +174,7 @@ def snapshot_metadata(
     dataset_hash: str,
     dataset_count: int,
     exported_at: datetime | None = None,
+    matching: dict | None = None,
 ) -> dict:
     """Return the ``metadata`` member every snapshot carries (in any of its formats).
 
@@ -189,12 +190,16 @@ def snapshot_metadata(
         Number of incidents in the whole dataset.
     exported_at : datetime, optional
         Export time; now (UTC) by default.
+    matching : dict, optional
+        The matches and review decisions in force (:meth:`geo.matching.MatchResult.to_metadata`),
+        recorded as ``matching``.
 
     Returns
     -------
     dict
     """
     exported_at = exported_at or datetime.now(UTC)
+    extra = {"matching": matching} if matching is not None else {}
     return {
         "format": SNAPSHOT_FORMAT,
         "exported_at": exported_at.astimezone(UTC).isoformat(timespec="seconds"),
@@ -205,6 +210,7 @@ def snapshot_metadata(
         "fatalities": "people killed who were not attackers; low/best/high as reported",
         "deaths_reported": "all deaths as the source reports them (attackers included)",
         "datasets": snapshot_terms(selected),
+        **extra,
     }
 
 
@@ -251,6 +257,7 @@ def snapshot_bytes(
     dataset_hash: str,
     dataset_count: int,
     exported_at: datetime | None = None,
+    matching: dict | None = None,
 ) -> bytes:
     """Write the selected incidents as a GeoJSON snapshot.
 
@@ -266,6 +273,8 @@ def snapshot_bytes(
         Number of incidents in the whole dataset.
     exported_at : datetime, optional
         Export time; now (UTC) by default.
+    matching : dict, optional
+        Recorded as ``metadata.matching`` (see :func:`snapshot_metadata`).
 
     Returns
     -------
@@ -278,6 +287,7 @@ def snapshot_bytes(
         dataset_hash=dataset_hash,
         dataset_count=dataset_count,
         exported_at=exported_at,
+        matching=matching,
     )
     return b"".join(snapshot_chunks(selected, metadata))
 
@@ -290,6 +300,7 @@ def write_snapshot(
     dataset_hash: str,
     dataset_count: int,
     exported_at: datetime | None = None,
+    matching: dict | None = None,
 ) -> bytes:
     """Write a snapshot of the selected incidents in one of :data:`SNAPSHOT_FILE_FORMATS`.
 
@@ -307,7 +318,7 @@ def write_snapshot(
         The filtered incidents, in the schema.
     file_format : str
         One of :data:`SNAPSHOT_FILE_FORMATS`.
-    filters, dataset_hash, dataset_count, exported_at
+    filters, dataset_hash, dataset_count, exported_at, matching
         As for :func:`snapshot_bytes`.
 
     Returns
@@ -328,6 +339,7 @@ def write_snapshot(
         dataset_hash=dataset_hash,
         dataset_count=dataset_count,
         exported_at=exported_at,
+        matching=matching,
     )
     if file_format == "geojson":
         return b"".join(snapshot_chunks(selected, metadata))

@@ -222,8 +222,23 @@ class MatchResult:
         """Number of distinct events."""
         return int(self.event_ids.nunique())
 
-    def to_metadata(self) -> dict:
-        """Return what a snapshot records: settings, counts, matched pairs and decisions."""
+    def to_metadata(self, ids: Iterable[str] | None = None) -> dict:
+        """Return what a snapshot records: settings, counts, matched pairs and decisions.
+
+        Parameters
+        ----------
+        ids : iterable of str, optional
+            Keep only the pairs of these incidents (the snapshot's); all pairs when None.
+
+        Returns
+        -------
+        dict
+            JSON-ready.
+        """
+        pairs = self.pairs
+        if ids is not None:
+            kept = set(ids)
+            pairs = pairs[pairs["first_id"].isin(kept) & pairs["second_id"].isin(kept)]
         return {
             "method": "geo.matching (windows, compare, greedy clusters without chaining)",
             "settings": self.settings.to_dict(),
@@ -231,7 +246,7 @@ class MatchResult:
             "reports": self.reports,
             "pairs": [
                 {key: _plain(value) for key, value in row.items()}
-                for row in self.pairs.to_dict("records")
+                for row in pairs.to_dict("records")
             ],
             "decisions": [d.to_dict() for d in self.decisions],
         }

@@ -131,6 +131,8 @@ def incident_payload(
         "f": flagged(frame).astype(int).tolist(),
         "w": heat_weights(frame).tolist(),
     }
+    if "reports" in frame:  # one row per event (geo.matching.event_frame)
+        columns["reports"] = frame["reports"].astype(int).tolist()
     if details:
         for name in DETAIL_FIELDS:
             if name in frame:
@@ -280,6 +282,8 @@ def compact_payload(incidents: gpd.GeoDataFrame, colours: dict[str, str]) -> dic
     }
     if "flags" in frame:
         columns["flags"] = _encode_text(frame["flags"].astype("string").fillna(""))
+    if "reports" in frame:  # one row per event (geo.matching.event_frame)
+        columns["reports"] = _encode_ints(frame["reports"].to_numpy(dtype=np.int64))
     return {
         "compact": True,
         "count": len(frame),

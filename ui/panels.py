@@ -45,6 +45,8 @@ TABLE_COLUMNS = {
     "rail_km_post": "Rail km post",
     "rail_basis": "Rail position from",
     "flags": "Flags",
+    "reports": "Reports",  # one row per event (ui/matching)
+    "datasets": "Reported by",
 }
 
 
@@ -249,12 +251,20 @@ EXPORT_FORMATS = {  # name shown: format of geo.export.write_snapshot
 }
 
 
-def export_panel(selected: gpd.GeoDataFrame, flt: IncidentFilter, dataset: Dataset) -> None:
+def export_panel(
+    selected: gpd.GeoDataFrame,
+    flt: IncidentFilter,
+    dataset: Dataset,
+    *,
+    matching: dict | None = None,
+) -> None:
     """Download button for a snapshot of exactly the filtered incidents, in a chosen format.
 
     Small selections are written with the page; larger ones only when the button is clicked,
     so a filter change never waits for an export nobody asked for. Above that size the
     compressed GeoJSON is offered first (a tenth of the size, and it opens again here).
+    ``matching`` (:meth:`geo.matching.MatchResult.to_metadata`) records the matches and
+    decisions in force.
     """
     large = len(selected) > EAGER_EXPORT_CAP
     label = st.selectbox(
@@ -275,6 +285,7 @@ def export_panel(selected: gpd.GeoDataFrame, flt: IncidentFilter, dataset: Datas
             dataset_hash=dataset.content_hash,
             dataset_count=len(dataset.incidents),
             exported_at=datetime.now(UTC),
+            matching=matching,
         )
 
     ending, mime = SNAPSHOT_FILE_FORMATS[file_format]

@@ -123,6 +123,8 @@
         h += row("Hostages", v("hostages"));
         h += row("Flags", v("flags"));
         h += row("Dataset", v("dataset"));
+        h += row("Reports", v("reports") > 1 ?
+                 v("reports") + " (one event; all in the Incident details tab)" : "");
         h += "</table>";
         if (v("summary")) { h += "<p>" + esc(v("summary")) + "</p>"; }
         if (v("figures_note")) {
@@ -280,7 +282,8 @@
             });
             m.incidentIndex = i;
             m.bindTooltip(esc(c.id(i) + " · " + c.date(i) + " · " + c.grp(i) + " · killed " +
-                              c.killed(i) + (cols.f[i] ? " · flagged" : "")));
+                              c.killed(i) + (cols.f[i] ? " · flagged" : "") +
+                              (c.reports && c.reports(i) > 1 ? " · " + c.reports(i) + " reports" : "")));
             // A popup of the map's own, not the marker's: markers are redrawn as the view
             // moves (also when the popup pans the map into view), the popup must stay open.
             m.on("click", function() { openIncident(i); });

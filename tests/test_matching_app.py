@@ -1,0 +1,104 @@
+"""Counting each event once in the dashboard, driven with AppTest: an ACLED file beside the bundle."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo.importers import import_incidents
+from geo.io import load_bundled
+from geo.matching import match_incidents
+from geo.schema import INCIDENT_COLUMNS, conform
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+ACLED = ROOT / "tests" / "fixtures" / "matching" / "acled.csv"
+
+
+@pytest.fixture(scope="module")
+def acled():
+    return import_incidents(ACLED, name="acled.csv")
+
+
+@pytest.fixture(scope="module")
+def expected(acled):
+    bundled = load_bundled().incidents[list(INCIDENT_COLUMNS)]
+    both = pd.concat([bundled, acled.incidents[list(INCIDENT_COLUMNS)]], ignore_index=True)
+    result = match_incidents(conform(gpd.GeoDataFrame(both, geometry="geometry", crs=4326)))
+    return result.events, result.reports
+
+
+@pytest.fixture
+def app(monkeypatch, acled) -> AppTest:
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["imports"] = {"acled.csv": acled}
+    return at
+
+
+def shown(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Showing"))
+
+
+def test_two_datasets_count_each_event_once_by_default(app, expected):
+    events, reports = expected
+    app.run()
+    assert not app.exception
+    assert app.sidebar.checkbox(key="opt_count_once").value is True
+    assert shown(app) == f"**Showing {events} events ({reports} reports)**"
+    assert reports - events >= 15  # the ACLED rows that report bundled incidents
+    app.sidebar.checkbox(key="opt_count_once").uncheck().run()
+    assert shown(app) == f"**Showing {reports} of {reports} incidents**"
+
+
+def test_one_dataset_has_no_switch(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert not [c for c in at.sidebar.checkbox if c.key == "opt_count_once"]
+
+
+def test_review_shows_reports_side_by_side_and_a_rejection_splits_them(app, expected):
+    events, reports = expected
+    app.run()
+    app.selectbox(key="review_event").set_value("EV:RAIL-007").run()
+    side = next(d.value for d in app.dataframe if "bundled · RAIL-007" in d.value.columns)
+    assert list(side.columns) == ["bundled · RAIL-007", "acled.csv · ACLED:PAK900006"]
+    assert side.loc["Killed (non-attackers)"].tolist() == ["24–32", "≤27"]
+    app.button(key="review_reject").click().run()
+    assert not app.exception
+    assert shown(app) == f"**Showing {events + 1} events ({reports} reports)**"
+    decisions = app.session_state["match_decisions"]
+    assert [(d.kind, d.first_id, d.second_id) for d in decisions] == [
+        ("reject", "RAIL-007", "ACLED:PAK900006")
+    ]
+
+
+def test_the_snapshot_records_matches_and_decisions(monkeypatch, app):
+    import streamlit.testing.v1.app_test as app_test_module
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    storages = []
+
+    class RecordingStorage(MemoryMediaFileStorage):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            storages.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
+    app.run()
+    app.selectbox(key="review_event").set_value("EV:RAIL-004").run()
+    app.button(key="review_confirm").click().run()
+    url = app.get("download_button")[0].proto.url
+    collection = json.loads(storages[-1].get_file(url.rsplit("/", 1)[-1]).content)
+    matching = collection["metadata"]["matching"]
+    assert matching["settings"]["tolerance_days"] == 1
+    assert {"RAIL-004", "ACLED:PAK900001"} <= {
+        p["first_id"] for p in matching["pairs"]
+    } | {p["second_id"] for p in matching["pairs"]}
+    assert [d["kind"] for d in matching["decisions"]] == ["confirm"]

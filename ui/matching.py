@@ -1,0 +1,249 @@
+"""Count each event once: the matching switch, the event view, and the analysts' review.
+
+Wires :mod:`geo.matching` to the page. With two or more datasets loaded, "Count each event once"
+is on by default: the map, the headline, the timeline and the totals use one row per event
+(:func:`geo.matching.event_frame`); the details tab shows the reports of one event side by side
+and lets an analyst confirm or reject a match or join two events by hand. Decisions live in the
+session (and go into exported snapshots, and are read back from them), keyed by incident ids,
+so they apply again whenever the same files are loaded.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo.matching import (
+    Decision,
+    MatchResult,
+    decisions_frame,
+    effective_decisions,
+    event_frame,
+    match_incidents,
+    reports_side_by_side,
+)
+from ui import messages
+from ui.data import Dataset
+
+DECISIONS = "match_decisions"
+RESULT_CACHE = "match_result_cache"
+EVENTS_CACHE = "match_events_cache"
+COUNT_ONCE_KEY = "opt_count_once"
+EVENT_CHOICE_CAP = 2_000
+
+
+def decisions() -> list[Decision]:
+    """Return this session's decisions (oldest first)."""
+    return st.session_state.setdefault(DECISIONS, [])
+
+
+def add_decision(kind: str, first_id: str, second_id: str, note: str = "") -> None:
+    """Record a decision with the time it was made (UTC)."""
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    decisions().append(Decision(kind, first_id, second_id, note=note, decided_at=stamp))  # type: ignore[arg-type]
+
+
+def restore_decisions(metadata: dict) -> int:
+    """Take the decisions recorded in a snapshot's metadata into the session.
+
+    Returns
+    -------
+    int
+        How many decisions were read (ones that are not decisions are skipped).
+    """
+    matching = metadata.get("matching") if isinstance(metadata, dict) else None
+    records = matching.get("decisions", []) if isinstance(matching, dict) else []
+    restored = []
+    for record in records if isinstance(records, list) else []:
+        try:
+            restored.append(Decision.from_dict(record))
+        except (TypeError, ValueError):
+            continue
+    if restored:
+        known = {d.to_dict().__repr__() for d in decisions()}
+        decisions().extend(d for d in restored if d.to_dict().__repr__() not in known)
+    return len(restored)
+
+
+def dataset_names(dataset: Dataset) -> list[str]:
+    """Names of the datasets whose reports are loaded."""
+    return sorted(pd.unique(dataset.incidents["dataset"].astype(str)))
+
+
+def count_once_option(dataset: Dataset) -> bool:
+    """Sidebar switch "Count each event once" (on by default with two or more datasets)."""
+    if len(dataset_names(dataset)) < 2:
+        return False
+    return st.sidebar.checkbox(
+        "Count each event once",
+        value=True,
+        key=COUNT_ONCE_KEY,
+        help="Reports of one event in several datasets (ACLED, GTD, UCDP, your own) are "
+        "drawn and counted as one event; figures become ranges across the reports. "
+        "Review the matches in the Incident details tab.",
+    )
+
+
+def decision_key() -> tuple:
+    """Return a hashable summary of the decisions in force (for cache keys)."""
+    return _decisions_key()
+
+
+def _decisions_key() -> tuple:
+    return tuple((d.kind, *d.pair) for d in effective_decisions(decisions()))
+
+
+def match_result(dataset: Dataset) -> MatchResult:
+    """Match the dataset's reports (kept in the session until the data or decisions change)."""
+    key = (dataset.content_hash, _decisions_key())
+    cached = st.session_state.get(RESULT_CACHE)
+    if cached is None or cached[0] != key:
+        with st.spinner("Matching reports across datasets…"):
+            result = match_incidents(dataset.incidents, decisions=decisions())
+        cached = (key, result)
+        st.session_state[RESULT_CACHE] = cached
+    return cached[1]
+
+
+def events_of(selected: gpd.GeoDataFrame, result: MatchResult, key: tuple) -> gpd.GeoDataFrame:
+    """One row per event among the selected reports (kept in the session per selection)."""
+    full_key = (*key, _decisions_key())
+    cached = st.session_state.get(EVENTS_CACHE)
+    if cached is None or cached[0] != full_key:
+        cached = (full_key, event_frame(selected, result.event_ids))
+        st.session_state[EVENTS_CACHE] = cached
+    return cached[1]
+
+
+def show_headline(selected: gpd.GeoDataFrame, events: gpd.GeoDataFrame, total: int) -> None:
+    """Write the count above the map when counting each event once."""
+    template = "**Showing {events} events ({reports} reports)**"
+    if len(selected) != total:
+        template += " · {total} reports loaded"
+    messages.markdown(
+        template,
+        help="Reports of one event in several datasets count once; switch this off in the "
+        "sidebar (Count each event once). Filters select reports.",
+        events=len(events),
+        reports=len(selected),
+        total=total,
+    )
+
+
+def reported_by_panel(events: gpd.GeoDataFrame) -> None:
+    """Which datasets reported the events shown (events counted once, reports together)."""
+    if "datasets" not in events:
+        return
+    st.caption("Who reported the events shown (each event counted once)")
+    table = (
+        events.assign(reported_by=events["datasets"].astype(str).str.replace("; ", " + "))
+        .groupby("reported_by")
+        .agg(events=("reports", "size"), reports=("reports", "sum"))
+        .sort_values("events", ascending=False)
+        .reset_index()
+        .rename(columns={"reported_by": "Reported by", "events": "Events", "reports": "Reports"})
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def review_panel(selected: gpd.GeoDataFrame, result: MatchResult) -> None:
+    """Show the reports of one event side by side, why they match, and the review controls."""
+    st.subheader("Reports of one event")
+    event_ids = result.event_ids
+    ids = selected["incident_id"].astype(str)
+    events = ids.map(event_ids).fillna(ids)
+    sizes = events.value_counts()
+    shared = sizes[sizes > 1]
+    st.caption(
+        f"{result.events:,} events from {result.reports:,} reports; "
+        f"{len(shared):,} events in this selection have more than one report."
+    )
+    chosen_report = st.session_state.get("detail_incident")
+    options = list(shared.index[:EVENT_CHOICE_CAP])
+    if chosen_report in set(ids) and events[ids == chosen_report].iloc[0] not in options:
+        options.insert(0, events[ids == chosen_report].iloc[0])
+    if not options:
+        st.info("No event in this selection is reported more than once.")
+    else:
+        default = events[ids == chosen_report].iloc[0] if chosen_report in set(ids) else None
+        event = st.selectbox(
+            "Event",
+            options,
+            index=options.index(default) if default in options else 0,
+            format_func=lambda e: f"{e} ({sizes.get(e, 1)} reports)",
+            key="review_event",
+        )
+        side = reports_side_by_side(selected, event_ids, event)
+        st.dataframe(side, width="stretch")
+        _pairs_review(result, event)
+    _join_form(selected)
+    _decisions_table()
+
+
+def _pairs_review(result: MatchResult, event: str) -> None:
+    pairs = result.pairs[result.pairs["cluster_id"] == event]
+    if pairs.empty:
+        return
+    st.caption("Why they were matched")
+    shown = pairs[["first_id", "second_id", "score", "reasons", "decision"]]
+    st.dataframe(shown, hide_index=True, width="stretch")
+    labels = [f"{a} + {b}" for a, b in zip(pairs["first_id"], pairs["second_id"], strict=True)]
+    choice = st.selectbox(
+        "Match", range(len(labels)), format_func=labels.__getitem__, key="review_pair"
+    )
+    first, second = pairs.iloc[choice][["first_id", "second_id"]]
+    confirm, reject = st.columns(2)
+    if confirm.button("Confirm this match", key="review_confirm"):
+        add_decision("confirm", first, second)
+        st.rerun()
+    if reject.button("Reject this match", key="review_reject"):
+        add_decision("reject", first, second)
+        st.rerun()
+
+
+def _join_form(selected: gpd.GeoDataFrame) -> None:
+    with st.expander("Join two events by hand"):
+        with st.form("join_events", clear_on_submit=True):
+            first = st.text_input("Incident id", key="join_first")
+            second = st.text_input("Same event as incident id", key="join_second")
+            note = st.text_input("Why (optional)", key="join_note")
+            submitted = st.form_submit_button("Join")
+        if not submitted:
+            return
+        known = set(selected["incident_id"].astype(str))
+        unknown = [i for i in (first.strip(), second.strip()) if i not in known]
+        if unknown:
+            st.error(
+                "Not among the incidents shown; check the id: "
+                + ", ".join(repr(i) for i in unknown)
+            )
+            return
+        try:
+            add_decision("join", first.strip(), second.strip(), note=note.strip())
+        except ValueError as error:
+            st.error(str(error))
+            return
+        st.rerun()
+
+
+def _decisions_table() -> None:
+    made = decisions()
+    if not made:
+        return
+    table = decisions_frame(made)
+    st.caption(f"Review decisions ({len(made)}); they go into exported snapshots")
+    st.dataframe(table, hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    left.download_button(
+        "Decisions (CSV)",
+        data=table.to_csv(index=False).encode(),
+        file_name="match-decisions.csv",
+        mime="text/csv",
+        key="download_decisions",
+    )
+    if right.button("Undo the last decision", key="undo_decision"):
+        made.pop()
+        st.rerun()

@@ -912,8 +912,12 @@ def _combine(reports: gpd.GeoDataFrame, events: np.ndarray) -> gpd.GeoDataFrame:
     frame = frame.sort_values(["event_id", "_rank", "_dataset_rank", "incident_id"])
     grouped = frame.groupby("event_id", sort=False)
     out = grouped.head(1).set_index("event_id", drop=False)
+    representative_start = out["start"]
     out["start"] = grouped["start"].min()
     out["end"] = grouped["end"].max()
+    # An hour-precise report among day-precise ones: the event is known to the day.
+    widened = (out["date_precision"] == "hour") & (out["start"] != representative_start)
+    out.loc[widened, "date_precision"] = "day"
     for kind in ("fatalities", "injured"):
         out[f"{kind}_low"] = grouped[f"{kind}_low"].min()
         out[f"{kind}_high"] = grouped[f"{kind}_high"].max()

@@ -138,7 +138,12 @@ def assert_page_plain(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     for markdown in all_markdown(at):
         if markdown.startswith("**Showing "):
-            assert re.fullmatch(r"\*\*Showing \d+ of \d+ incidents\*\*", markdown)
+            # Incidents, or events and their reports when two datasets are loaded (ui/matching).
+            assert re.fullmatch(
+                r"\*\*Showing (\d+ of \d+ incidents|\d+ events? \(\d+ reports\))\*\*"
+                r"( · \d+ reports loaded)?",
+                markdown,
+            )
             continue
         assert_plain(markdown)
 

@@ -120,7 +120,8 @@ def events_of(selected: gpd.GeoDataFrame, result: MatchResult, key: tuple) -> gp
 
 def show_headline(selected: gpd.GeoDataFrame, events: gpd.GeoDataFrame, total: int) -> None:
     """Write the count above the map when counting each event once."""
-    template = "**Showing {events} events ({reports} reports)**"
+    noun = "event" if len(events) == 1 else "events"
+    template = "**Showing {events} " + noun + " ({reports} reports)**"
     if len(selected) != total:
         template += " · {total} reports loaded"
     messages.markdown(

@@ -283,6 +283,7 @@ class _Rows:
     radius: np.ndarray  # metres; NaN for rows located only to the country
     precision: np.ndarray  # rank, see PRECISION_RANK
     dataset: np.ndarray  # int codes
+    spans_days: np.ndarray  # bool: a report of several known days (hour or day precision)
 
 
 _TO_METRIC = pyproj.Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
@@ -308,6 +309,10 @@ def _rows(incidents: pd.DataFrame, settings: MatchSettings) -> _Rows:
         radius=np.where(located, radius, np.nan),
         precision=precision.map(PRECISION_RANK).fillna(4).to_numpy(dtype=int),
         dataset=pd.factorize(incidents["dataset"].astype(str))[0],
+        spans_days=(
+            incidents["date_precision"].isin(["hour", "day"]).to_numpy()
+            & (end // NS_PER_DAY > start // NS_PER_DAY)
+        ),
     )
 
 
@@ -325,17 +330,15 @@ def candidate_pairs(
     Returns
     -------
     numpy.ndarray
-        Shape ``(k, 2)``, positions ``i < j`` into ``incidents``, sorted.
+        Shape ``(k, 2)``, positions ``i < j`` into ``incidents``, each pair once.
     """
     settings = settings or MatchSettings()
     rows = _rows(incidents, settings)
     located = np.flatnonzero(~np.isnan(rows.radius))
-    pairs = [_located_pairs(rows, located, settings.tolerance_days)]
-    pairs.append(_unlocated_pairs(rows, settings.tolerance_days))
-    found = np.concatenate(pairs) if pairs else np.empty((0, 2), dtype=np.int64)
-    found = np.sort(found, axis=1)
-    found = np.unique(found, axis=0) if len(found) else found
-    return found.astype(np.int64)
+    located_pairs = np.sort(_located_pairs(rows, located, settings.tolerance_days), axis=1)
+    # Two country-level rows find each other twice; located pairs are found once each.
+    unlocated = np.unique(np.sort(_unlocated_pairs(rows, settings.tolerance_days), axis=1), axis=0)
+    return np.concatenate([located_pairs, unlocated.reshape(-1, 2)]).astype(np.int64)
 
 
 def _located_pairs(rows: _Rows, located: np.ndarray, tolerance: int) -> np.ndarray:
@@ -347,13 +350,16 @@ def _located_pairs(rows: _Rows, located: np.ndarray, tolerance: int) -> np.ndarr
     block = np.where(long, -(1 + (day0 // 30) * 100_000 + day1 // 30), day0 // BLOCK_DAYS)
     points = shapely.points(rows.x[order], rows.y[order])
     radius, dataset = rows.radius[order], rows.dataset[order]
+    classes = np.unique(radius)
     found: list[np.ndarray] = []
     for members in pd.Series(np.arange(len(order))).groupby(block, sort=False).indices.values():
         first = members.min()
         last = np.searchsorted(day0, day1[members].max() + tolerance, side="right")
         others = np.arange(first, last)
-        for klass in np.unique(radius[others]):
+        for klass in classes:
             inside = others[radius[others] == klass]
+            if not len(inside):
+                continue
             tree = shapely.STRtree(points[inside])
             query, hit = tree.query(
                 points[members], predicate="dwithin", distance=radius[members] + klass
@@ -444,40 +450,44 @@ def _ancestors(group: str, parents: dict[str, str]) -> list[str]:
 
 
 def _time_parts(rows: _Rows, i: np.ndarray, j: np.ndarray, tolerance: int):
+    """Return the time value of each pair, and a function writing the reasons of a subset."""
     gap = np.maximum(
         0, np.maximum(rows.day0[i], rows.day0[j]) - np.minimum(rows.day1[i], rows.day1[j])
     )
     span = np.maximum(rows.day1[i] - rows.day0[i], rows.day1[j] - rows.day0[j])
     overlap_value = np.select([span <= 2, span <= 8], [1.0, 0.7], 0.5)
     value = np.where(gap == 0, overlap_value, 1.0 - 0.5 * gap / max(tolerance, 1))
-    same_day = (gap == 0) & (span == 0)
-    reason = np.where(
-        same_day,
-        "same day",
-        np.where(
-            gap == 0,
-            "dates overlap (" + (span + 1).astype(str) + "-day span)",
-            gap.astype(str) + " day(s) apart",
-        ),
-    )
-    return np.clip(value, 0.0, 1.0), reason
+
+    def reasons(subset: np.ndarray) -> list[str]:
+        return [
+            ("same day" if s == 0 else f"dates overlap ({s + 1}-day span)")
+            if g == 0
+            else f"{g} day(s) apart"
+            for g, s in zip(gap[subset].tolist(), span[subset].tolist(), strict=True)
+        ]
+
+    return np.clip(value, 0.0, 1.0), reasons
+
+
+_GRAIN = ("", "", " (town-level point)", " (province-level point)", "")
 
 
 def _space_parts(rows: _Rows, i: np.ndarray, j: np.ndarray):
+    """Return the distance value of each pair, and a function writing the reasons of a subset."""
     distance = np.hypot(rows.x[i] - rows.x[j], rows.y[i] - rows.y[j])
     allowance = rows.radius[i] + rows.radius[j]
     value = 1.0 - np.maximum(0.0, distance - 0.1 * allowance) / (0.9 * allowance)
     unlocated = np.isnan(distance)
     value = np.where(unlocated, 0.5, np.clip(value, 0.0, 1.0))
-    km = np.round(np.nan_to_num(distance) / 1000.0, 1)
-    coarse = np.maximum(rows.precision[i], rows.precision[j])
-    names = np.array(["", "", " (town-level point)", " (province-level point)", ""])
-    reason = np.where(
-        unlocated,
-        "one side located only to the country",
-        km.astype(str) + " km" + names[np.minimum(coarse, 4)],
-    )
-    return value, reason
+
+    def reasons(subset: np.ndarray) -> list[str]:
+        coarse = np.minimum(np.maximum(rows.precision[i[subset]], rows.precision[j[subset]]), 4)
+        return [
+            "one side located only to the country" if d != d else f"{d / 1000:.1f} km{_GRAIN[c]}"
+            for d, c in zip(distance[subset].tolist(), coarse.tolist(), strict=True)
+        ]
+
+    return value, reasons
 
 
 def _lookup(codes_a: np.ndarray, codes_b: np.ndarray, function) -> tuple[np.ndarray, np.ndarray]:
@@ -529,8 +539,8 @@ def compare(
     places = places or default_places()
     rows = _rows(incidents, settings)
     i, j = pairs[:, 0], pairs[:, 1]
-    time_value, time_reason = _time_parts(rows, i, j, settings.tolerance_days)
-    space_value, space_reason = _space_parts(rows, i, j)
+    time_value, time_reasons = _time_parts(rows, i, j, settings.tolerance_days)
+    space_value, space_reasons = _space_parts(rows, i, j)
     type_codes, categories = pd.factorize(categorise(incidents))
     type_value, type_reason = _lookup(
         type_codes[i], type_codes[j], lambda a, b: _type_pair(categories[a], categories[b])
@@ -541,32 +551,46 @@ def compare(
         group_codes[j],
         lambda a, b: group_agreement(groups[a], groups[b], registry),
     )
-    place_text = incidents["place"].astype(str) + " " + incidents["district"].astype(str)
-    place_codes, place_uniques = pd.factorize(place_text)
-    tokens = [places.tokens(text) for text in place_uniques]
-    place_value, place_reason = _lookup(
-        place_codes[i],
-        place_codes[j],
-        lambda a, b: _place_pair(places, tokens[a], tokens[b]),
-    )
     weights = settings.weights
     total = sum(weights.values())
-    score = (
+    partial = (
         weights["time"] * time_value
         + weights["space"] * space_value
         + weights["type"] * type_value
         + weights["actor"] * actor_value
-        + weights["place"] * place_value
-    ) / total
+    )
+    # Place names are compared only where they can still decide (or explain) the pair.
+    needed = np.flatnonzero(partial + weights["place"] >= min(min_score, 1.0) * total)
+    place_value = np.full(len(i), 0.5)
+    place_reason = np.full(len(i), "place not compared", dtype=object)
+    place_text = incidents["place"].astype(str) + " " + incidents["district"].astype(str)
+    place_codes, place_uniques = pd.factorize(place_text)
+    tokens: dict[int, frozenset[str]] = {}
+
+    def tokens_of(code: int) -> frozenset[str]:
+        if code not in tokens:
+            tokens[code] = places.tokens(place_uniques[code])
+        return tokens[code]
+
+    place_value[needed], place_reason[needed] = _lookup(
+        place_codes[i[needed]],
+        place_codes[j[needed]],
+        lambda a, b: _place_pair(places, tokens_of(a), tokens_of(b)),
+    )
+    score = (partial + weights["place"] * place_value) / total
     # Country-level rows need a named group in common and a compatible type (see module doc).
     unlocated = np.isnan(rows.radius[i]) | np.isnan(rows.radius[j])
     score = np.where(unlocated & ((actor_value < 0.8) | (type_value < 0.5)), 0.0, score)
-    explained = score >= min_score
+    explained = np.flatnonzero(score >= min_score)
     reasons = np.full(len(score), "", dtype=object)
-    parts = [time_reason, space_reason, actor_reason, type_reason, place_reason]
-    reasons[explained] = [
-        ", ".join(words) for words in zip(*(p[explained] for p in parts), strict=True)
+    parts = [
+        time_reasons(explained),
+        space_reasons(explained),
+        actor_reason[explained],
+        type_reason[explained],
+        place_reason[explained],
     ]
+    reasons[explained] = [", ".join(words) for words in zip(*parts, strict=True)]
     return pd.DataFrame(
         {
             "i": i,
@@ -606,6 +630,7 @@ class _Clusters:
         self.day0, self.day1 = rows.day0.tolist(), rows.day1.tolist()
         self.radius = rows.radius.tolist()
         self.dataset = rows.dataset.tolist()
+        self.spans_days = rows.spans_days.tolist()
         self.parent = list(range(len(self.day0)))
         self.members: dict[int, list[int]] = {}
         self.by_hand: set[int] = set()  # rows an analyst joined: their windows are not checked
@@ -634,7 +659,7 @@ class _Clusters:
         if len(first) == 1 and len(second) == 1:
             return dataset[first[0]] != dataset[second[0]]
         merged = first + second
-        hubs = [h for h in merged if self.day1[h] > self.day0[h]]
+        hubs = [h for h in merged if self.spans_days[h]]
         for a in first:
             for b in second:
                 if dataset[a] == dataset[b] or a in self.by_hand or b in self.by_hand:
@@ -737,6 +762,7 @@ def match_incidents(
         keys = _pair_keys(ids, accepted["i"].to_numpy(), accepted["j"].to_numpy())
         accepted = accepted[[key not in rejected for key in keys]]
     accepted = _without_ambiguous_unlocated(accepted, rows)
+    accepted = _best_edges(accepted)
     accepted = accepted.sort_values(["score", "i", "j"], ascending=[False, True, True])
     for i, j in zip(accepted["i"].to_numpy(), accepted["j"].to_numpy(), strict=True):
         clusters.join(int(i), int(j))
@@ -750,6 +776,30 @@ def match_incidents(
         settings=settings,
         decisions=decisions,
     )
+
+
+BEST_EDGES = 3
+
+
+def _best_edges(accepted: pd.DataFrame, keep: int = BEST_EDGES) -> pd.DataFrame:
+    """Keep the pairs among the ``keep`` best of at least one of their two reports.
+
+    Joining runs best pair first and refuses joins that would chain, so a report's fourth-best
+    match almost never joins anything; dropping those pairs first keeps dense data fast.
+    """
+    if len(accepted) <= keep:
+        return accepted
+    ends = pd.DataFrame(
+        {
+            "row": np.concatenate([accepted["i"].to_numpy(), accepted["j"].to_numpy()]),
+            "edge": np.tile(np.arange(len(accepted)), 2),
+            "score": np.tile(accepted["score"].to_numpy(), 2),
+        }
+    ).sort_values(["score", "edge"], ascending=[False, True], kind="stable")
+    rank = ends.groupby("row", sort=False).cumcount().to_numpy()
+    best = np.zeros(len(accepted), dtype=bool)
+    best[ends["edge"].to_numpy()[rank < keep]] = True
+    return accepted[best]
 
 
 def _without_ambiguous_unlocated(accepted: pd.DataFrame, rows: _Rows) -> pd.DataFrame:

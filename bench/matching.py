@@ -113,12 +113,44 @@ def run_size(n: int) -> str:
     )
 
 
+SWEEP = {
+    "defaults": {},
+    "tolerance 0 days": {"tolerance_days": 0},
+    "tolerance 2 days": {"tolerance_days": 2},
+    "radii halved": {"radius_km": {k: v / 2 for k, v in MatchSettings().radius_km.items()}},
+    "radii doubled": {"radius_km": {k: v * 2 for k, v in MatchSettings().radius_km.items()}},
+    "threshold 0.5": {"threshold": 0.5},
+    "threshold 0.7": {"threshold": 0.7},
+}
+
+
+def sweep(n: int) -> list[str]:
+    """Precision, recall and candidates at the defaults and with each window changed."""
+    incidents, truth = datasets(n)
+    lines = []
+    for label, change in SWEEP.items():
+        result = match_incidents(incidents, settings=MatchSettings(**change))
+        ids = zip(result.pairs["first_id"], result.pairs["second_id"], strict=True)
+        found = {tuple(sorted(p)) for p in ids}
+        correct = len(found & truth)
+        lines.append(
+            f"SWEEP n={n:,} {label}: candidates={result.candidates:,} "
+            f"pair_precision={correct / max(len(found), 1):.3f} "
+            f"pair_recall={correct / len(truth):.3f}"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print one line per size."""
     parser = argparse.ArgumentParser(prog="python -m bench.matching", description=__doc__)
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--labelled", action="store_true", help="score the labelled fixture")
+    parser.add_argument("--sweep", type=int, help="precision/recall per setting at this size")
     args = parser.parse_args(argv)
+    if args.sweep:
+        print("\n".join(sweep(args.sweep)))
+        return 0
     if args.labelled:
         from geo.matching_eval import evaluate_labelled
 

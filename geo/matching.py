@@ -24,9 +24,12 @@ Data", Journal of Conflict Resolution 63(5), 2019):
 
 Rows located only to the country (``geo_precision`` ``"country"``, or any precision without a
 radius) are matched on time, actor and type only: they need a named group shared with the other
-side (or its parent/faction), a compatible type and dates within the tolerance; their distance
-counts as neutral. Analysts' decisions (:class:`Decision`: confirm, reject, join) are applied on
-top, keyed by incident ids, so they apply again whenever the same files are loaded.
+side (or its parent/faction), a compatible type and dates within the tolerance, and exactly one
+report that fits; their distance counts as neutral. A pair with a province-level point and a
+date known only to more than a week needs the same named group and compatible type.
+
+Analysts' decisions (:class:`Decision`: confirm, reject, join) are applied on top, keyed by
+incident ids, so they apply again whenever the same files are loaded.
 """
 
 from __future__ import annotations
@@ -455,7 +458,7 @@ def _time_parts(rows: _Rows, i: np.ndarray, j: np.ndarray, tolerance: int):
         0, np.maximum(rows.day0[i], rows.day0[j]) - np.minimum(rows.day1[i], rows.day1[j])
     )
     span = np.maximum(rows.day1[i] - rows.day0[i], rows.day1[j] - rows.day0[j])
-    overlap_value = np.select([span <= 2, span <= 8], [1.0, 0.7], 0.5)
+    overlap_value = np.select([span <= 2, span <= 8], [1.0, 0.6], 0.3)
     value = np.where(gap == 0, overlap_value, 1.0 - 0.5 * gap / max(tolerance, 1))
 
     def reasons(subset: np.ndarray) -> list[str]:
@@ -578,9 +581,13 @@ def compare(
         lambda a, b: _place_pair(places, tokens_of(a), tokens_of(b)),
     )
     score = (partial + weights["place"] * place_value) / total
-    # Country-level rows need a named group in common and a compatible type (see module doc).
+    # Vague rows (located only to the country, or to a province over more than a week) need a
+    # named group in common and a compatible type (see module doc).
     unlocated = np.isnan(rows.radius[i]) | np.isnan(rows.radius[j])
-    score = np.where(unlocated & ((actor_value < 0.8) | (type_value < 0.5)), 0.0, score)
+    span = np.maximum(rows.day1[i] - rows.day0[i], rows.day1[j] - rows.day0[j])
+    coarse = np.maximum(rows.precision[i], rows.precision[j]) >= PRECISION_RANK["province"]
+    vague = unlocated | (coarse & (span > LONG_DAYS))
+    score = np.where(vague & ((actor_value < 0.8) | (type_value < 0.5)), 0.0, score)
     explained = np.flatnonzero(score >= min_score)
     reasons = np.full(len(score), "", dtype=object)
     parts = [

@@ -294,13 +294,25 @@ def test_uploaded_acled_file_joins_the_map_and_the_count(page, server):
     result = import_incidents(fixture, name=fixture.name)
     assert 0 < result.kept < result.rows_read  # some rows are rejected, with reasons
     total = len(load_bundled().incidents) + result.kept
+    # Two datasets: each event is counted and drawn once (ui/matching.py, docs/matching.md).
+    import geopandas as gpd
+    import pandas as pd
+
+    from geo.matching import match_incidents
+    from geo.schema import INCIDENT_COLUMNS, conform
+
+    both = pd.concat(
+        [load_bundled().incidents[list(INCIDENT_COLUMNS)], result.incidents[list(INCIDENT_COLUMNS)]]
+    )
+    events = match_incidents(conform(gpd.GeoDataFrame(both, crs="EPSG:4326"))).events
+    assert events < total  # the Quetta station bombing is in both
     open_app(page, server)
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text("Import incidents").click()
     sidebar.locator('input[type="file"]').last.set_input_files(str(fixture))
     sidebar.get_by_role("button", name="Import", exact=True).click()
-    page.get_by_text(f"Showing {total} of {total} incidents").wait_for(timeout=60_000)
-    map_frame(page).get_by_text(f"{total} incidents on map").wait_for(timeout=30_000)
+    page.get_by_text(f"Showing {events} events ({total} reports)").wait_for(timeout=60_000)
+    map_frame(page).get_by_text(f"{events} incidents on map").wait_for(timeout=30_000)
     report = sidebar.get_by_text(f"kept {result.kept} of {result.rows_read} rows")
     assert report.count() == 1
     assert sidebar.get_by_role("button", name=f"Rejected rows of {fixture.name} (CSV)").count() == 1

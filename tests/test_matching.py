@@ -380,7 +380,7 @@ def test_command_line_writes_pairs_and_counts(tmp_path):
         check=False,
     )
     assert completed.returncode == 0, completed.stderr
-    assert "73 events from 112 reports" in completed.stdout
+    assert "74 events from 113 reports" in completed.stdout
     pairs = pd.read_csv(out)
     assert list(pairs.columns) == [
         "first_id",
@@ -421,3 +421,39 @@ def test_event_frame_keeps_the_schema_columns():
     events = event_frame(incidents, match_incidents(incidents).event_ids)
     assert isinstance(events, gpd.GeoDataFrame)
     assert set(conform(events).columns) <= set(events.columns)
+
+
+def test_a_province_level_month_row_needs_a_named_group():
+    kurram = {
+        "dataset": "own",
+        "incident_id": "KURRAM",
+        "start": "2024-11-21",
+        "end": "2024-11-21 23:59:59",
+        "place": "Lower Kurram, on the Parachinar-Peshawar road",
+        "geo_precision": "district",
+        "groups": "Unidentified",
+        "sub_event_type": "Attack",
+        "lon": 70.10,
+        "lat": 33.90,
+    }
+    vague = {
+        "dataset": "acled",
+        "incident_id": "ACLED:MONTH",
+        "start": "2024-11-01",
+        "end": "2024-11-30 23:59:59",
+        "date_precision": "month",
+        "place": "Peshawar",
+        "geo_precision": "province",
+        "groups": "Unidentified",
+        "sub_event_type": "Armed clash",
+        "lon": 71.5,
+        "lat": 34.0,
+    }
+    assert match_incidents(make_incidents(kurram, vague)).events == 2
+    named = match_incidents(make_incidents({**kurram, "groups": "TTP"}, {**vague, "groups": "TTP"}))
+    assert named.events == 1
+
+
+def test_the_labelled_country_level_total_stays_apart(labelled):
+    _, _, evaluation = labelled
+    assert members(evaluation.result, "UCDP:990008") == {"UCDP:990008"}

@@ -939,7 +939,7 @@ def event_frame(incidents: gpd.GeoDataFrame, event_ids: pd.Series) -> gpd.GeoDat
     geopandas.GeoDataFrame
         Extra columns: ``event_id``, ``reports`` (count), ``report_ids`` and ``datasets``
         (``"; "``-joined) and ``reported_by`` (who reported which figures). ``incident_id`` is
-        the event id.
+        the event id and ``dataset`` names every dataset that reported it.
     """
     ids = incidents["incident_id"].astype(str)
     events = ids.map(event_ids).fillna(ids).astype(str).to_numpy()
@@ -986,6 +986,7 @@ def _combine(reports: gpd.GeoDataFrame, events: np.ndarray) -> gpd.GeoDataFrame:
     out["reports"] = grouped.size()
     out["report_ids"] = grouped["incident_id"].agg("; ".join)
     out["datasets"] = grouped["dataset"].agg(lambda s: "; ".join(pd.unique(s.astype(str))))
+    out["dataset"] = out["datasets"]  # an event belongs to every dataset that reported it
     out["reported_by"] = grouped.apply(_who_reported, include_groups=False)
     out["incident_id"] = out["event_id"]
     note = "Reports differ: " + out["reported_by"]

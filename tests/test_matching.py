@@ -318,6 +318,7 @@ def test_event_frame_counts_once_with_ranges_across_reports():
     assert (event["fatalities_low"], event["fatalities_high"]) == (24, 32)
     assert event.geometry.x == pytest.approx(67.0008)  # the exact report's point
     assert event["report_ids"] == "RAIL-007; ACLED:1"
+    assert event["dataset"] == "own; acled"
     assert "acled ACLED:1: killed ≤27" in event["reported_by"]
     assert events.loc["ACLED:9", "reports"] == 1
     side = reports_side_by_side(incidents, result.event_ids, "EV:RAIL-007")

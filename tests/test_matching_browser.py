@@ -73,6 +73,7 @@ def test_each_event_is_one_marker_with_its_reports(page, matching_server, two_da
     assert "EV:RAIL-007" in text
     assert "2 (one event; all in the Incident details tab)" in text
     assert "24–32" in text  # lowest low to highest high across the reports
+    assert "bundled; acled.csv" in text  # who reported it
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "matching_one_marker.png"))
     assert not errors

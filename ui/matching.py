@@ -174,7 +174,7 @@ def review_panel(selected: gpd.GeoDataFrame, result: MatchResult) -> None:
             "Event",
             options,
             index=options.index(default) if default in options else 0,
-            format_func=lambda e: f"{e} ({sizes.get(e, 1)} reports)",
+            format_func=lambda e: f"{e} ({_reports_text(int(sizes.get(e, 1)))})",
             key="review_event",
         )
         side = reports_side_by_side(selected, event_ids, event)
@@ -182,6 +182,10 @@ def review_panel(selected: gpd.GeoDataFrame, result: MatchResult) -> None:
         _pairs_review(result, event)
     _join_form(selected)
     _decisions_table()
+
+
+def _reports_text(count: int) -> str:
+    return "1 report" if count == 1 else f"{count} reports"
 
 
 def _pairs_review(result: MatchResult, event: str) -> None:

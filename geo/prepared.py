@@ -32,7 +32,7 @@ from geo.parquet import ParquetFileError, read_incidents_parquet, write_incident
 from geo.schema import conform, validate_incidents
 from geo.synthetic import synthetic_hash, synthetic_incidents
 
-PREPARED_VERSION = "1"
+PREPARED_VERSION = "2"
 CODE_DIR = Path(__file__).resolve().parent
 ENRICHMENT_SOURCES = (
     DATA_DIR / "provinces.geojson",
@@ -97,16 +97,27 @@ def _cached(path: Path, key: str) -> Prepared | None:
 
 
 def _prepare(
-    incidents: gpd.GeoDataFrame, bundle: BundledData, path: Path, key: str, incidents_hash: str
+    incidents: gpd.GeoDataFrame,
+    bundle: BundledData,
+    path: Path,
+    key: str,
+    incidents_hash: str,
+    stale_pattern: str,
 ) -> Prepared:
     enriched = enrich(
         incidents, bundle.provinces, bundle.rail_lines, bundle.stations, bundle.rail_sites
     )
     partial = path.with_name(path.name + f".{os.getpid()}.partial")
     write_incidents_parquet(
-        enriched, partial, {"prepared_key": key, "content_hash": incidents_hash}
+        enriched,
+        partial,
+        {"prepared_key": key, "content_hash": incidents_hash},
+        geometry_encoding="point",
     )
     partial.replace(path)  # atomic: another process never reads half a file
+    for stale in path.parent.glob(stale_pattern):
+        if stale != path:
+            stale.unlink(missing_ok=True)  # prepared under an older key: never read again
     return Prepared(enriched, incidents_hash, path, from_cache=False)
 
 
@@ -132,7 +143,7 @@ def prepared_synthetic(n: int, seed: int, bundle: BundledData) -> Prepared:
     if found is not None:
         return found
     incidents = synthetic_incidents(n, seed=seed, bundle=bundle)
-    return _prepare(incidents, bundle, path, key, identity)
+    return _prepare(incidents, bundle, path, key, identity, f"synthetic-{n}-{seed}-*.parquet")
 
 
 def prepared_file(path: str | Path, bundle: BundledData) -> Prepared:
@@ -165,4 +176,6 @@ def prepared_file(path: str | Path, bundle: BundledData) -> Prepared:
         return found
     incidents, _ = read_incidents_parquet(path)
     incidents = validate_incidents(conform(incidents), origin=path.name)
-    return _prepare(incidents, bundle, cached_path, key, content_hash(incidents))
+    # Files are keyed on their bytes, so an older preparation of this path cannot be told from
+    # another file's: none is removed (deleting the cache folder is always safe).
+    return _prepare(incidents, bundle, cached_path, key, content_hash(incidents), cached_path.name)

@@ -252,10 +252,13 @@ def test_gzip_that_is_not_a_snapshot_is_a_clear_error():
         read_snapshot(b"\x1f\x8b\x08\x00garbage")
 
 
-def test_parquet_round_trip_keeps_values_types_and_extra_columns():
-    incidents = valid_messy().assign(rail_distance_km=np.linspace(0, 6, 7), flags="")
+@pytest.mark.parametrize("encoding", ["WKB", "point"])
+def test_parquet_round_trip_keeps_values_types_and_extra_columns(encoding):
+    incidents = valid_messy().assign(rail_distance_km=np.linspace(0, 6, 7), point_province="")
     buffer = io.BytesIO()
-    write_incidents_parquet(incidents, buffer, {"content_hash": "sha256:abc"})
+    write_incidents_parquet(
+        incidents, buffer, {"content_hash": "sha256:abc"}, geometry_encoding=encoding
+    )
     buffer.seek(0)
     back, metadata = read_incidents_parquet(buffer)
     assert metadata == {"content_hash": "sha256:abc"}

@@ -12,7 +12,6 @@ import gzip
 import hashlib
 import io
 import json
-import re
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyogrio
 import pyogrio.errors
-from shapely.geometry import Point
+import shapely
 
 from geo.encode import (
     COMPACT_STYLE,
@@ -499,9 +498,6 @@ def _parse_json(raw: bytes) -> object:
         raise SnapshotError(msg) from error
 
 
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-
-
 def json_depth(raw: bytes | str) -> int:
     """Return the deepest nesting of ``[`` and ``{`` in JSON text, without parsing it.
 
@@ -535,12 +531,31 @@ def json_shape(raw: bytes | str) -> tuple[int, int]:
     tuple of (int, int)
     """
     data = raw.encode("utf-8", "replace") if isinstance(raw, str) else raw
-    bare = np.frombuffer(_JSON_STRING.sub(b"", data), dtype=np.uint8)
-    arrays = bare == ord("[")
-    steps = np.zeros(bare.shape, dtype=np.int8)
-    steps[arrays | (bare == ord("{"))] = 1
-    steps[(bare == ord("]")) | (bare == ord("}"))] = -1
-    return int(np.cumsum(steps, dtype=np.int64).max(initial=0)), int(arrays.sum())
+    codes = np.frombuffer(data, dtype=np.uint8)
+    brackets = np.flatnonzero(
+        (codes == ord("[")) | (codes == ord("{")) | (codes == ord("]")) | (codes == ord("}"))
+    )
+    # Brackets inside strings do not count. A string runs from an unescaped quote to the next;
+    # a quote is escaped when an odd run of backslashes precedes it (rare: checked one by one).
+    quotes = np.flatnonzero(codes == ord('"'))
+    after_backslash = quotes[(quotes > 0) & (codes[np.maximum(quotes - 1, 0)] == ord("\\"))]
+    escaped = [q for q in after_backslash.tolist() if _backslashes_before(data, q) % 2]
+    if escaped:
+        quotes = np.setdiff1d(quotes, np.array(escaped, dtype=quotes.dtype), assume_unique=True)
+    quotes = quotes[: len(quotes) - len(quotes) % 2]  # an unterminated string is not a string
+    inside = np.searchsorted(quotes, brackets) % 2 == 1
+    kinds = codes[brackets[~inside]]
+    steps = np.where((kinds == ord("[")) | (kinds == ord("{")), 1, -1).astype(np.int64)
+    depth = int(np.cumsum(steps).max(initial=0))
+    return depth, int((kinds == ord("[")).sum())
+
+
+def _backslashes_before(data: bytes, position: int) -> int:
+    """Return how many backslashes immediately precede ``data[position]``."""
+    count = 0
+    while position - count - 1 >= 0 and data[position - count - 1] == ord("\\"):
+        count += 1
+    return count
 
 
 def _json_problem(error: Exception) -> str:
@@ -555,10 +570,10 @@ def _kind(value: object) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _read_features(features: list) -> tuple[list[dict], list[Point | None], list[str]]:
+def _read_features(features: list) -> tuple[list[dict], np.ndarray, list[str]]:
     """Return each feature's properties and point, and a problem per feature that has none."""
     records: list[dict] = []
-    geometries: list[Point | None] = []
+    coordinates: list[tuple[float, float]] = []
     problems: list[str] = []
     for number, feature in enumerate(features, start=1):
         if not isinstance(feature, dict):
@@ -575,8 +590,10 @@ def _read_features(features: list) -> tuple[list[dict], list[Point | None], list
             problems.append(f"feature {number} ({_id_text(properties)}): {problem}")
             continue
         records.append(properties)
-        geometries.append(point)
-    return records, geometries, problems
+        coordinates.append(point)
+    # Points made at once (a shapely Point per feature costs more than reading it).
+    xy = np.array(coordinates, dtype=float).reshape(-1, 2)
+    return records, shapely.points(xy[:, 0], xy[:, 1]), problems
 
 
 def _id_text(properties: dict) -> str:
@@ -584,8 +601,8 @@ def _id_text(properties: dict) -> str:
     return text if len(text) <= 60 else text[:60] + "…"
 
 
-def _point(geometry: object) -> tuple[Point | None, str]:
-    """Return a GeoJSON Point geometry as a shapely Point, or a problem."""
+def _point(geometry: object) -> tuple[tuple[float, float] | None, str]:
+    """Return a GeoJSON Point geometry's longitude and latitude, or a problem."""
     if geometry is None:
         return None, "geometry is null, expected a Point"
     if not isinstance(geometry, dict) or geometry.get("type") != "Point":
@@ -599,7 +616,7 @@ def _point(geometry: object) -> tuple[Point | None, str]:
     if not numbers or not (-180 <= lon <= 180 and -90 <= lat <= 90):
         shown = f"[{str(lon)[:20]}, {str(lat)[:20]}]"
         return None, f"Point coordinates {shown} are not a longitude -180..180, latitude -90..90"
-    return Point(lon, lat), ""
+    return (lon, lat), ""
 
 
 def _fix_values(frame: pd.DataFrame) -> list[str]:
@@ -616,6 +633,8 @@ def _fix_values(frame: pd.DataFrame) -> list[str]:
             )
         frame[column] = parsed
     for column in COUNT_COLUMNS:
+        if _whole_counts(frame, column):
+            continue
         values = frame[column].map(_count)
         bad = values.map(lambda v: v is False)
         for position in np.flatnonzero(bad.to_numpy()):
@@ -644,6 +663,24 @@ def _date(value: str) -> pd.Timestamp:
         return pd.Timestamp(pd.to_datetime(value, format="ISO8601"))
     except (ValueError, OverflowError):
         return pd.NaT
+
+
+def _whole_counts(frame: pd.DataFrame, column: str) -> bool:
+    """Convert a count column in place when every value is a JSON integer in range or null.
+
+    The common case, done at once; any other value (text, a fraction, a boolean, out of range)
+    leaves the column to the value-by-value check.
+    """
+    values = frame[column]
+    # Integers with nulls arrive as floats with NaN.
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("integer", "floating", "empty"):
+        return False
+    known = values.dropna().to_numpy(dtype=float)
+    whole = np.isfinite(known) & (known == np.trunc(known))
+    if not (whole & (known >= 0) & (known <= MAX_COUNT)).all():
+        return False
+    frame[column] = pd.array(values.astype("Float64"), dtype="Int64")
+    return True
 
 
 def _cell(frame: pd.DataFrame, position: int, column: str) -> str:

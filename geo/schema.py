@@ -177,7 +177,13 @@ def conform(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     for column in TEXT_COLUMNS:
         if column not in out:
             out[column] = ""
-        out[column] = out[column].astype(object).where(out[column].notna(), "")
+        values = out[column]
+        if isinstance(values.dtype, pd.StringDtype) or pd.api.types.infer_dtype(
+            values, skipna=True
+        ) in ("string", "empty"):
+            out[column] = values.fillna("").astype("str")  # text already: no value by value
+            continue
+        out[column] = values.astype(object).where(values.notna(), "")
         out[column] = out[column].map(str)
     for column in COUNT_COLUMNS:
         if column not in out:

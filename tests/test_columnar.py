@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 from datetime import UTC, date, datetime
 
 import geopandas as gpd
@@ -18,6 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
 from geo.export import (
@@ -25,6 +28,7 @@ from geo.export import (
     _content_hash_by_rows,
     content_hash,
     incident_features,
+    json_shape,
     read_snapshot,
     write_snapshot,
 )
@@ -343,3 +347,30 @@ def test_sessions_share_the_data_and_hold_only_the_selection(bundle):
     expected = flt.apply(dataset.incidents, dataset.groups)
     assert chosen["incident_id"].tolist() == expected["incident_id"].tolist()
     assert 0 < len(chosen) < len(dataset.incidents)
+
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def _shape_by_regex(data: bytes) -> tuple[int, int]:
+    """The nesting and array count with strings removed by a regular expression (reference)."""
+    bare = np.frombuffer(_JSON_STRING.sub(b"", data), dtype=np.uint8)
+    arrays = bare == ord("[")
+    steps = np.zeros(bare.shape, dtype=np.int8)
+    steps[arrays | (bare == ord("{"))] = 1
+    steps[(bare == ord("]")) | (bare == ord("}"))] = -1
+    return int(np.cumsum(steps, dtype=np.int64).max(initial=0)), int(arrays.sum())
+
+
+_TEXT = st.text(alphabet=st.sampled_from('ab"\\[]{}\n\u0001ڈ '), max_size=12)
+_JSON = st.recursive(
+    st.none() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON, st.booleans())
+def test_json_shape_counts_brackets_outside_strings_only(value, ascii_only):
+    data = json.dumps(value, ensure_ascii=ascii_only).encode()
+    assert json_shape(data) == _shape_by_regex(data)

@@ -213,8 +213,16 @@ def main() -> None:
                 sessions = options.sessions if app == OURS and n == max(browser_sizes) else 0
                 try:
                     paint.append(measure_app(app, n, sessions=sessions))
-                except TimeoutError as error:
-                    paint.append({"app": app, "n": n, "error": str(error)})
+                except Exception as error:  # noqa: BLE001 - an app that never paints is a result
+                    first_line = str(error).splitlines()[0][:120] if str(error) else repr(error)
+                    paint.append({"app": app, "n": n, "error": first_line})
+    changes = []
+    if OURS in apps:
+        from bench.browser import browser_timings
+
+        for n in browser_sizes:
+            print(f"browser: filter change on this map, {n:,} incidents…", file=sys.stderr)
+            changes.append(browser_timings(n))
     imported = None
     if not options.no_import and not options.quick:
         print("importing a 1,000,000-row ACLED CSV…", file=sys.stderr, flush=True)
@@ -267,6 +275,21 @@ def main() -> None:
                 )
                 + "."
             )
+        text.append("")
+    if changes:
+        text += [
+            "### This map: a filter change (`bench/browser.py`)",
+            "",
+            "| incidents | page → incident layer drawn | incidents visible at the opening "
+            "view | choosing a group → map label updated | label before → after |",
+            "|---|---|---|---|---|",
+        ]
+        text += [
+            f"| {r['n']:,} | {r['load_ms']:,.0f} ms | {r['visible']:,} of "
+            f"{r['selected_at_load']:,} | {r['change_ms']:,.0f} ms | "
+            f"{r['label_before']} → {r['label_after']} |"
+            for r in changes
+        ]
         text.append("")
     if imported:
         text += [

@@ -2,7 +2,8 @@
 
 The CSV is written once to ``bench/out/`` from the prepared synthetic incidents, in ACLED's
 31-column layout (the layout of ``tests/fixtures/imports/acled_2024.csv``), then read by
-``geo.importers.import_incidents`` as an analyst's upload would be (no size cap here). Prints one
+``geo.importers.import_incidents`` as an analyst's upload would be (without the upload limits
+of 50 MB and 100,000 rows, which a million rows exceed). Prints one
 JSON object: rows, bytes, import time, kept/rejected rows, content hash time and peak RSS.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geo.export import content_hash
-from geo.importers import import_incidents
+from geo.importers import _source, import_incidents
 from geo.io import load_bundled
 from geo.prepared import prepared_synthetic
 from ui.data import SYNTHETIC_SEED
@@ -79,6 +80,9 @@ def main(n: int) -> dict[str, object]:
         acled_frame(n).to_csv(path.with_suffix(".partial"), index=False)
         path.with_suffix(".partial").replace(path)
     size = path.stat().st_size
+    # One upload may hold 100,000 rows (geo.importers._source.MAX_ROWS, a limit against hostile
+    # files); the pipeline itself is measured here on the whole file, with that limit lifted.
+    _source.MAX_ROWS = max(_source.MAX_ROWS, n)
     start = time.perf_counter()
     result = import_incidents(path, name=path.name, fmt="acled", max_bytes=size + 1)
     import_ms = (time.perf_counter() - start) * 1000

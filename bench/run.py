@@ -178,31 +178,38 @@ def summary_lines(server: list[dict[str, object]], paint: list[dict[str, object]
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--sizes", default="1000,10000,100000,1000000")
-    parser.add_argument("--browser-sizes", default="10000,100000,1000000")
-    parser.add_argument("--apps", default=",".join((OURS, *PEERS)))
-    parser.add_argument("--sessions", type=int, default=10)
-    parser.add_argument("--quick", action="store_true", help="sizes 1000,10000; browser 10000")
-    parser.add_argument("--no-browser", action="store_true")
-    parser.add_argument("--no-import", action="store_true")
-    options = parser.parse_args()
-    sizes = [1000, 10000] if options.quick else [int(s) for s in options.sizes.split(",")]
-    browser_sizes = [int(s) for s in options.browser_sizes.split(",")]
-    if options.quick:
-        browser_sizes = [10000]
-    if options.no_browser:
-        browser_sizes = []
-    apps = options.apps.split(",")
-    measured = commit()
+LOG = ROOT / "bench" / "out" / "run.jsonl"
+
+
+def record(kind: str, row: dict[str, object]) -> dict[str, object]:
+    """Append one measurement to the run's log (``--render`` rebuilds RESULTS.md from it)."""
+    with LOG.open("a") as log:
+        log.write(json.dumps({"kind": kind, **row}) + "\n")
+    return row
+
+
+def load_log(path: Path) -> tuple[str, list, list, list, dict | None]:
+    """Read a run's log: the commit and every measurement, by kind."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    kinds: dict[str, list] = {"commit": [], "server": [], "paint": [], "change": [], "import": []}
+    for row in rows:
+        kinds[row.pop("kind")].append(row)
+    measured = kinds["commit"][0]["measured"] if kinds["commit"] else "unknown"
+    imported = kinds["import"][0] if kinds["import"] else None
+    return measured, kinds["server"], kinds["paint"], kinds["change"], imported
+
+
+def measure_all(
+    options: argparse.Namespace, sizes: list[int], browser_sizes: list[int], apps: list[str]
+) -> tuple[list, list, list, dict | None]:
+    """Run every measurement, logging each as it comes."""
     server = []
     for n in sorted(set(sizes) | set(browser_sizes)):
         print(f"preparing {n:,} incidents…", file=sys.stderr, flush=True)
         prepared = run_json("bench.prepare", str(n))
         if n in sizes:
             print(f"measuring {n:,} incidents…", file=sys.stderr, flush=True)
-            server.append({**run_size(n), **prepared})
+            server.append(record("server", {**run_size(n), **prepared}))
     paint = []
     if browser_sizes:
         from bench.paint import measure_app
@@ -212,21 +219,53 @@ def main() -> None:
                 print(f"browser: {app}, {n:,} incidents…", file=sys.stderr, flush=True)
                 sessions = options.sessions if app == OURS and n == max(browser_sizes) else 0
                 try:
-                    paint.append(measure_app(app, n, sessions=sessions))
+                    row = measure_app(app, n, sessions=sessions)
                 except Exception as error:  # noqa: BLE001 - an app that never paints is a result
                     first_line = str(error).splitlines()[0][:120] if str(error) else repr(error)
-                    paint.append({"app": app, "n": n, "error": first_line})
+                    row = {"app": app, "n": n, "error": first_line}
+                paint.append(record("paint", row))
     changes = []
     if OURS in apps:
         from bench.browser import browser_timings
 
         for n in browser_sizes:
             print(f"browser: filter change on this map, {n:,} incidents…", file=sys.stderr)
-            changes.append(browser_timings(n))
+            changes.append(record("change", browser_timings(n)))
     imported = None
     if not options.no_import and not options.quick:
         print("importing a 1,000,000-row ACLED CSV…", file=sys.stderr, flush=True)
-        imported = run_json("bench.imports", "1000000")
+        imported = record("import", run_json("bench.imports", "1000000"))
+    return server, paint, changes, imported
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000,100000,1000000")
+    parser.add_argument("--browser-sizes", default="10000,100000,1000000")
+    parser.add_argument("--apps", default=",".join((OURS, *PEERS)))
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--quick", action="store_true", help="sizes 1000,10000; browser 10000")
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--no-import", action="store_true")
+    parser.add_argument(
+        "--render", metavar="LOG", help="write RESULTS.md from a run's log (bench/out/run.jsonl)"
+    )
+    options = parser.parse_args()
+    sizes = [1000, 10000] if options.quick else [int(s) for s in options.sizes.split(",")]
+    browser_sizes = [int(s) for s in options.browser_sizes.split(",")]
+    if options.quick:
+        browser_sizes = [10000]
+    if options.no_browser:
+        browser_sizes = []
+    apps = options.apps.split(",")
+    if options.render:
+        measured, server, paint, changes, imported = load_log(Path(options.render))
+    else:
+        measured = commit()
+        LOG.parent.mkdir(exist_ok=True)
+        LOG.write_text("")
+        record("commit", {"measured": measured})
+        server, paint, changes, imported = measure_all(options, sizes, browser_sizes, apps)
     text = [
         "# Scale benchmark results",
         "",

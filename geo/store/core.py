@@ -686,6 +686,13 @@ class SqlStore:
     # ------------------------------------------------------------------ reading
     def _incident_query(self, viewer: Account | None) -> sa.Select:
         columns = [t.incidents.c[name] for name in DATA_COLUMNS]
+        if getattr(self._backend, "text_times", False):
+            columns = [
+                sa.type_coerce(column, sa.String).label(column.name)
+                if column.name in ("start", "end")
+                else column
+                for column in columns
+            ]
         return (
             sa.select(*columns)
             .join(t.datasets, t.datasets.c.id == t.incidents.c.dataset_id)
@@ -701,7 +708,7 @@ class SqlStore:
         with self.engine.connect() as connection:
             frame = pd.read_sql_query(query, connection, dtype={c: "Int64" for c in _COUNTS})
         for column in ("start", "end"):
-            frame[column] = pd.to_datetime(frame[column])
+            frame[column] = pd.to_datetime(frame[column], format="ISO8601")
         return frame
 
     def incidents(

@@ -30,6 +30,7 @@ class PostgisBackend:
     """Shared store on PostgreSQL with PostGIS."""
 
     name = "postgis"
+    text_times = False
 
     def create_engine(self, url: str) -> sa.Engine:
         """Return a pooled engine; a URL without a driver gets psycopg 3.
@@ -69,7 +70,8 @@ class PostgisBackend:
         with raw.cursor() as cursor:
             with cursor.copy(f"COPY incidents ({names}) FROM STDIN") as copy:
                 for start in range(0, len(rows), COPY_CHUNK):
-                    for row in _python_rows(rows.iloc[start : start + COPY_CHUNK]):
+                    chunk = rows.iloc[start : start + COPY_CHUNK]
+                    for row in _python_rows(chunk, text_times=False):
                         copy.write_row(row)
 
     def prefilter(

@@ -148,7 +148,10 @@ def incidents_from_rows(rows: pd.DataFrame) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
     """
     frame = rows.copy()
-    frame["sources"] = [json.loads(text) for text in frame["sources"]]
+    # Parse each distinct sources text once (many rows of one export cite the same sources).
+    codes, texts = pd.factorize(frame["sources"])
+    parsed = [json.loads(text) for text in texts]
+    frame["sources"] = [list(parsed[code]) for code in codes]
     geometry = points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
     gdf = gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]), geometry=geometry, crs=CRS)
     flags = frame["flags"].fillna("").astype(str).to_numpy()

@@ -28,12 +28,16 @@ from geo.groups import GroupRegistry
 from geo.store import tables as t
 
 INSERT_CHUNK = 20_000
+# How SQLAlchemy's SQLite DateTime stores times (and parses them back).
+DATETIME_TEXT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 class SqliteBackend:
     """Embedded store in a SQLite file (``sqlite:///path/to/store.sqlite``)."""
 
     name = "sqlite"
+    # SQLite keeps times as text; the store parses them vectorised instead of row by row.
+    text_times = True
 
     def create_engine(self, url: str) -> sa.Engine:
         """Return an engine with foreign keys, WAL and a busy timeout on every connection.
@@ -64,7 +68,10 @@ class SqliteBackend:
         return engine
 
     def bulk_insert(self, connection: sa.Connection, rows: pd.DataFrame) -> None:
-        """Insert rows with ``executemany`` in chunks (sqlite3's fastest path).
+        """Insert rows with sqlite3's ``executemany`` on plain tuples, in chunks.
+
+        Bypasses SQLAlchemy's per-row parameter processing (the slow part at a million rows);
+        times are written in the text form SQLAlchemy's SQLite ``DateTime`` reads back.
 
         Parameters
         ----------
@@ -72,11 +79,15 @@ class SqliteBackend:
         rows : pandas.DataFrame
             One column per stored incident column.
         """
-        columns = list(rows.columns)
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = rows.iloc[start : start + INSERT_CHUNK]
-            records = [dict(zip(columns, values, strict=True)) for values in _python_rows(chunk)]
-            connection.execute(sa.insert(t.incidents), records)
+        names = ", ".join(f'"{name}"' for name in rows.columns)
+        marks = ", ".join("?" for _ in rows.columns)
+        statement = f"INSERT INTO incidents ({names}) VALUES ({marks})"
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            for start in range(0, len(rows), INSERT_CHUNK):
+                cursor.executemany(statement, _python_rows(rows.iloc[start : start + INSERT_CHUNK]))
+        finally:
+            cursor.close()
 
     def prefilter(
         self, flt: IncidentFilter, registry: GroupRegistry | None
@@ -87,16 +98,22 @@ class SqliteBackend:
         return []
 
 
-def _python_rows(frame: pd.DataFrame) -> list[tuple]:
-    """Rows as tuples of plain Python values (NA as None, timestamps as datetimes)."""
+def _python_rows(frame: pd.DataFrame, *, text_times: bool = True) -> list[tuple]:
+    """Rows as tuples of plain Python values (NA as None; times as SQLite text or datetimes)."""
     columns = []
     for name in frame.columns:
         column = frame[name]
         if pd.api.types.is_datetime64_any_dtype(column):
-            values = [None if pd.isna(v) else v.to_pydatetime() for v in column]
+            if text_times:
+                values = column.dt.strftime(DATETIME_TEXT).astype(object)
+                values = values.where(column.notna(), None).tolist()
+            else:
+                values = [None if pd.isna(v) else v.to_pydatetime() for v in column]
         elif isinstance(column.dtype, pd.Int64Dtype):
             values = [None if v is pd.NA else int(v) for v in column.astype(object)]
-        else:
+        elif pd.api.types.is_float_dtype(column):
             values = column.astype(object).where(column.notna(), None).tolist()
+        else:
+            values = [None if v is None or v is pd.NA else v for v in column.tolist()]
         columns.append(values)
     return list(zip(*columns, strict=True))

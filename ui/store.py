@@ -183,10 +183,13 @@ def store_sidebar(context: StoreContext | None) -> None:
     """Sidebar expander: log in or out, the store's datasets, removing one."""
     if context is None:
         return
-    with st.sidebar.expander("Team store", expanded=bool(st.session_state.get(NOTICE))):
-        notice = st.session_state.pop(NOTICE, None)
-        if notice:
-            messages.info("{notice}", notice=notice)
+    # One slot always drawn here, so the expanders below keep their place (and stay open or
+    # closed as the analyst left them) whether or not there is something to say.
+    slot = st.sidebar.empty()
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        messages.info("{notice}", where=slot, notice=notice)
+    with st.sidebar.expander("Team store"):
         messages.caption(
             "{backend} store at {url}",
             backend=context.store.backend,

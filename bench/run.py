@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -109,7 +110,7 @@ def export_table(rows: list[dict[str, object]]) -> str:
             for f in ("geojson.gz", "geojson", "gpkg", "parquet")
         ]
         lines.append(
-            f"| {r['snapshot_n']:,} | {' | '.join(cells)} | {r['reopen_ms']:,.0f} ms "
+            f"| {r['snapshot_n']:,} of {r['n']:,} | {' | '.join(cells)} | {r['reopen_ms']:,.0f} ms "
             f"({r['reopen_n']:,} incidents) | {r['export_ms']:,.0f} ms, {mb(r['export_bytes'])} "
             f"for {r['selected']:,} |"
         )
@@ -159,12 +160,15 @@ def summary_lines(server: list[dict[str, object]], paint: list[dict[str, object]
     if big and ours_big:
         server_mb = ours_big["server_mb"]
         sessions_mb = ours_big.get("server_mb_sessions", server_mb)
+        added = "nan"  # not measured in this run
+        if "server_mb_sessions" in ours_big:
+            added = f"{sessions_mb['VmRSS'] - server_mb['VmRSS']:.0f}"
         lines.append(
             f"SCALE size=1000000 ready_s={ours_big['cold_paint_ms'] / 1000:.1f} "
             f"filter_ms={big['filter_ms'] + big['change_map_ms'] + big['panels_ms']:.0f} "
             f"rss_mb={max(server_mb['VmHWM'], sessions_mb['VmHWM']):.0f} "
             f"zoom_reruns={ours_big['zoom_messages']} "
-            f"sessions10_mb={sessions_mb['VmRSS'] - server_mb['VmRSS']:.0f}"
+            f"sessions10_mb={added}"
         )
     ours = find(paint, OURS, 100_000)
     if ours:
@@ -266,6 +270,7 @@ def main() -> None:
         LOG.write_text("")
         record("commit", {"measured": measured})
         server, paint, changes, imported = measure_all(options, sizes, browser_sizes, apps)
+    previous = RESULTS.read_text() if RESULTS.exists() else ""
     text = [
         "# Scale benchmark results",
         "",
@@ -341,6 +346,11 @@ def main() -> None:
             f"peak RSS {imported['peak_rss_mb']:,.0f} MB.",
             "",
         ]
+    # Other benches' sections (bench/store.py writes between its markers) are kept, above the
+    # summary lines, which stay last.
+    kept = re.search(r"<!-- store-bench:begin -->.*?<!-- store-bench:end -->", previous, re.S)
+    if kept:
+        text += [kept.group(0), ""]
     text += [*summary_lines(server, paint), ""]
     RESULTS.write_text("\n".join(text))
     print("\n".join(text))

@@ -40,6 +40,7 @@ ENRICHMENT_SOURCES = (
     DATA_DIR / "rail_stations.geojson",
     DATA_DIR / "incident_rail_sites.csv",
     CODE_DIR / "analysis.py",
+    CODE_DIR / "flags.py",
     CODE_DIR / "railway.py",
     CODE_DIR / "schema.py",
     CODE_DIR / "synthetic.py",

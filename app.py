@@ -317,7 +317,7 @@ def main() -> None:
     selected = corridor.window.apply(filtered) if corridor.window else filtered
     view_key = selection_key(dataset, flt)
     if corridor.window:
-        view_key = (view_key[0], f"{view_key[1]}&corridor={hash(corridor.window)}")
+        view_key = (view_key[0], f"{view_key[1]}&corridor={corridor.window.key()}")
     opened = (
         corridor_ui.opened_place(corridor.opened, filtered) if corridor.opened is not None else None
     )

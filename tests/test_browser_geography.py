@@ -204,6 +204,19 @@ def shown_choice(select, expected: str, timeout_s: float = 30) -> str:
         time.sleep(0.3)
 
 
+def map_centre(page, lat: float, lon: float, timeout_s: float = 30) -> list[float]:
+    """Wait until the map is centred on (lat, lon); return its centre and zoom."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        state = leaflet_frame(page).evaluate(
+            "[map_div.getCenter().lat, map_div.getCenter().lng, map_div.getZoom()]"
+        )
+        near = abs(state[0] - lat) < 0.002 and abs(state[1] - lon) < 0.002
+        if near or time.monotonic() > deadline:
+            return state
+        time.sleep(0.3)
+
+
 def search(page, text: str) -> None:
     box = page.locator('[data-testid="stSidebar"] input[aria-label="Find a place"]')
     box.fill(text)
@@ -219,11 +232,13 @@ def test_finding_a_place_moves_the_map_there(page, server, typed, name, kind):
     assert place.name == name
     open_app(page, server)
     search(page, typed)
-    chosen = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]')
+    chosen = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has_text="place(s) found"
+    )
     assert f"{name} — {kind}" in shown_choice(chosen, f"{name} — {kind}")
-    page.wait_for_timeout(1500)  # the map component applies the new centre
-    centre = leaflet_frame(page).evaluate("[map_div.getCenter().lat, map_div.getCenter().lng]")
-    assert centre == pytest.approx([place.lat, place.lon], abs=0.002)
+    centre = map_centre(page, place.lat, place.lon)
+    assert centre[:2] == pytest.approx([place.lat, place.lon], abs=0.002)
+    page.wait_for_timeout(500)
     # The ring around the found place is drawn where the place is.
     image = screenshot(page)
     x, y = map_point(page, place.lat, place.lon)
@@ -232,18 +247,23 @@ def test_finding_a_place_moves_the_map_there(page, server, typed, name, kind):
 
 
 def test_choosing_another_result_moves_the_map_again(page, server):
+    places = Gazetteer.bundled().search("Quetta")
+    city = next(p for p in places if p.kind == "city")
+    station = next(p for p in places if p.kind == "station")
     open_app(page, server)
     search(page, "Quetta")
-    select = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]')
+    select = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has_text="place(s) found"
+    )
     assert "Quetta — city" in shown_choice(select, "Quetta — city")
-    page.wait_for_timeout(1500)
-    city = leaflet_frame(page).evaluate("[map_div.getCenter().lat, map_div.getZoom()]")
+    assert map_centre(page, city.lat, city.lon) == pytest.approx(
+        [city.lat, city.lon, 11], abs=0.002
+    )
     select.click()
     page.get_by_role("option").filter(has_text="Quetta — station").first.click()
-    page.wait_for_timeout(2500)
-    station = leaflet_frame(page).evaluate("[map_div.getCenter().lat, map_div.getZoom()]")
-    assert station != city
-    assert station[1] == 13
+    assert map_centre(page, station.lat, station.lon) == pytest.approx(
+        [station.lat, station.lon, 13], abs=0.002
+    )
 
 
 def test_tiles_that_cannot_load_are_said_and_the_offline_basemap_offered(page, server):
@@ -307,10 +327,9 @@ def test_corridor_marks_are_coloured_as_on_the_map_and_a_click_opens_the_inciden
     x, y = max(spots)
     page.mouse.click(x, y)
     page.get_by_text("RAIL-007 · 2024-11-09 · BLA").wait_for(timeout=30_000)
-    page.wait_for_timeout(1500)
     quetta = bundle.incidents.set_index("incident_id").loc["RAIL-007"].geometry
-    centre = leaflet_frame(page).evaluate("[map_div.getCenter().lat, map_div.getCenter().lng]")
-    assert centre == pytest.approx([quetta.y, quetta.x], abs=0.002)
+    centre = map_centre(page, quetta.y, quetta.x)
+    assert centre[:2] == pytest.approx([quetta.y, quetta.x], abs=0.002)
     page.get_by_role("tab", name="Incident details").click()
     assert page.locator('input[aria-label="Incident id"]').input_value() == "RAIL-007"
 

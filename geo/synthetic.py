@@ -23,7 +23,7 @@ import pyproj
 import shapely
 
 from geo.io import BundledData, load_bundled
-from geo.schema import CRS, INCIDENT_COLUMNS, METRIC_CRS
+from geo.schema import CRS, INCIDENT_COLUMNS, METRIC_CRS, conform
 
 SYNTHETIC_DATASET = "synthetic"
 ID_PREFIX = "SYN-"
@@ -311,4 +311,5 @@ def synthetic_incidents(
     data["sources"] = sources
     frame = pd.DataFrame(data)
     incidents = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=CRS)
-    return incidents[list(INCIDENT_COLUMNS)]
+    # conform gives the text columns the schema's string dtype (also when there are no rows).
+    return conform(incidents[list(INCIDENT_COLUMNS)])

@@ -64,7 +64,9 @@ def log_in(at: AppTest, name: str) -> AppTest:
 def test_store_incidents_are_there_after_a_restart(team, bundled_count):
     at = fresh_app()
     assert not at.exception
-    assert shown(at) == f"**Showing {bundled_count + 3} of {bundled_count + 3} incidents**"
+    # The store's rows are a second dataset beside the bundled one, so each event is counted once;
+    # none of the three ACLED rows reports a bundled incident.
+    assert shown(at) == f"**Showing {bundled_count + 3} events ({bundled_count + 3} reports)**"
     datasets = table_with(at, "Imported by")
     assert datasets.iloc[0][["Dataset", "Imported by", "Rows"]].tolist() == [
         "acled-march.csv",
@@ -72,7 +74,7 @@ def test_store_incidents_are_there_after_a_restart(team, bundled_count):
         3,
     ]
     again = fresh_app()
-    assert shown(again) == f"**Showing {bundled_count + 3} of {bundled_count + 3} incidents**"
+    assert shown(again) == f"**Showing {bundled_count + 3} events ({bundled_count + 3} reports)**"
 
 
 def test_an_editor_adds_and_corrects_an_incident_and_the_history_shows_it(team, bundled_count):
@@ -95,7 +97,8 @@ def test_an_editor_adds_and_corrects_an_incident_and_the_history_shows_it(team, 
     at = at.button(key="new_save").click().run()
     assert not at.exception
     [added] = [i for i in team.incidents(viewer=None)["incident_id"] if i.startswith("TEAM-")]
-    assert shown(at) == f"**Showing {bundled_count + 4} of {bundled_count + 4} incidents**"
+    # The team's report of the hijacking joins the bundled one: one more report, not one more event.
+    assert shown(at) == f"**Showing {bundled_count + 3} events ({bundled_count + 4} reports)**"
 
     at.text_input(key="detail_id").input(added)
     at = at.run()

@@ -272,7 +272,8 @@ def test_every_incident_at_a_shared_point_can_be_opened(mp):
     listed = listing.locator("a").all_inner_texts()
     assert set(stack["ids"]) <= set(listed)
     for incident_id in stack["ids"]:
-        frame.evaluate(JS_SHOWN_AT, [stack["lat"], stack["lon"], 16])
+        # Where the point is now: opening a popup may have scrolled the page.
+        x, y = on_page(mp, frame.evaluate(JS_SHOWN_AT, [stack["lat"], stack["lon"], 16]))
         mp.mouse.click(x, y)
         mp.frame_locator(FRAME).locator(".incident-stack a", has_text=incident_id).first.click()
         popup = mp.frame_locator(FRAME).locator(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -167,6 +168,18 @@ def open_app(page, url: str, query: str = "") -> None:
     page.goto(f"{url}/{query}")
     page.get_by_text("Showing ").first.wait_for(timeout=60_000)
     map_frame(page).locator(".incident-playback .period").wait_for(timeout=60_000)
+
+
+def reports_shown(page, reports: int):
+    """The count line once ``reports`` reports are selected, in either view.
+
+    With one dataset it reads "Showing N of N incidents"; with two or more the dashboard counts
+    each event once and reads "Showing E events (N reports)".
+    """
+    pattern = (
+        rf"^Showing ({reports:,} of {reports:,} incidents|[\d,]+ events? \({reports:,} reports\))$"
+    )
+    return page.get_by_text(re.compile(pattern)).first
 
 
 def showing(page) -> str:

@@ -145,3 +145,37 @@ def test_an_expired_login_is_said_and_writing_stops(team):
     at = at.run()
     assert "new_save" not in {w.key for w in at.button}
     assert any("Your login has expired" in i.value for i in at.info)
+
+
+def test_the_page_names_the_store_without_its_file_path_or_password(team, store_url):
+    at = fresh_app()
+    captions = [c.value.replace("\\", "") for c in at.caption]  # the page's Markdown escapes
+    described = next(c for c in captions if "store: " in c)
+    assert described.endswith(("file store.sqlite on the server", "on this server (local socket)"))
+    shown_text = " ".join(captions + [m.value.replace("\\", "") for m in at.markdown])
+    parsed = sa.make_url(store_url)
+    secrets = [parsed.password, str(parsed.query.get("host", ""))]
+    if parsed.get_backend_name() == "sqlite":
+        secrets.append(parsed.database)
+    assert not [s for s in secrets if s and s in shown_text]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:////srv/team/store.sqlite", "file store.sqlite on the server"),
+        (
+            "postgresql+psycopg://ana:s3cret@db.example:5432/incidents",
+            "database incidents on db.example",
+        ),
+        (
+            "postgresql+psycopg://postgres@/incidents?host=/var/run/postgresql&port=5432",
+            "database incidents on this server (local socket)",
+        ),
+        ("not a url at all", "(not a database URL)"),
+    ],
+)
+def test_store_label_hides_paths_and_passwords(url, expected):
+    from ui.store import store_label
+
+    assert store_label(url) == expected

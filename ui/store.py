@@ -12,6 +12,7 @@ import hashlib
 import sys
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -96,6 +97,31 @@ def safe_url(url: str) -> str:
         return "(not a database URL)"
 
 
+def store_label(url: str) -> str:
+    """Name a store for the page without its password, file path or socket path.
+
+    Parameters
+    ----------
+    url : str
+        The store's SQLAlchemy URL.
+
+    Returns
+    -------
+    str
+        ``"file store.sqlite on the server"`` or ``"database incidents on db.example"``.
+    """
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        return "(not a database URL)"
+    if parsed.get_backend_name() == "sqlite":
+        name = Path(parsed.database or "").name
+        return f"file {name} on the server" if name else "memory of the server"
+    host = parsed.host or str(parsed.query.get("host", ""))
+    where = "this server (local socket)" if not host or host.startswith("/") else host
+    return f"database {parsed.database or '(default)'} on {where}"
+
+
 def store_context() -> StoreContext | None:
     """Open the store named by ``--store``, the environment or ``store.toml``; None if it fails.
 
@@ -114,7 +140,7 @@ def store_context() -> StoreContext | None:
         messages.error(
             "The team store at {url} cannot be reached ({kind}); showing the data without it.",
             where=st.sidebar,
-            url=safe_url(settings.url),
+            url=store_label(settings.url),
             kind=type(error).__name__,
         )
         return None
@@ -191,9 +217,9 @@ def store_sidebar(context: StoreContext | None) -> None:
         messages.info("{notice}", where=slot, notice=notice)
     with st.sidebar.expander("Team store"):
         messages.caption(
-            "{backend} store at {url}",
+            "{backend} store: {url}",
             backend=context.store.backend,
-            url=safe_url(context.store.url),
+            url=store_label(context.store.url),
         )
         if context.account is None:
             _login_form(context)

@@ -45,6 +45,7 @@ from ui.data import (
     file_dataset,
     select,
     selection_key,
+    shared_selection,
 )
 from ui.geography import (
     MapFocus,
@@ -210,13 +211,20 @@ def open_clicked_incident(value: object) -> None:
 
 
 def draw_map(
-    dataset: Dataset, selected, options: dict[str, bool], focus: MapFocus | None = None
+    dataset: Dataset,
+    selected,
+    options: dict[str, bool],
+    focus: MapFocus | None = None,
+    *,
+    rows_of_dataset: bool = True,
 ) -> None:
     """Show the map; only the incident, province and heat layers change with the filters.
 
     The whole selection goes to the browser once; panning and zooming never rerun the app
     (``returned_objects`` is empty); only a popup's "Open in Incident details" button does.
-    A place found by search (``focus``) moves the map there without rebuilding it.
+    A place found by search (``focus``) moves the map there without rebuilding it. A large
+    selection of the dataset's own rows (``rows_of_dataset``; not matched events) is sent as a
+    mask over the dataset's payload, which the page fetches once (see :mod:`layers.payload`).
     """
     view = map_view()
     basemap = view.basemap or filter_ui.basemap_choice(command_line().basemap)
@@ -240,9 +248,11 @@ def draw_map(
     provinces = build_province_layer(dataset.provinces_display, selected["province"].value_counts())
     if not view.shows("provinces"):
         start_hidden(provinces)
+    shared = shared_selection(dataset, selected, colours) if rows_of_dataset else None
     incidents = build_incident_layer(
         selected,
         colours,
+        shared=shared,
         cluster=options["cluster"],
         playback=options["playback"],
         link_state={
@@ -366,7 +376,7 @@ def main() -> None:
     if not_drawn:
         messages.caption(not_drawn)
     with messages.guarded("the map"):
-        draw_map(dataset, shown, options, focus)
+        draw_map(dataset, shown, options, focus, rows_of_dataset=result is None)
     with messages.guarded("the snapshot download"):
         panels.export_panel(
             selected,

@@ -18,7 +18,7 @@ from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app
 # In the map frame: what is drawn in the view, with page-independent positions.
 DRAWN_JS = """
 () => {
-    const out = {points: [], clusters: 0, total: window.__incidentData.cols.n};
+    const out = {points: [], clusters: 0, total: window.__incidentData.sel.length};
     const data = window.__incidentData.data, cols = window.__incidentData.cols;
     const size = map_div.getSize();
     map_div.eachLayer(l => {

@@ -33,6 +33,7 @@ from geo.schema import (
     TEXT_COLUMNS,
     split_groups,
 )
+from layers.payload import SharedPayload, selection_mask
 from layers.style import PRECISION_STYLE, RAIL_COLOURS, colour_of, marker_radius, size_key
 
 # Up to this many incidents, every detail and source goes to the browser for the popups; above
@@ -315,6 +316,11 @@ class IncidentLayer(JSCSSMixin, MacroElement):
         What the page's link says about the map (``basemap`` shown, ``basemaps`` and
         ``overlays`` as ``{layer-control name: short name}``, ``shown`` overlays), so the map
         can keep the link up to date as the analyst pans, zooms and switches layers.
+    shared : tuple, optional
+        ``(SharedPayload, positions)``: the dataset's published payload (see
+        :mod:`layers.payload`) and the positions of ``incidents`` in it. Above
+        :data:`DETAIL_LIMIT` incidents only the selection mask is sent and the page fetches the
+        payload once.
     """
 
     _template = Template(
@@ -349,12 +355,21 @@ class IncidentLayer(JSCSSMixin, MacroElement):
         playback: bool = True,
         interval_ms: int = 900,
         link_state: dict[str, object] | None = None,
+        shared: tuple[SharedPayload, np.ndarray] | None = None,
     ) -> None:
         super().__init__()
         self._name = "IncidentLayer"
         self.link_state = escaped_json(link_state or {})
         if details and len(incidents) <= DETAIL_LIMIT:
             payload = incident_payload(incidents, colours, details=True)
+        elif shared is not None:
+            published, positions = shared
+            payload = {
+                "url": published.url,
+                "count": published.count,
+                "selected": len(positions),
+                "mask": selection_mask(positions, published.count),
+            }
         else:
             payload = compact_payload(incidents, colours)
         self.payload = escaped_json(payload)
@@ -402,6 +417,7 @@ def build_incident_layer(
     details: bool = True,
     playback: bool = True,
     link_state: dict[str, object] | None = None,
+    shared: tuple[SharedPayload, np.ndarray] | None = None,
 ) -> folium.FeatureGroup:
     """Return a FeatureGroup holding the incident layer (for ``feature_group_to_add``).
 
@@ -416,7 +432,7 @@ def build_incident_layer(
     cluster, details, playback : bool
         See :class:`IncidentLayer`. Full details are sent for up to :data:`DETAIL_LIMIT`
         incidents, a compact payload above (see :func:`compact_payload`).
-    link_state : dict, optional
+    link_state, shared : optional
         See :class:`IncidentLayer`.
 
     Returns
@@ -431,6 +447,7 @@ def build_incident_layer(
         details=details,
         playback=playback,
         link_state=link_state,
+        shared=shared,
     ).add_to(group)
     return group
 

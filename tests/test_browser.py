@@ -435,7 +435,7 @@ def test_the_flagship_popups_fit_their_content(page, server):
     for incident_id in ("RAIL-008", "RAIL-007"):
         frame.evaluate(
             """id => { const d = window.__incidentData, c = d.cols;
-                for (let i = 0; i < c.n; i++) { if (c.text.id(i) === id) {
+                for (const i of d.sel) { if (c.text.id(i) === id) {
                     map_div.setView([c.lat[i], c.lon[i]], 16, {animate: false}); } } }""",
             incident_id,
         )

@@ -55,7 +55,7 @@ JS_FIND_STACK = """
 () => {
     const cols = window.__incidentData.cols;
     const groups = new Map();
-    for (let i = 0; i < cols.n; i++) {
+    for (const i of window.__incidentData.sel) {
         const k = cols.lat[i] + "," + cols.lon[i];
         if (!groups.has(k)) { groups.set(k, []); }
         groups.get(k).push(i);

@@ -21,6 +21,8 @@ from geo.filters import IncidentFilter
 from geo.groups import GroupRegistry
 from geo.io import BundledData, load_bundled
 from geo.prepared import prepared_file, prepared_synthetic
+from layers.incidents import DETAIL_LIMIT
+from layers.payload import SharedPayload, is_published, positions_in, publish_payload
 
 SYNTHETIC_SEED = 20250311
 DISPLAY_TOLERANCE_DEG = 0.005  # ~500 m: province outlines for display only, never for analysis.
@@ -217,3 +219,35 @@ def summary_table(_selected: gpd.GeoDataFrame, key: tuple[str, str], by: str) ->
 def timeline_table(_selected: gpd.GeoDataFrame, key: tuple[str, str], freq: str) -> pd.DataFrame:
     """:func:`geo.analysis.timeline` of a selection, cached on its :func:`selection_key`."""
     return timeline(_selected, freq=freq)
+
+
+def shared_selection(
+    dataset: Dataset, selected: gpd.GeoDataFrame, colours: dict[str, str]
+) -> tuple[SharedPayload, np.ndarray] | None:
+    """Publish the dataset's map payload (once) and locate a large selection's rows in it.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The incidents being explored.
+    selected : geopandas.GeoDataFrame
+        Rows of ``dataset.incidents`` to draw.
+    colours : dict
+        Colour per canonical group.
+
+    Returns
+    -------
+    tuple or None
+        ``(SharedPayload, positions)`` for :func:`layers.incidents.build_incident_layer`, or
+        None when the selection is small enough to send with its details (or not the dataset's
+        own rows).
+    """
+    if len(selected) <= DETAIL_LIMIT:
+        return None
+    positions = positions_in(dataset.incidents, selected)
+    if positions is None:
+        return None
+    if is_published(dataset.content_hash, colours):
+        return publish_payload(dataset.incidents, colours, dataset.content_hash), positions
+    with st.spinner(f"Preparing the map's data ({len(dataset.incidents):,} incidents, once)…"):
+        return publish_payload(dataset.incidents, colours, dataset.content_hash), positions

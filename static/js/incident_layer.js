@@ -1,6 +1,8 @@
 /* Incident layer for the Folium map (see layers/incidents.py).
 
-   The whole selection arrives once, as columns (typed arrays in base64 for large selections).
+   A small selection arrives with the map, as columns with every detail. A large one is a mask
+   over the dataset's compact payload (typed arrays in base64), which the page fetches once from
+   the app's static files and keeps between reruns (see layers/payload.py).
    Supercluster indexes it in the browser, so panning and zooming never ask the server for
    anything: each view draws the clusters and single incidents that fall in it. Every text value
    from data goes through esc() before it reaches HTML; links are made only for http(s) URLs. */
@@ -213,10 +215,72 @@
         updateLink();
     }
 
+    // ---- A large dataset is fetched once per page; each selection is a mask over it ----
+    var payloads = {};  // url -> Promise of {data, cols}
+    function sharedPayload(url) {
+        if (!payloads[url]) {
+            payloads[url] = fetch(url).then(function(response) {
+                if (!response.ok) { throw new Error("HTTP " + response.status); }
+                return response.json();
+            }).then(function(data) { return {data: data, cols: decode(data)}; });
+            payloads[url].catch(function() { delete payloads[url]; });  // try again next time
+        }
+        return payloads[url];
+    }
+    function selection(mask, n) {
+        // numpy.packbits order: the first incident is the most significant bit of byte 0.
+        var out, k = 0;
+        if (mask === null || mask === undefined) {
+            out = new Uint32Array(n);
+            for (var a = 0; a < n; a++) { out[a] = a; }
+            return out;
+        }
+        var bin = atob(mask), count = 0, b, j;
+        for (b = 0; b < bin.length; b++) {
+            for (j = bin.charCodeAt(b); j; j &= j - 1) { count++; }
+        }
+        out = new Uint32Array(count);
+        for (b = 0; b < bin.length; b++) {
+            var byte = bin.charCodeAt(b);
+            if (!byte) { continue; }
+            for (j = 0; j < 8; j++) {
+                if (byte & (128 >> j)) { out[k++] = b * 8 + j; }
+            }
+        }
+        return out;
+    }
+    function loadFailed(map, error) {
+        var note = L.control({position: "bottomleft"});
+        note.onAdd = function() {
+            var div = L.DomUtil.create("div", "incident-playback incident-error");
+            div.textContent = "The incidents could not be loaded (" + String(error.message || error) +
+                "); reload the page to try again.";
+            return div;
+        };
+        note.addTo(map);
+    }
+
     // ---- The layer ----
     window.incidentLayer = function(fg, map, data, options, state) {
-        var cols = decode(data), n = cols.n, c = cols.text;
-        window.__incidentData = {data: data, cols: cols};
+        var loading = data.url
+            ? sharedPayload(data.url).then(function(shared) {
+                return {data: shared.data, cols: shared.cols, sel: selection(data.mask, shared.cols.n)};
+            })
+            : new Promise(function(resolve) {
+                var cols = decode(data);
+                resolve({data: data, cols: cols, sel: selection(null, cols.n)});
+            });
+        window.__incidentReady = loading.then(function(shared) {
+            window.__incidentData = shared;
+            drawLayer(fg, map, shared.data, shared.cols, shared.sel, options, state);
+            return shared;
+        });
+        window.__incidentReady.catch(function(error) { loadFailed(map, error); });
+    };
+
+    // The selected incidents ``sel`` (positions in ``cols``) drawn into ``fg``.
+    function drawLayer(fg, map, data, cols, sel, options, state) {
+        var n = sel.length, c = cols.text;
         if (!map.getPane(PANE)) {
             map.createPane(PANE).style.zIndex = 450;
             map.getPane(PANE).style.pointerEvents = "none";
@@ -225,7 +289,7 @@
         var legendOrder = data.groups.map(function(_, k) { return k; });
         // Cluster rings: the groups with most incidents get their own slot, the rest "other".
         var countsByGroup = new Float64Array(data.groups.length);
-        for (var q = 0; q < n; q++) { countsByGroup[cols.g[q]] += 1; }
+        for (var q = 0; q < n; q++) { countsByGroup[cols.g[sel[q]]] += 1; }
         legendOrder.sort(function(a, b) { return countsByGroup[b] - countsByGroup[a]; });
         var slotOf = new Int16Array(data.groups.length).fill(MAX_GROUP_SLOTS);
         legendOrder.slice(0, MAX_GROUP_SLOTS).forEach(function(k, s) { slotOf[k] = s; });
@@ -245,7 +309,8 @@
         function buildIndex() {
             var features = [];
             shown = [];
-            for (var i = 0; i < n; i++) {
+            for (var j = 0; j < n; j++) {
+                var i = sel[j];
                 if (period && cols.t0[i] >= period.end) { continue; }
                 shown.push(i);
                 features.push({type: "Feature", properties: {i: i},
@@ -472,7 +537,10 @@
 
         // ---- Playback: step through periods; earlier incidents and clusters fade ----
         var first = Infinity, last = -Infinity;
-        for (var t = 0; t < n; t++) { first = Math.min(first, cols.t0[t]); last = Math.max(last, cols.t1[t]); }
+        for (var t = 0; t < n; t++) {
+            first = Math.min(first, cols.t0[sel[t]]);
+            last = Math.max(last, cols.t1[sel[t]]);
+        }
         var monthly = (last - first) > 180;
         function periodStart(d0) {
             var d = new Date(d0 * DAY);
@@ -578,13 +646,18 @@
         }
         // Many incidents take a moment to index: say so on the map first, then index.
         if (n > 50000) { setTimeout(ready, 20); } else { ready(); }
-    };
+    }
 
     // ---- Heatmap over the same data: weights summed per cluster of the current view ----
     window.incidentHeat = function(fg, map, options) {
-        var shared = window.__incidentData;
-        if (!shared) { return; }
-        var cols = shared.cols, n = cols.n;
+        // The incident layer of the same run was set up just before: draw from its data.
+        var ready = window.__incidentReady;
+        if (!ready) { return; }
+        ready.then(function(shared) { drawHeat(fg, map, options, shared.cols, shared.sel); },
+                   function() { /* the incident layer says why */ });
+    };
+    function drawHeat(fg, map, options, cols, sel) {
+        var n = sel.length;
         if (!map.getPane("heat")) {
             map.createPane("heat").style.zIndex = 380;
             map.getPane("heat").style.pointerEvents = "none";
@@ -592,8 +665,9 @@
         var index = null;
         function buildIndex() {  // only once the heatmap is first shown
             var features = new Array(n);
-            for (var i = 0; i < n; i++) {
-                features[i] = {type: "Feature", properties: {w: cols.w[i]},
+            for (var j = 0; j < n; j++) {
+                var i = sel[j];
+                features[j] = {type: "Feature", properties: {w: cols.w[i]},
                                geometry: {type: "Point", coordinates: [cols.lon[i], cols.lat[i]]}};
             }
             index = new Supercluster({
@@ -628,5 +702,5 @@
         fg.on("add", start);
         fg.on("remove", function() { map.off("moveend", render); });
         if (map.hasLayer(fg)) { start(); }
-    };
+    }
 })();

@@ -1,0 +1,219 @@
+"""A dataset's incidents as one file the browser fetches once; each selection as a packed mask.
+
+Sending a large selection with every rerun costs the server a payload build and the page a
+transfer each time the filters change (42 MB and a minute at a million incidents). Instead,
+:func:`publish_payload` writes the compact payload (:func:`layers.incidents.compact_payload`) of
+the whole dataset once, under ``static/cache/`` with a name derived from the dataset's content
+hash, and Streamlit serves it at ``/app/static/cache/...``. A filter change then sends only which
+incidents are selected (:func:`selection_mask`: one bit per incident, 125 kB per million, nothing
+when everything is selected), and the page keeps the decoded dataset between reruns.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+
+_ROOT = Path(__file__).resolve().parent.parent
+PAYLOAD_DIR = _ROOT / "static" / "cache"
+PAYLOAD_URL = "/app/static/cache"
+# Part of each file's name, with the code that shapes the payload: a change to either must not
+# reuse a file an older version wrote.
+PAYLOAD_VERSION = 1
+PAYLOAD_CODE = ("layers/incidents.py", "layers/style.py", "geo/flags.py", "geo/schema.py")
+# Files kept; older ones are removed when a new one is written (a page that still needs one
+# gets it rebuilt on its next rerun).
+KEEP_FILES = 16
+# One build at a time in this process: sessions opening the same new dataset together build it
+# once (the others find the file written when they get the lock).
+_BUILD_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SharedPayload:
+    """A published dataset payload: where the browser fetches it and how many incidents it has.
+
+    Attributes
+    ----------
+    url : str
+        Path on the app's server (``/app/static/cache/incidents-<key>.json``).
+    count : int
+        Incidents in the payload; selections are masks over them, in their order.
+    """
+
+    url: str
+    count: int
+
+
+def payload_name(dataset_key: str, colours: dict[str, str]) -> str:
+    """Return the file name for a dataset's payload with these colours.
+
+    Parameters
+    ----------
+    dataset_key : str
+        The dataset's content hash (any text naming its exact content).
+    colours : dict
+        Colour per group, as the payload records them.
+
+    Returns
+    -------
+    str
+        ``incidents-<24 hex digits>.json``.
+    """
+    digest = hashlib.sha256()
+    digest.update(f"v{PAYLOAD_VERSION}\0{_code_digest()}\0{dataset_key}\0".encode())
+    digest.update(json.dumps(colours, sort_keys=True).encode())
+    return f"incidents-{digest.hexdigest()[:24]}.json"
+
+
+@functools.cache
+def _code_digest() -> str:
+    digest = hashlib.sha256()
+    for name in PAYLOAD_CODE:
+        digest.update((_ROOT / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def publish_payload(
+    incidents: gpd.GeoDataFrame,
+    colours: dict[str, str],
+    dataset_key: str,
+    *,
+    directory: Path = PAYLOAD_DIR,
+    url_prefix: str = PAYLOAD_URL,
+) -> SharedPayload:
+    """Write the compact payload of ``incidents`` once and return where the page fetches it.
+
+    The file is named by ``dataset_key`` and the colours, so a second call for the same dataset
+    (from any session, or after a restart) only checks that it is there. It is written to a
+    temporary file and renamed, so a page never reads half a file.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Every incident of the dataset, in the order selections refer to.
+    colours : dict
+        Colour per canonical group.
+    dataset_key : str
+        The dataset's content hash.
+    directory : pathlib.Path
+        Where the files are kept (served by Streamlit as ``url_prefix``).
+    url_prefix : str
+        The URL path of ``directory``.
+
+    Returns
+    -------
+    SharedPayload
+    """
+    name = payload_name(dataset_key, colours)
+    path = directory / name
+    with _BUILD_LOCK:
+        if not path.exists():
+            _write_payload(incidents, colours, path)
+    return SharedPayload(url=f"{url_prefix}/{name}", count=len(incidents))
+
+
+def is_published(
+    dataset_key: str, colours: dict[str, str], *, directory: Path = PAYLOAD_DIR
+) -> bool:
+    """Return whether :func:`publish_payload` would only find its file (nothing to build)."""
+    return (directory / payload_name(dataset_key, colours)).exists()
+
+
+def _write_payload(incidents: gpd.GeoDataFrame, colours: dict[str, str], path: Path) -> None:
+    # Imported here: layers.incidents imports this module for the layer's selection mask.
+    from layers.incidents import compact_payload, escaped_json
+
+    directory = path.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    text = escaped_json(compact_payload(incidents, colours))
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".incidents-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _remove_old_payloads(directory, keep=path)
+
+
+def _remove_old_payloads(directory: Path, *, keep: Path) -> None:
+    """Keep the newest :data:`KEEP_FILES` payload files (and ``keep``), remove the rest."""
+    files = sorted(
+        directory.glob("incidents-*.json"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    for old in files[KEEP_FILES:]:
+        if old != keep:
+            old.unlink(missing_ok=True)
+
+
+def selection_mask(positions: np.ndarray, count: int) -> str | None:
+    """Encode which of ``count`` incidents are selected as packed bits in base64.
+
+    Parameters
+    ----------
+    positions : numpy.ndarray
+        Positions (0 to ``count - 1``) of the selected incidents in the published payload.
+    count : int
+        Incidents in the payload.
+
+    Returns
+    -------
+    str or None
+        Base64 of :func:`numpy.packbits` (most significant bit first), or None when every
+        incident is selected.
+
+    Raises
+    ------
+    ValueError
+        When a position is outside the payload.
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    if len(positions) and (positions.min() < 0 or positions.max() >= count):
+        low, high = positions.min(), positions.max()
+        msg = f"selection positions must be within 0-{count - 1}, got {low}-{high}"
+        raise ValueError(msg)
+    bits = np.zeros(count, dtype=bool)
+    bits[positions] = True
+    if bits.all():
+        return None
+    return base64.b64encode(np.packbits(bits).tobytes()).decode("ascii")
+
+
+def positions_in(
+    dataset_incidents: gpd.GeoDataFrame, selected: gpd.GeoDataFrame
+) -> np.ndarray | None:
+    """Return the positions of ``selected``'s rows in the dataset, or None if they are not its rows.
+
+    Parameters
+    ----------
+    dataset_incidents : geopandas.GeoDataFrame
+        The published dataset.
+    selected : geopandas.GeoDataFrame
+        Rows taken from it (same index labels).
+
+    Returns
+    -------
+    numpy.ndarray or None
+        None when the dataset's index is not unique or a selected row is not in it (such as a
+        frame of matched events), so the caller sends the selection itself instead.
+    """
+    if selected is dataset_incidents:
+        return np.arange(len(dataset_incidents))
+    if not dataset_incidents.index.is_unique:
+        return None
+    positions = dataset_incidents.index.get_indexer(selected.index)
+    if len(positions) and positions.min() < 0:
+        return None
+    return positions

@@ -1,0 +1,90 @@
+"""The dataset's map payload, published once, and selections sent as packed masks."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from geo.io import load_bundled
+from layers.incidents import DETAIL_LIMIT, IncidentLayer
+from layers.payload import (
+    is_published,
+    payload_name,
+    positions_in,
+    publish_payload,
+    selection_mask,
+)
+from layers.style import group_colours
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return load_bundled()
+
+
+@pytest.fixture
+def colours(bundle):
+    return group_colours(bundle.groups.names)
+
+
+def unpack(mask: str, count: int) -> np.ndarray:
+    return np.flatnonzero(np.unpackbits(np.frombuffer(base64.b64decode(mask), np.uint8))[:count])
+
+
+def test_a_payload_is_written_once_and_read_back_as_the_browser_reads_it(bundle, colours, tmp_path):
+    incidents = bundle.incidents
+    assert not is_published("hash-1", colours, directory=tmp_path)
+    first = publish_payload(incidents, colours, "hash-1", directory=tmp_path, url_prefix="/c")
+    path = tmp_path / first.url.removeprefix("/c/")
+    written = path.stat().st_mtime_ns
+    again = publish_payload(incidents, colours, "hash-1", directory=tmp_path, url_prefix="/c")
+    assert again == first and path.stat().st_mtime_ns == written
+    assert is_published("hash-1", colours, directory=tmp_path)
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    assert payload["compact"] is True and payload["count"] == len(incidents) == first.count
+    # Nothing from data can end a script: the JSON is written with <, > and & escaped.
+    assert "<" not in path.read_text(encoding="utf-8")
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_another_dataset_or_other_colours_get_another_file(colours):
+    changed = {**colours, next(iter(colours)): "#000000"}
+    names = {payload_name("a", colours), payload_name("b", colours), payload_name("a", changed)}
+    assert len(names) == 3
+
+
+def test_a_selection_is_a_mask_of_its_positions_and_everything_is_no_mask():
+    assert unpack(selection_mask(np.array([0, 2, 9, 15]), 17), 17).tolist() == [0, 2, 9, 15]
+    assert selection_mask(np.arange(17), 17) is None
+    assert unpack(selection_mask(np.array([], dtype=int), 5), 5).tolist() == []
+    with pytest.raises(ValueError, match="within 0-16, got 3-17"):
+        selection_mask(np.array([3, 17]), 17)
+
+
+def test_positions_are_found_for_the_dataset_rows_and_not_for_other_frames(bundle):
+    incidents = bundle.incidents
+    taken = incidents.iloc[[5, 1, 30]]
+    assert positions_in(incidents, taken).tolist() == [5, 1, 30]
+    assert positions_in(incidents, incidents).tolist() == list(range(len(incidents)))
+    other = taken.set_axis(["x", "y", "z"])
+    assert positions_in(incidents, other) is None
+
+
+def test_a_large_selection_sends_the_url_and_mask_not_the_incidents(bundle, colours, tmp_path):
+    incidents = bundle.incidents
+    many = incidents.iloc[np.zeros(DETAIL_LIMIT + 1, dtype=int)]  # over the limit, by repeating
+    published = publish_payload(incidents, colours, "h", directory=tmp_path, url_prefix="/c")
+    positions = np.array([0, 3])
+    layer = IncidentLayer(many, colours, shared=(published, positions))
+    sent = json.loads(layer.payload)
+    assert sent == {
+        "url": published.url,
+        "count": len(incidents),
+        "selected": 2,
+        "mask": selection_mask(positions, len(incidents)),
+    }
+    small = IncidentLayer(incidents.iloc[:3], colours, shared=(published, np.arange(3)))
+    assert "columns" in json.loads(small.payload)  # small selections carry every detail

@@ -72,12 +72,20 @@ def mb(value: float) -> str:
     return f"{value / 1e6:.2f} MB" if value >= 100_000 else f"{value / 1e3:.1f} kB"
 
 
+def published(r: dict[str, object]) -> str:
+    """Describe the payload file (built only above the detail limit; smaller maps carry details)."""
+    if not r.get("payload_bytes"):
+        return "not used (details sent with the map)"
+    return f"{r['publish_ms']:,.0f} ms / {mb(r['payload_bytes'])}"
+
+
 def server_table(rows: list[dict[str, object]]) -> str:
     head = (
         "| incidents | prepare (first time) | cold read of prepared file + build | "
+        "map payload file, once per dataset: build / size | "
         "open map: server / sent | drawn as | filter change: filter / map / panels | "
         "peak RSS (after load) | content hash | baseline map: server / sent | x server |"
-        "\n|" + "---|" * 10
+        "\n|" + "---|" * 11
     )
     lines = [head]
     for r in rows:
@@ -91,7 +99,8 @@ def server_table(rows: list[dict[str, object]]) -> str:
         hashed = f"{r['hash_ms']:,.0f} ms" if "hash_ms" in r else "stored when prepared"
         lines.append(
             f"| {r['n']:,} | {prepare} | {r['read_ms']:,.0f} + {r['build_ms']:,.0f} ms | "
-            f"{r['open_map_ms']:,.0f} ms / {mb(r['open_layer_bytes'])} | {r['open_drawn']} | "
+            f"{published(r)} | {r['open_map_ms']:,.0f} ms / {mb(r['open_layer_bytes'])} | "
+            f"{r['open_drawn']} | "
             f"{r['filter_ms']:,.0f} / {r['change_map_ms']:,.0f} / {r['panels_ms']:,.0f} ms "
             f"({r['selected']:,} selected: {r['change_drawn']}) | "
             f"{r['peak_rss_mb']:,.0f} MB ({r['load_rss_mb']:,.0f} MB) | {hashed} | {base} |"

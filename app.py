@@ -322,10 +322,11 @@ def main() -> None:
     # the map and every panel; a click on one of its marks opens that incident.
     colours = group_colours(dataset.groups.names)
     corridor = corridor_ui.CorridorState(None, None)
+    filtered_key = selection_key(dataset, flt)
     with messages.guarded("the railway corridor"):
-        corridor = corridor_ui.corridor_state(filtered, dataset, colours)
+        corridor = corridor_ui.corridor_state(filtered, dataset, colours, filtered_key)
     selected = corridor.window.apply(filtered) if corridor.window else filtered
-    view_key = selection_key(dataset, flt)
+    view_key = filtered_key
     if corridor.window:
         view_key = (view_key[0], f"{view_key[1]}&corridor={corridor.window.key()}")
     opened = (
@@ -399,7 +400,7 @@ def main() -> None:
     with table_tab, messages.guarded("the table"):
         panels.table_panel(shown)
     with corridor_tab, messages.guarded("the railway corridor"):
-        corridor_ui.corridor_panel(filtered, dataset, colours, corridor)
+        corridor_ui.corridor_panel(filtered, dataset, colours, corridor, filtered_key)
     with details_tab, messages.guarded("the incident details"):
         panels.details_panel(selected, dataset)
         store_ui.history_panel(

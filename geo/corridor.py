@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.filters import near_rail_mask
@@ -177,11 +178,17 @@ def nearest_stations(incident_kms: pd.Series, stations: pd.DataFrame) -> tuple[s
     """Return the station nearest each km post (to label the stretches that are hit)."""
     if stations.empty or incident_kms.empty:
         return ()
-    names = []
-    for km in incident_kms:
-        position = (stations["km"] - km).abs().idxmin()
-        names.append(stations.loc[position, "station"])
-    return tuple(dict.fromkeys(names))
+    # Each distinct km post once (the first station listed there), in km order.
+    posts = stations.reset_index(drop=True).drop_duplicates("km").sort_values("km", kind="stable")
+    kms = posts["km"].to_numpy(dtype=float)
+    listed = posts.index.to_numpy()  # position in the stations table, to break ties as listed
+    wanted = incident_kms.to_numpy(dtype=float)
+    right = np.clip(np.searchsorted(kms, wanted), 0, len(kms) - 1)
+    left = np.clip(right - 1, 0, len(kms) - 1)
+    gap_left, gap_right = np.abs(kms[left] - wanted), np.abs(kms[right] - wanted)
+    take_left = (gap_left < gap_right) | ((gap_left == gap_right) & (listed[left] <= listed[right]))
+    nearest = np.where(take_left, left, right)
+    return tuple(dict.fromkeys(posts["station"].to_numpy()[nearest].tolist()))
 
 
 @dataclass(frozen=True)

@@ -226,3 +226,9 @@ def test_bundled_bolan_corridor():
     assert corridor.loc["RAIL-007", "km"] == pytest.approx(381, abs=2)
     assert corridor.loc["RAIL-008", "colour"] == colours["BLA"]
     assert line_incident_counts(enriched, 10).index[0] == ML3
+
+
+def test_an_incident_halfway_between_stations_names_the_one_listed_first():
+    stations = pd.DataFrame({"station": ["A", "B", "C", "B2"], "km": [338.0, 250.0, 310.0, 250.0]})
+    # 280 km is 30 km from B and from C; 324 km is 14 km from A and from C; B and B2 share a post.
+    assert nearest_stations(pd.Series([280.0, 324.0, 250.0]), stations) == ("B", "A")

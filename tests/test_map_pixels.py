@@ -306,6 +306,22 @@ def test_cluster_counts_add_up_to_the_selection_and_a_click_zooms_in(mp):
     assert frame.evaluate("map_div.getZoom()") > before
 
 
+def test_every_cluster_ring_shares_add_up_to_its_count_at_every_zoom(mp):
+    # A ring drawn from shares that do not add up to the cluster's count misstates its groups.
+    wrong = leaflet(mp).evaluate(
+        """() => { const index = window.__incidentData.index, out = [];
+            for (let z = 0; z <= 16; z++) {
+                for (const f of index.getClusters([-180, -85, 180, 85], z)) {
+                    const p = f.properties;
+                    if (!p.cluster) { continue; }
+                    const total = p.s.reduce((a, b) => a + b, 0);
+                    if (total !== p.point_count) { out.push([z, p.point_count, total]); }
+                } }
+            return out.slice(0, 5); }"""
+    )
+    assert wrong == []
+
+
 def test_panning_and_zooming_never_ask_the_server(mp):
     frame = leaflet(mp)
     mp.wait_for_timeout(500)

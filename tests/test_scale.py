@@ -123,3 +123,13 @@ def test_the_whole_selection_goes_to_the_browser_once(many, colours):
     assert sorted(set(_decode(data["columns"]["g"]))) == sorted(
         {data["groups"].index((split_groups(g) or ["Unidentified"])[0]) for g in many["groups"]}
     )
+
+
+def test_the_most_recent_rows_come_first_and_ties_keep_their_order():
+    from ui.panels import most_recent
+
+    starts = pd.to_datetime(["2025-01-03", "2025-01-05", "2025-01-05", "2025-01-01", "2025-01-05"])
+    frame = pd.DataFrame({"start": starts}, index=["a", "b", "c", "d", "e"])
+    assert most_recent(frame, 2).index.tolist() == ["b", "c"]
+    assert most_recent(frame, 4).index.tolist() == ["b", "c", "e", "a"]
+    assert most_recent(frame, 10).index.tolist() == ["b", "c", "e", "a", "d"]

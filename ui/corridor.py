@@ -50,16 +50,54 @@ def _lines(dataset: Dataset) -> list[str]:
     return [str(line) for line in dataset.rail_lines["line"]]
 
 
-def _default_line(selected: pd.DataFrame, dataset: Dataset) -> str:
-    counts = line_incident_counts(selected, DEFAULT_MAX_KM)
-    lines = _lines(dataset)
+def _default_line(selected: pd.DataFrame, dataset: Dataset, key: tuple) -> str:
+    return _cached_default_line(selected, key, tuple(_lines(dataset)))
+
+
+# Shared by every session and handed out as is (never changed in place): a million-incident
+# selection takes over a second to place along a line, and each run of the page needs it.
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _cached_default_line(_selected: pd.DataFrame, key: tuple, lines: tuple[str, ...]) -> str:
+    counts = line_incident_counts(_selected, DEFAULT_MAX_KM)
     return next((line for line in counts.index if line in lines), lines[0])
 
 
-def _corridor(selected: pd.DataFrame, dataset: Dataset, colours: dict[str, str]) -> pd.DataFrame:
-    line = st.session_state.get(LINE_KEY) or _default_line(selected, dataset)
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _cached_corridor(
+    _selected: pd.DataFrame,
+    key: tuple,
+    line: str,
+    max_km: float,
+    include_possible: bool,
+    colours: tuple[tuple[str, str], ...],
+) -> pd.DataFrame:
     return corridor_incidents(
+        _selected, line, dict(colours), max_km=max_km, include_possible=include_possible
+    )
+
+
+def _corridor_of(
+    selected: pd.DataFrame,
+    key: tuple,
+    line: str,
+    colours: dict[str, str],
+    *,
+    max_km: float,
+    include_possible: bool,
+) -> pd.DataFrame:
+    """:func:`geo.corridor.corridor_incidents`, cached on the selection's key (read only)."""
+    return _cached_corridor(
+        selected, key, line, max_km, include_possible, tuple(sorted(colours.items()))
+    )
+
+
+def _corridor(
+    selected: pd.DataFrame, dataset: Dataset, colours: dict[str, str], key: tuple
+) -> pd.DataFrame:
+    line = st.session_state.get(LINE_KEY) or _default_line(selected, dataset, key)
+    return _corridor_of(
         selected,
+        key,
         line,
         colours,
         max_km=float(st.session_state.get(DISTANCE_KEY, DEFAULT_MAX_KM)),
@@ -68,7 +106,7 @@ def _corridor(selected: pd.DataFrame, dataset: Dataset, colours: dict[str, str])
 
 
 def corridor_state(
-    selected: pd.DataFrame, dataset: Dataset, colours: dict[str, str]
+    selected: pd.DataFrame, dataset: Dataset, colours: dict[str, str], key: tuple
 ) -> CorridorState:
     """Read the chart's selections from this session (before the map and panels are drawn).
 
@@ -80,6 +118,9 @@ def corridor_state(
         For the rail lines.
     colours : dict
         Group colours.
+    key : tuple
+        Identifies ``selected`` (dataset hash and filters, :func:`ui.data.selection_key`): the
+        corridor of a selection is computed once and shared.
 
     Returns
     -------
@@ -89,8 +130,8 @@ def corridor_state(
     selection = getattr(event, "selection", None) or (event or {}).get("selection", {})
     if not selection or selected.empty or dataset.rail_lines.empty:
         return CorridorState(None, None)
-    corridor = _corridor(selected, dataset, colours)
-    line = st.session_state.get(LINE_KEY) or _default_line(selected, dataset)
+    corridor = _corridor(selected, dataset, colours, key)
+    line = st.session_state.get(LINE_KEY) or _default_line(selected, dataset, key)
     window = window_from_brush(corridor, line, selection.get("brush") or {})
     opened = None
     picks = selection.get("pick") or []
@@ -196,7 +237,11 @@ def corridor_chart(corridor: pd.DataFrame, stations: pd.DataFrame, line: str) ->
 
 
 def corridor_panel(
-    selected: pd.DataFrame, dataset: Dataset, colours: dict[str, str], state: CorridorState
+    selected: pd.DataFrame,
+    dataset: Dataset,
+    colours: dict[str, str],
+    state: CorridorState,
+    key: tuple,
 ) -> None:
     """Show the corridor tab: line, distance, the chart, and the incident a click opened.
 
@@ -210,13 +255,15 @@ def corridor_panel(
         Group colours, as on the map.
     state : CorridorState
         As read by :func:`corridor_state` at the start of the run.
+    key : tuple
+        Identifies ``selected`` (see :func:`corridor_state`).
     """
     lines = _lines(dataset)
     if not lines:
         st.caption("No rail line is loaded.")
         return
     if st.session_state.get(LINE_KEY) not in lines:
-        st.session_state[LINE_KEY] = _default_line(selected, dataset)
+        st.session_state[LINE_KEY] = _default_line(selected, dataset, key)
     left, middle, right = st.columns([2, 2, 1])
     line = left.selectbox("Rail line", lines, key=LINE_KEY)
     max_km = middle.slider(
@@ -233,8 +280,9 @@ def corridor_panel(
         key=POSSIBLE_KEY,
         help="Incidents placed only at a town or area point, whose site may be farther away.",
     )
-    corridor = corridor_incidents(
+    corridor = _corridor_of(
         selected,
+        key,
         line,
         colours,
         max_km=max_km,

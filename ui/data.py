@@ -23,6 +23,7 @@ from geo.io import BundledData, load_bundled
 from geo.prepared import prepared_file, prepared_synthetic
 from layers.incidents import DETAIL_LIMIT
 from layers.payload import SharedPayload, is_published, positions_in, publish_payload
+from ui.memory import release_memory
 
 SYNTHETIC_SEED = 20250311
 DISPLAY_TOLERANCE_DEG = 0.005  # ~500 m: province outlines for display only, never for analysis.
@@ -115,7 +116,9 @@ def _bundled_dataset() -> Dataset:
 @st.cache_resource(show_spinner="Preparing synthetic incidents…", max_entries=2)
 def _shared_synthetic_dataset(n: int, seed: int) -> Dataset:
     """Return one read-only synthetic dataset per process."""
-    return synthetic_dataset(n, seed)
+    dataset = synthetic_dataset(n, seed)
+    release_memory()  # what reading the prepared file left in the allocators' pools
+    return dataset
 
 
 def synthetic_dataset(n: int, seed: int = SYNTHETIC_SEED) -> Dataset:
@@ -142,7 +145,9 @@ def shared_file_dataset(path: str, modified_ns: int, size: int) -> Dataset:
     bundle = bundled_layers()
     prepared = prepared_file(path, bundle)
     label = f"{Path(path).name} ({len(prepared.incidents):,} incidents)"
-    return build_dataset(bundle, prepared.incidents, label, prepared.content_hash, enriched=True)
+    dataset = build_dataset(bundle, prepared.incidents, label, prepared.content_hash, enriched=True)
+    release_memory()  # what reading the file left in the allocators' pools
+    return dataset
 
 
 def file_dataset(path: Path) -> Dataset:
@@ -206,6 +211,8 @@ def _cached_dataset(_incidents: gpd.GeoDataFrame, label: str, incidents_hash: st
 def selection_key(dataset: Dataset, flt: IncidentFilter) -> tuple[str, str]:
     """Return a hashable key for a selection: the dataset's content hash and the filter query."""
     query = "&".join(f"{k}={v}" for k, v in sorted(flt.to_query().items()))
+    if IncidentFilter.from_query(flt.to_query()) != flt:
+        query += f"&exact={flt!r}"  # a value the query cannot carry (a comma in a group name)
     return dataset.content_hash, query
 
 

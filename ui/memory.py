@@ -1,4 +1,4 @@
-"""Give memory back when an import is removed or a browser session ends.
+"""Give memory back when a large dataset was read, an import is removed or a session ends.
 
 Python frees a removed import's frames at once, but glibc's allocator keeps the freed pages
 mapped, so the server's resident memory stays where it peaked (measured before this module:
@@ -17,6 +17,7 @@ import threading
 import weakref
 from functools import cache
 
+import pyarrow
 import streamlit as st
 
 _SENTINEL = "memory_release_sentinel"
@@ -41,6 +42,9 @@ def release_memory() -> bool:
         Whether the C library could be asked to return pages (glibc only).
     """
     gc.collect()
+    # Arrow (GeoParquet reads, string columns) keeps freed blocks in its own pool: 0.6 GB after
+    # reading a million prepared incidents.
+    pyarrow.default_memory_pool().release_unused()
     trim = _malloc_trim()
     if trim is None:
         return False

@@ -106,9 +106,16 @@ def totals_panel(selected: gpd.GeoDataFrame, key: tuple[str, str]) -> None:
 
 
 def most_recent(selected: gpd.GeoDataFrame, limit: int) -> gpd.GeoDataFrame:
-    """Return at most ``limit`` incidents, the most recent first (by start)."""
-    newest_first = np.argsort(-selected["start"].to_numpy().astype("int64"), kind="stable")
-    return selected.iloc[newest_first[:limit]]
+    """Return at most ``limit`` incidents, the most recent first (by start; ties as listed)."""
+    later_first = -selected["start"].to_numpy().astype("int64")
+    if len(later_first) <= limit:
+        return selected.iloc[np.argsort(later_first, kind="stable")]
+    # The limit-th key, found without sorting a million; then only the chosen rows are sorted.
+    kth = np.partition(later_first, limit - 1)[limit - 1]
+    before = np.flatnonzero(later_first < kth)
+    at_kth = np.flatnonzero(later_first == kth)[: limit - len(before)]
+    chosen = np.sort(np.concatenate([before, at_kth]))
+    return selected.iloc[chosen[np.argsort(later_first[chosen], kind="stable")]]
 
 
 def table_panel(selected: gpd.GeoDataFrame) -> None:

@@ -217,12 +217,20 @@
 
     // ---- A large dataset is fetched once per page; each selection is a mask over it ----
     var payloads = {};  // url -> Promise of {data, cols}
+    // How long the last load took in this page (read by bench/browser.py).
+    var timings = window.__incidentTimings = {};
     function sharedPayload(url) {
         if (!payloads[url]) {
+            var started = performance.now();
             payloads[url] = fetch(url).then(function(response) {
                 if (!response.ok) { throw new Error("HTTP " + response.status); }
                 return response.json();
-            }).then(function(data) { return {data: data, cols: decode(data)}; });
+            }).then(function(data) {
+                var fetched = performance.now(), cols = decode(data);
+                timings.fetch_ms = fetched - started;
+                timings.decode_ms = performance.now() - fetched;
+                return {data: data, cols: cols};
+            });
             payloads[url].catch(function() { delete payloads[url]; });  // try again next time
         }
         return payloads[url];
@@ -320,15 +328,30 @@
                 radius: options.cluster ? 56 : 1,
                 maxZoom: map.getMaxZoom() || 16,
                 minPoints: 2,
+                // A single incident: its group's ring slot (no array: there are a million).
                 map: function(props) {
-                    var slots = new Array(MAX_GROUP_SLOTS + 1).fill(0);
                     var i = props.i;
-                    slots[slotOf[cols.g[i]]] = 1;
-                    return {s: slots, now: isNow(i) ? 1 : 0, f: cols.f[i],
-                            k: Math.max(cols.r[i], 0)};
+                    return {g: slotOf[cols.g[i]], now: isNow(i) ? 1 : 0, f: cols.f[i]};
                 },
+                // ``acc`` starts as a shallow copy of an incident's or a finer cluster's
+                // properties: give it slots of its own before adding, or the finer cluster's
+                // ring would count this one's incidents too.
                 reduce: function(acc, props) {
-                    for (var s = 0; s < acc.s.length; s++) { acc.s[s] += props.s[s]; }
+                    if (acc.owner !== acc) {
+                        var slots = new Array(MAX_GROUP_SLOTS + 1).fill(0);
+                        if (acc.s) {
+                            for (var a = 0; a < slots.length; a++) { slots[a] = acc.s[a]; }
+                        } else {
+                            slots[acc.g] = 1;
+                        }
+                        acc.s = slots;
+                        acc.owner = acc;
+                    }
+                    if (props.s) {
+                        for (var s = 0; s < acc.s.length; s++) { acc.s[s] += props.s[s]; }
+                    } else {
+                        acc.s[props.g] += 1;
+                    }
                     acc.now += props.now;
                     acc.f += props.f;
                 }
@@ -640,7 +663,10 @@
         if (map.hasLayer(fg)) { addControls(); }
         keepViewInLink(map, state || {});
         function ready() {
+            var started = performance.now();
             buildIndex();
+            timings.index_ms = performance.now() - started;
+            timings.indexed = n;
             label(summary);
             render();
         }

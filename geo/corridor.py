@@ -54,8 +54,29 @@ def line_incident_counts(incidents: pd.DataFrame, max_km: float) -> pd.Series:
     pandas.Series
         Count per line name; lines without an incident are absent.
     """
-    near = incidents[near_rail_mask(incidents, max_km) & incidents["nearest_line"].astype(bool)]
-    return near["nearest_line"].value_counts()
+    lines = incidents["nearest_line"]
+    return lines[near_rail_mask(incidents, max_km) & lines.astype(bool)].value_counts()
+
+
+_CORRIDOR_SOURCE_COLUMNS = (
+    "incident_id",
+    "rail_km_post",
+    "rail_uncertainty_km",
+    "rail_basis",
+    "rail_distance_km",
+    "start",
+    "groups",
+    "place",
+    "fatalities_high",
+)
+
+
+def _iso_seconds(times: pd.Series) -> pd.Series:
+    """Format times as ``2025-03-11T13:00:00Z`` (as ``strftime``, without a call per row)."""
+    values = times.to_numpy(dtype="datetime64[s]")
+    return pd.Series(
+        np.datetime_as_string(values, unit="s", timezone="UTC"), index=times.index, dtype=object
+    )
 
 
 def corridor_incidents(
@@ -93,9 +114,13 @@ def corridor_incidents(
         msg = f"max_km must be a distance of 0 km or more, got {max_km!r}"
         raise ValueError(msg)
     near = near_rail_mask(incidents, max_km, include_possible=include_possible)
-    chosen = incidents[near & (incidents["nearest_line"] == line)]
-    chosen = chosen[chosen["rail_km_post"].notna()].sort_values("start", kind="stable")
-    groups = chosen["groups"].astype(str).map(lambda c: (split_groups(c) or ["Unidentified"])[0])
+    wanted = near & (incidents["nearest_line"] == line) & incidents["rail_km_post"].notna()
+    # Only the columns used here: a selection can hold a million rows of every column.
+    used = [c for c in _CORRIDOR_SOURCE_COLUMNS if c in incidents]
+    chosen = incidents.loc[wanted.to_numpy(dtype=bool), used].sort_values("start", kind="stable")
+    cells, distinct = pd.factorize(chosen["groups"].astype(str))
+    firsts = np.array([(split_groups(c) or ["Unidentified"])[0] for c in distinct], dtype=object)
+    groups = pd.Series(firsts[cells] if len(cells) else [], index=chosen.index, dtype=object)
     basis = chosen.get("rail_basis", pd.Series("point", index=chosen.index)).astype(str)
     uncertainty = chosen.get("rail_uncertainty_km", pd.Series(0.0, index=chosen.index))
     out = pd.DataFrame(
@@ -104,7 +129,7 @@ def corridor_incidents(
             "km": chosen["rail_km_post"].astype(float).round(1),
             "km_uncertainty": uncertainty.astype(float).fillna(0.0),
             "start": chosen["start"],
-            "start_text": chosen["start"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "start_text": _iso_seconds(chosen["start"]),
             "group": groups,
             "colour": groups.map(lambda g: colours.get(g, UNKNOWN_COLOUR)),
             "precise": basis != BASIS_IMPRECISE,

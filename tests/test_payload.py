@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 
 import numpy as np
@@ -43,10 +44,12 @@ def test_a_payload_is_written_once_and_read_back_as_the_browser_reads_it(bundle,
     again = publish_payload(incidents, colours, "hash-1", directory=tmp_path, url_prefix="/c")
     assert again == first and path.stat().st_mtime_ns == written
     assert is_published("hash-1", colours, directory=tmp_path)
-    payload = json.loads(path.read_text(encoding="utf-8"))
+    text = gzip.decompress(path.read_bytes()).decode("utf-8")
+    payload = json.loads(text)
     assert payload["compact"] is True and payload["count"] == len(incidents) == first.count
     # Nothing from data can end a script: the JSON is written with <, > and & escaped.
-    assert "<" not in path.read_text(encoding="utf-8")
+    assert "<" not in text
+    assert path.stat().st_mode & 0o444 == 0o444  # the web server can read it
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
 
 

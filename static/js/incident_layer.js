@@ -224,7 +224,10 @@
             var started = performance.now();
             payloads[url] = fetch(url).then(function(response) {
                 if (!response.ok) { throw new Error("HTTP " + response.status); }
-                return response.json();
+                if (!/\.gz$/.test(url)) { return response.json(); }
+                // Compressed once on the server (layers/payload.py), inflated here.
+                var inflated = response.body.pipeThrough(new DecompressionStream("gzip"));
+                return new Response(inflated).json();
             }).then(function(data) {
                 var fetched = performance.now(), cols = decode(data);
                 timings.fetch_ms = fetched - started;

@@ -297,6 +297,7 @@ def main() -> None:
     with messages.guarded("the team store"):
         store = store_ui.store_context()
         dataset = store_ui.dataset_with_store(dataset, store)
+        matching_ui.use_store(store)
     with messages.guarded("the imported incidents"):
         dataset = dataset_with_imports(dataset)
     found = None

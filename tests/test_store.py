@@ -137,7 +137,7 @@ WRITES = {
     "add incident": lambda s, who, result: s.add_incident(CURATED, actor=who),
     "remove dataset": lambda s, who, result: s.remove_dataset(1, actor=who),
     "match decision": lambda s, who, result: s.record_match_decision(
-        "ACLED:PAK9001", "RAIL-008", "same", actor=who
+        "ACLED:PAK9001", "RAIL-008", "join", actor=who
     ),
     "group alias": lambda s, who, result: s.add_group_alias("Baloch Lib. Army", "BLA", actor=who),
     "create account": lambda s, who, result: s.create_account("x1", PASSWORD, "editor", actor=who),
@@ -168,7 +168,7 @@ def test_every_write_is_attributed(store, people, tmp_path):
     import_rows(store, asma, acled_csv(tmp_path / "a.csv", FIRST_EXPORT))
     curated = store.add_incident(CURATED, actor=bilal)
     store.edit_incident(curated, {"summary": "Corrected."}, actor=asma)
-    store.record_match_decision("ACLED:PAK9001", curated, "same", actor=asma, note="same train")
+    store.record_match_decision("ACLED:PAK9001", curated, "join", actor=asma, note="same train")
     store.add_group_alias("Baloch Liberation Army (BLA)", "BLA", actor=bilal)
     store.remove_dataset(1, actor=bilal)
 
@@ -183,7 +183,7 @@ def test_every_write_is_attributed(store, people, tmp_path):
     decisions = store.match_decisions()
     assert decisions.iloc[0][["incident_a", "decision", "decided_by", "note"]].tolist() == [
         "ACLED:PAK9001",
-        "same",
+        "join",
         "asma",
         "same train",
     ]

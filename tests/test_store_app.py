@@ -179,3 +179,18 @@ def test_store_label_hides_paths_and_passwords(url, expected):
     from ui.store import store_label
 
     assert store_label(url) == expected
+
+
+def test_a_join_made_in_the_page_is_kept_in_the_store_for_the_whole_team(team, bundled_count):
+    at = fresh_app()
+    log_in(at, "asma")
+    assert shown(at) == f"**Showing {bundled_count + 3} events ({bundled_count + 3} reports)**"
+    at.text_input(key="join_first").input("ACLED:PAK9001")
+    at.text_input(key="join_second").input("RAIL-008")
+    next(b for b in at.button if b.label == "Join").click().run()
+    assert not at.exception
+    kept = team.match_decisions()[["incident_a", "incident_b", "decision", "decided_by"]]
+    assert kept.values.tolist() == [["ACLED:PAK9001", "RAIL-008", "join", "asma"]]
+    # Another analyst's session, not logged in, counts the two reports as one event.
+    other = fresh_app()
+    assert shown(other) == f"**Showing {bundled_count + 2} events ({bundled_count + 3} reports)**"

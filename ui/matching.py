@@ -11,6 +11,7 @@ so they apply again whenever the same files are loaded.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -25,25 +26,104 @@ from geo.matching import (
     match_incidents,
     reports_side_by_side,
 )
+from geo.spreadsheet import safe_csv
 from ui import messages
 from ui.data import Dataset
 
+if TYPE_CHECKING:
+    from ui.store import StoreContext
+
 DECISIONS = "match_decisions"
+DECISION_STORE = "match_decision_store"  # this run's StoreContext (None: no store)
+STORED_DECISIONS = "match_stored_decisions"
+STORED_CACHE = "match_stored_cache"
 RESULT_CACHE = "match_result_cache"
 EVENTS_CACHE = "match_events_cache"
 COUNT_ONCE_KEY = "opt_count_once"
 EVENT_CHOICE_CAP = 2_000
 
 
-def decisions() -> list[Decision]:
-    """Return this session's decisions (oldest first)."""
+def _own() -> list[Decision]:
+    """Return the decisions kept in this session only (oldest first)."""
     return st.session_state.setdefault(DECISIONS, [])
 
 
-def add_decision(kind: str, first_id: str, second_id: str, note: str = "") -> None:
-    """Record a decision with the time it was made (UTC)."""
+def decisions() -> list[Decision]:
+    """Return the decisions in force: the team store's, then this session's own (oldest first).
+
+    See :func:`use_store`.
+    """
+    return [*st.session_state.get(STORED_DECISIONS, []), *_own()]
+
+
+def use_store(context: StoreContext | None) -> None:
+    """Read the team store's decisions for this run and keep new ones there when allowed.
+
+    Parameters
+    ----------
+    context : StoreContext or None
+        The store this page uses (``None``: decisions stay in this session). Its decisions are
+        read again only when the store has changed (its revision).
+    """
+    st.session_state[DECISION_STORE] = context
+    if context is None or not context.can_read:
+        st.session_state[STORED_DECISIONS] = []
+        return
+    key = (context.store.url, context.store.revision())
+    cached = st.session_state.get(STORED_CACHE)
+    if cached is None or cached[0] != key:
+        cached = (key, _read_stored(context.store.match_decisions()))
+        st.session_state[STORED_CACHE] = cached
+    st.session_state[STORED_DECISIONS] = cached[1]
+
+
+def _read_stored(frame: pd.DataFrame) -> list[Decision]:
+    """Turn the store's decision rows into decisions (rows of an unknown kind are left out)."""
+    read = []
+    for row in frame.itertuples(index=False):
+        try:
+            decided_at = pd.Timestamp(row.decided_at).isoformat(timespec="seconds")
+            read.append(
+                Decision(
+                    row.decision,
+                    str(row.incident_a),
+                    str(row.incident_b),
+                    note=str(row.note or ""),
+                    decided_at=decided_at,
+                    analyst=str(row.decided_by),
+                )
+            )
+        except (TypeError, ValueError):
+            continue
+    return read
+
+
+def add_decision(kind: str, first_id: str, second_id: str, note: str = "") -> str:
+    """Record a decision with the time it was made (UTC), in the store or in this session.
+
+    It goes to the team store when this session may write there (attributed to its account),
+    else it stays in this session.
+
+    Returns
+    -------
+    str
+        ``"store"`` or ``"session"``: where it was kept.
+
+    Raises
+    ------
+    ValueError
+        When the decision is not valid (see :class:`geo.matching.Decision`).
+    """
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    decisions().append(Decision(kind, first_id, second_id, note=note, decided_at=stamp))  # type: ignore[arg-type]
+    decision = Decision(kind, first_id, second_id, note=note, decided_at=stamp)  # type: ignore[arg-type]
+    context = st.session_state.get(DECISION_STORE)
+    if context is not None and context.can_write:
+        context.store.record_match_decision(
+            first_id, second_id, kind, actor=context.account, note=note
+        )
+        return "store"
+    _own().append(decision)
+    return "session"
 
 
 def restore_decisions(metadata: dict) -> int:
@@ -64,7 +144,7 @@ def restore_decisions(metadata: dict) -> int:
             continue
     if restored:
         known = {d.to_dict().__repr__() for d in decisions()}
-        decisions().extend(d for d in restored if d.to_dict().__repr__() not in known)
+        _own().extend(d for d in restored if d.to_dict().__repr__() not in known)
     return len(restored)
 
 
@@ -229,7 +309,7 @@ def _join_form(selected: gpd.GeoDataFrame) -> None:
         try:
             add_decision("join", first.strip(), second.strip(), note=note.strip())
         except ValueError as error:
-            st.error(str(error))
+            messages.error("{error}", error=error)
             return
         st.rerun()
 
@@ -239,16 +319,21 @@ def _decisions_table() -> None:
     if not made:
         return
     table = decisions_frame(made)
-    st.caption(f"Review decisions ({len(made)}); they go into exported snapshots")
+    where = "kept in the team store" if st.session_state.get(STORED_DECISIONS) else "this session's"
+    st.caption(
+        f"Review decisions ({len(made)}; {where}); they go into exported snapshots. In the store "
+        "the latest decision on a pair counts and none is deleted."
+    )
     st.dataframe(table, hide_index=True, width="stretch")
     left, right = st.columns(2)
     left.download_button(
         "Decisions (CSV)",
-        data=table.to_csv(index=False).encode(),
+        data=safe_csv(table),
         file_name="match-decisions.csv",
         mime="text/csv",
         key="download_decisions",
     )
-    if right.button("Undo the last decision", key="undo_decision"):
-        made.pop()
+    own = _own()
+    if own and right.button("Undo this session's last decision", key="undo_decision"):
+        own.pop()
         st.rerun()

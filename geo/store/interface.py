@@ -17,10 +17,13 @@ import pandas as pd
 from geo.filters import IncidentFilter
 from geo.groups import GroupRegistry
 from geo.importers import ImportResult
+from geo.matching import DECISION_KINDS
 
 ROLES = ("viewer", "editor", "admin")
 VISIBILITIES = ("shared", "private")
-MATCH_DECISIONS = ("same", "different", "unsure")
+# The matching's own decisions (geo.matching.DECISION_KINDS): confirm a proposed match, reject
+# one, or join two reports by hand.
+MATCH_DECISIONS = DECISION_KINDS
 
 
 class StoreError(ValueError):
@@ -235,7 +238,7 @@ class IncidentStore(Protocol):
         actor: Account | None,
         note: str = "",
     ) -> None:
-        """Keep an analyst's decision that two incidents are (not) the same event."""
+        """Keep an analyst's decision on two incidents (``confirm``, ``reject`` or ``join``)."""
 
     def match_decisions(self) -> pd.DataFrame:
         """Every match decision, latest per pair last."""

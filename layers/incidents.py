@@ -115,7 +115,7 @@ def incident_payload(
         "lon": [round(x, 5) for x in frame.geometry.x],
         "g": [group_index[g] for g in first_groups],
         "r": [marker_radius(v) for v in frame["fatalities_high"]],
-        "p": [GEO_PRECISIONS.index(p) for p in frame["geo_precision"]],
+        "p": precision_codes(frame).tolist(),
         "t0": [int((s - day).days) for s in frame["start"]],
         "t1": [int((e - day).days) for e in frame["end"]],
         "id": frame["incident_id"].astype(str).tolist(),
@@ -134,6 +134,8 @@ def incident_payload(
     }
     if "reports" in frame:  # one row per event (geo.matching.event_frame)
         columns["reports"] = frame["reports"].astype(int).tolist()
+    if "deaths_reported" in frame:
+        columns["deaths"] = _deaths_texts(frame["deaths_reported"]).tolist()
     if details:
         for name in DETAIL_FIELDS:
             if name in frame:
@@ -152,6 +154,23 @@ def incident_payload(
         "groups": legend,
         **_legend_fields(legend, colours),
     }
+
+
+def _deaths_texts(deaths: pd.Series) -> pd.Series:
+    """Return the source's own death toll as text ("" where it gives none)."""
+    known = deaths.astype("Float64")
+    return known.round().astype("Int64").astype("string").fillna("").astype(object)
+
+
+def precision_codes(incidents: pd.DataFrame) -> np.ndarray:
+    """Return each incident's position in :data:`GEO_PRECISIONS`.
+
+    Rows located only to the country (-1) are never drawn, but a published dataset payload
+    (:mod:`layers.payload`) holds every row, so they must not stop it being built.
+    """
+    position = {name: k for k, name in enumerate(GEO_PRECISIONS)}
+    codes = incidents["geo_precision"].astype(str).map(position)
+    return codes.fillna(-1).to_numpy(dtype=np.int64)
 
 
 def flagged(incidents: pd.DataFrame) -> np.ndarray:
@@ -268,7 +287,7 @@ def compact_payload(incidents: gpd.GeoDataFrame, colours: dict[str, str]) -> dic
         "lon": _encode_ints(np.round(frame.geometry.x.to_numpy() * 1e5)),
         "g": _encode_ints(first_group_index(frame["groups"], legend)),
         "r": _encode_ints(np.round(radius * 10)),
-        "p": _encode_ints(frame["geo_precision"].map(GEO_PRECISIONS.index).to_numpy()),
+        "p": _encode_ints(precision_codes(frame)),
         "t0": _encode_ints(t0),
         "t1": _encode_ints(t1),
         "dp": _encode_ints(frame["date_precision"].map(DATE_PRECISIONS.index).to_numpy()),
@@ -285,6 +304,8 @@ def compact_payload(incidents: gpd.GeoDataFrame, colours: dict[str, str]) -> dic
         columns["flags"] = _encode_text(frame["flags"].astype("string").fillna(""))
     if "reports" in frame:  # one row per event (geo.matching.event_frame)
         columns["reports"] = _encode_ints(frame["reports"].to_numpy(dtype=np.int64))
+    if "deaths_reported" in frame:
+        columns["deaths"] = _encode_text(_deaths_texts(frame["deaths_reported"]))
     return {
         "compact": True,
         "count": len(frame),

@@ -235,3 +235,23 @@ def test_the_link_reopens_the_map_view(query, expected, problem):
         assert view.problems == ()
     else:
         assert problem in view.problems[0]
+
+
+def test_popups_carry_the_sources_own_death_toll_beside_the_non_attacker_count():
+    from pathlib import Path
+
+    from geo.importers import import_incidents
+    from layers.incidents import compact_payload, incident_payload
+
+    path = Path(__file__).parent / "fixtures" / "imports" / "real" / "gtd_cut.csv"
+    incidents = import_incidents(path, name=path.name).incidents
+    colours = group_colours([])
+    full = incident_payload(incidents, colours)["columns"]
+    expected = [
+        "" if pd.isna(v) else str(int(v)) for v in incidents["deaths_reported"].astype("Float64")
+    ]
+    assert full["deaths"] == expected
+    assert any(expected), "the GTD fixture gives death tolls"
+    compact = compact_payload(incidents, colours)["columns"]["deaths"]
+    codes = base64.b64decode(compact["codes"]["data"])
+    assert [compact["dict"][c + compact["codes"]["offset"]] for c in codes] == expected

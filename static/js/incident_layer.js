@@ -121,6 +121,7 @@
         h += row("Claimed by", v("claimed_by"));
         h += row("Target", v("target"));
         h += row("Killed (non-attackers)", c.killed(i));
+        h += row("All deaths as reported (attackers included)", v("deaths"));
         h += row("Injured", c.injured(i));
         h += row("Hostages", v("hostages"));
         h += row("Flags", v("flags"));

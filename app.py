@@ -56,6 +56,7 @@ from ui.geography import (
     place_search,
 )
 from ui.imports import dataset_with_imports, import_panel, run_import
+from ui.memory import end_expired_sessions, release_when_session_ends
 
 st.set_page_config(page_title="Rail & province incident map — Pakistan", layout="wide")
 LOGGER = messages.LOGGER
@@ -292,6 +293,8 @@ def draw_map(
 
 def main() -> None:
     """Lay out the dashboard: one section after another, each kept from breaking the rest."""
+    release_when_session_ends()  # its memory and its download links go with the session
+    end_expired_sessions()  # closed tabs past their reconnect time, with their files
     dataset = choose_dataset()
     store = None
     with messages.guarded("the team store"):

@@ -54,7 +54,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(*args: str) -> tuple[subprocess.Popen, str]:
+def start_app(*args: str, settings: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """Start the dashboard (``args`` for app.py, ``settings`` as Streamlit's ``--name value``)."""
     port = free_port()
     command = [
         sys.executable,
@@ -68,6 +69,7 @@ def start_app(*args: str) -> tuple[subprocess.Popen, str]:
         "127.0.0.1",
         "--server.headless",
         "true",
+        *(part for name, value in (settings or {}).items() for part in (f"--{name}", value)),
         "--",
         *args,
     ]

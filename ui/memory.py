@@ -13,14 +13,18 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import logging
 import threading
 import weakref
 from functools import cache
 
 import pyarrow
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 _SENTINEL = "memory_release_sentinel"
+LOGGER = logging.getLogger(__name__)
 
 
 @cache
@@ -61,6 +65,57 @@ def release_when_session_ends() -> None:
     if _SENTINEL in st.session_state:
         return
     sentinel = _Sentinel()
+    context = get_script_run_ctx()
+    session_id = context.session_id if context is not None else None
+
+    def session_ended() -> None:
+        forget_session_downloads(session_id)
+        release_memory()
+
     # Off the thread that drops the session: a full collection can take a moment.
-    weakref.finalize(sentinel, lambda: threading.Thread(target=release_memory, daemon=True).start())
+    weakref.finalize(sentinel, lambda: threading.Thread(target=session_ended, daemon=True).start())
     st.session_state[_SENTINEL] = sentinel
+
+
+def end_expired_sessions() -> int:
+    """Shut down the closed tabs' sessions whose reconnect time is up.
+
+    Streamlit keeps a closed tab's session for ``server.disconnectedSessionTTL`` so that it can
+    reconnect, then drops it from that cache without shutting it down: its uploaded files and
+    download files stay on the server, and its download links keep serving snapshots to anyone
+    who holds them. Shutting such sessions down (as Streamlit does for a session it closes)
+    removes them. Called at the start of every run of any session; uses Streamlit's session
+    manager internals, checked by ``tests/test_hostile_sessions_browser.py``.
+
+    Returns
+    -------
+    int
+        How many sessions were shut down.
+    """
+    if not runtime.exists():
+        return 0
+    manager = runtime.get_instance()._session_mgr
+    cache = getattr(getattr(manager, "_session_storage", None), "_cache", None)
+    lock = getattr(manager, "_storage_lock", None)
+    if cache is None or lock is None or not hasattr(cache, "expire"):
+        LOGGER.warning("Streamlit's session storage changed: expired sessions are not ended")
+        return 0
+    with lock:
+        expired = cache.expire()
+    for _, info in expired:
+        info.session.shutdown()
+    return len(expired)
+
+
+def forget_session_downloads(session_id: str | None) -> None:
+    """Make an ended session's download links stop working (its snapshot files are removed).
+
+    Streamlit removes a session's media files when it shuts the session down, but a closed
+    tab's session is dropped from its reconnect cache without being shut down, so its
+    download links kept serving snapshots to anyone holding them.
+    """
+    if session_id is None or not runtime.exists():
+        return
+    media = runtime.get_instance().media_file_mgr
+    media.clear_session_refs(session_id)
+    media.remove_orphaned_files()

@@ -260,6 +260,39 @@ def test_a_known_incident_shows_its_colour_and_opens_its_popup(mp, basemap):
     assert mp.frame_locator(FRAME).locator(".leaflet-control-layers").count() == 1
 
 
+JS_FIND_FLAGGED = """
+() => {
+    const shared = window.__incidentData, cols = shared.cols;
+    const alone = shared.index.getClusters([-180, -85, 180, 85], 16)
+        .filter(f => !f.properties.cluster && cols.f[f.properties.i] && cols.p[f.properties.i] === 0)
+        .slice(0, 1).map(f => f.properties.i);
+    return alone.map(i => ({i: i, lat: cols.lat[i], lon: cols.lon[i], r: cols.r[i],
+                            id: cols.text.id(i)}))[0] || null;
+}
+"""
+
+
+def test_a_flagged_incident_is_ringed_in_black_and_its_tooltip_says_so(mp):
+    frame = leaflet(mp)
+    frame.evaluate("map_div.closePopup()")
+    flagged = frame.evaluate(JS_FIND_FLAGGED)
+    if flagged is None:
+        pytest.skip("no flagged incident is drawn on its own in this data")
+    x, y = on_page(mp, frame.evaluate(JS_SHOWN_AT, [flagged["lat"], flagged["lon"], 16]))
+    shot = Image.open(io.BytesIO(mp.screenshot())).convert("RGB")
+    ring = flagged["r"] + 4  # the dashed ring's radius (static/js/incident_layer.js flagRing)
+    around = [
+        shot.getpixel((round(x + ring * dx), round(y + ring * dy)))
+        for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1), (0.7, 0.7), (-0.7, 0.7), (0.7, -0.7))
+    ]
+    dark = [p for p in around if max(p) < 90]
+    assert len(dark) >= 2, around  # dashed: not every sample falls on a dash
+    mp.mouse.move(x, y)
+    tooltip = mp.frame_locator(FRAME).locator(".leaflet-tooltip", has_text=flagged["id"])
+    tooltip.wait_for(timeout=5_000)
+    assert "flagged" in tooltip.inner_text()
+
+
 def test_every_incident_at_a_shared_point_can_be_opened(mp):
     frame = leaflet(mp)
     stack = frame.evaluate(JS_FIND_STACK)

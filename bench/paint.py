@@ -84,12 +84,30 @@ def shot_pixels(element) -> tuple[bytes, int]:
     return shot, point_pixels(shot, control_boxes(element))
 
 
+def serve_vendor_assets(script: Path) -> None:
+    """Give an app outside the project root the map scripts it asks for at /app/static/vendor.
+
+    Streamlit serves ``static/`` next to the script it runs (and not through a symlink), so a
+    peer under ``bench/peers/`` gets its own copy of ``static/vendor`` (made once; ignored by
+    git). Without it the FastMarkerCluster peer loaded no Leaflet and never painted.
+    """
+    if script.parent == ROOT:
+        return
+    import shutil
+
+    target = script.parent / "static" / "vendor"
+    if not (target / ".installed").exists():
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(ROOT / "static" / "vendor", target)
+
+
 def start_streamlit(script: str, *args: str) -> tuple[object, str, float]:
     """Start ``streamlit run script -- args``; return the process, its URL and the spawn time."""
     import subprocess
     import sys
     import urllib.request
 
+    serve_vendor_assets(ROOT / script)
     port = free_port()
     command = [
         sys.executable,

@@ -75,6 +75,11 @@ def mb(value: float) -> str:
     return f"{value / 1e6:.2f} MB" if value >= 100_000 else f"{value / 1e3:.1f} kB"
 
 
+def opening_bytes(r: dict[str, object]) -> int:
+    """Bytes the page receives for the map when it opens: the layer and the payload file."""
+    return r["open_layer_bytes"] + r.get("payload_bytes", 0)
+
+
 def published(r: dict[str, object]) -> str:
     """Describe the payload file (built only above the detail limit; smaller maps carry details)."""
     if not r.get("payload_bytes"):
@@ -102,7 +107,7 @@ def server_table(rows: list[dict[str, object]]) -> str:
         hashed = f"{r['hash_ms']:,.0f} ms" if "hash_ms" in r else "stored when prepared"
         lines.append(
             f"| {r['n']:,} | {prepare} | {r['read_ms']:,.0f} + {r['build_ms']:,.0f} ms | "
-            f"{published(r)} | {r['open_map_ms']:,.0f} ms / {mb(r['open_layer_bytes'])} | "
+            f"{published(r)} | {r['open_map_ms']:,.0f} ms / {mb(opening_bytes(r))} | "
             f"{r['open_drawn']} | "
             f"{r['filter_ms']:,.0f} / {r['change_map_ms']:,.0f} / {r['panels_ms']:,.0f} ms "
             f"({r['selected']:,} selected: {r['change_drawn']}) | "
@@ -198,7 +203,7 @@ def summary_lines(server: list[dict[str, object]], paint: list[dict[str, object]
     if base:
         lines.append(
             f"RATIOS size=10000 server_time_x={base['baseline_ms'] / base['open_map_ms']:.1f} "
-            f"bytes_x={base['baseline_bytes'] / base['open_layer_bytes']:.1f}"
+            f"bytes_x={base['baseline_bytes'] / opening_bytes(base):.1f}"
         )
     big = next((r for r in server if r["n"] == 1_000_000), None)
     ours_big = find(paint, OURS, 1_000_000)

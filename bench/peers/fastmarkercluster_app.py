@@ -15,7 +15,10 @@ from layers.assets import localize_assets
 
 st.set_page_config(page_title="peer: FastMarkerCluster", layout="wide")
 points = coordinates(size())
+# Without tiles Leaflet has no maxZoom, and Leaflet.markercluster refuses to start ("Map has no
+# maxZoom specified"): give it the maxZoom a tile layer would (OpenStreetMap's 19).
 m = folium.Map(location=CENTRE, zoom_start=ZOOM, tiles=None)
+m.options["maxZoom"] = 19
 FastMarkerCluster(points[["lat", "lon"]].to_numpy().tolist()).add_to(m)
 localize_assets(m)
 st_folium(m, height=620, use_container_width=True, returned_objects=[], key="peer_map")

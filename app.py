@@ -309,7 +309,7 @@ def main() -> None:
     with messages.guarded("the sidebar"):
         snapshot_opener()
     with messages.guarded("the team store"):
-        store_ui.store_sidebar(store)
+        store_ui.store_sidebar(store, dataset.groups)
         store_ui.curate_panel(store, dataset.groups, gazetteer())
     with messages.guarded("the import panel"):
         import_panel()

@@ -13,6 +13,7 @@ A group with a ``parent`` says how it is related in ``relation``:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -74,6 +75,31 @@ class GroupRegistry:
             msg = f"{path}: relation(s) {bad} are not one of {', '.join(RELATIONS)}"
             raise ValueError(msg)
         return cls(table)
+
+    def with_aliases(self, aliases: Iterable[tuple[str, str]]) -> GroupRegistry:
+        """Return a registry that also knows these spellings of its groups.
+
+        Parameters
+        ----------
+        aliases : iterable of (str, str)
+            ``(alias, group)`` pairs, such as the team store's ``group_aliases``; pairs naming
+            a group this registry does not have are left out.
+
+        Returns
+        -------
+        GroupRegistry
+            A new registry (this one is unchanged).
+        """
+        table = self.table.copy()
+        known = set(table["group"])
+        for alias, group in aliases:
+            alias = " ".join(str(alias).split())
+            if group not in known or not alias:
+                continue
+            row = table.index[table["group"] == group][0]
+            present = table.at[row, "aliases"]
+            table.at[row, "aliases"] = f"{present}; {alias}" if present else alias
+        return GroupRegistry(table)
 
     @property
     def names(self) -> list[str]:

@@ -40,3 +40,15 @@ def test_registry_rejects_unknown_parent(tmp_path):
     path.write_text("group,full_name,parent,aliases\nA,Alpha,Z,\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"parent\(s\) \['Z'\] are not groups in the registry"):
         GroupRegistry.from_csv(path)
+
+
+def test_a_team_spelling_names_its_group_and_leaves_the_registry_as_it_was():
+    from geo.io import load_bundled
+
+    registry = load_bundled().groups
+    assert registry.canonical("Test spelling of BLA") is None
+    team = registry.with_aliases([("Test  spelling of BLA", "BLA"), ("Anything", "Not a group")])
+    assert team.canonical("test spelling of bla") == "BLA"
+    assert team.canonical("Anything") is None  # an alias of an unknown group is left out
+    assert team.normalise("Test spelling of BLA; TTP") == "BLA; TTP"
+    assert registry.canonical("Test spelling of BLA") is None

@@ -194,3 +194,31 @@ def test_a_join_made_in_the_page_is_kept_in_the_store_for_the_whole_team(team, b
     # Another analyst's session, not logged in, counts the two reports as one event.
     other = fresh_app()
     assert shown(other) == f"**Showing {bundled_count + 2} events ({bundled_count + 3} reports)**"
+
+
+def test_an_editor_adds_a_spelling_that_the_teams_imports_then_read(team, tmp_path):
+    from geo.importers import import_incidents
+    from ui.store import team_registry
+
+    at = fresh_app()
+    log_in(at, "asma")
+    at.text_input(key="alias_text").input("Test spelling of BLA")
+    at.selectbox(key="alias_group").set_value("BLA")
+    next(b for b in at.button if b.label == "Add the spelling").click().run()
+    assert not at.exception
+    kept = team.group_aliases()[["alias", "group", "added_by"]].values.tolist()
+    assert kept == [["Test spelling of BLA", "BLA", "asma"]]
+    assert any("Imports now read" in i.value for i in at.sidebar.info)
+    # What an import in the page uses: the bundled registry with the team's spellings.
+    csv = tmp_path / "team.csv"
+    csv.write_text(
+        "date,lat,lon,place,province,group,killed\n"
+        "2025-03-11,29.6,67.5,Mach,Balochistan,Test spelling of BLA,3\n"
+    )
+    registry = load_bundled().groups.with_aliases(
+        zip(team.group_aliases()["alias"], team.group_aliases()["group"], strict=True)
+    )
+    assert import_incidents(csv, name="team.csv", registry=registry).incidents[
+        "groups"
+    ].tolist() == ["BLA"]
+    assert callable(team_registry)

@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo.groups import GroupRegistry
 from geo.importers import (
     DEFAULT_MAX_BYTES,
     FORMATS,
@@ -35,9 +36,13 @@ MAX_SESSION_ROWS = 200_000  # imported rows one browser session may hold (memory
 
 
 def run_import(
-    data: bytes, name: str, fmt: str, mapping: tuple[tuple[str, str], ...] | None
+    data: bytes,
+    name: str,
+    fmt: str,
+    mapping: tuple[tuple[str, str], ...] | None,
+    registry: GroupRegistry | None = None,
 ) -> ImportResult:
-    """Import uploaded bytes.
+    """Import uploaded bytes, naming groups with ``registry`` (the bundled one by default).
 
     Not cached across sessions: a process-wide cache would keep every session's private
     imports (and their bytes) in memory after the session removed them or closed. The result
@@ -49,7 +54,7 @@ def run_import(
         name=name,
         fmt=fmt,
         mapping=dict(mapping) if mapping is not None else None,
-        registry=bundle.groups,
+        registry=registry or bundle.groups,
         provinces=bundle.provinces,
     )
 
@@ -177,7 +182,9 @@ def _upload_form(upload, imports: dict[str, ImportResult]) -> None:
         )
         return
     try:
-        result = run_import(data, upload.name, fmt, key)
+        result = run_import(
+            data, upload.name, fmt, key, store_ui.team_registry(bundled_layers().groups)
+        )
     except (ImportFileError, ValueError) as error:
         messages.error("{error}", error=error)
         return

@@ -94,7 +94,9 @@ def end_expired_sessions() -> int:
     """
     if not runtime.exists():
         return 0
-    manager = runtime.get_instance()._session_mgr
+    manager = getattr(runtime.get_instance(), "_session_mgr", None)  # None under AppTest
+    if manager is None:
+        return 0
     cache = getattr(getattr(manager, "_session_storage", None), "_cache", None)
     lock = getattr(manager, "_storage_lock", None)
     if cache is None or lock is None or not hasattr(cache, "expire"):
@@ -116,6 +118,8 @@ def forget_session_downloads(session_id: str | None) -> None:
     """
     if session_id is None or not runtime.exists():
         return
-    media = runtime.get_instance().media_file_mgr
+    media = getattr(runtime.get_instance(), "media_file_mgr", None)
+    if media is None:
+        return
     media.clear_session_refs(session_id)
     media.remove_orphaned_files()

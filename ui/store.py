@@ -35,6 +35,7 @@ from ui.data import DISPLAY_TOLERANCE_DEG, Dataset, bundled_layers, dataset_from
 
 TOKEN = "store_token"
 COMBINED = "store_combined"  # (key, Dataset) for the store's incidents beside the base
+REGISTRY_CACHE = "store_registry_cache"
 NOTICE = "store_notice"
 SESSION_ONLY = "This browser session only"
 SHARED = "Team store: shared with the team"
@@ -205,8 +206,8 @@ def dataset_with_store(base: Dataset, context: StoreContext | None) -> Dataset:
 
 
 # ---------------------------------------------------------------------- sidebar
-def store_sidebar(context: StoreContext | None) -> None:
-    """Sidebar expander: log in or out, the store's datasets, removing one."""
+def store_sidebar(context: StoreContext | None, registry: GroupRegistry | None = None) -> None:
+    """Sidebar expander: log in or out, the store's datasets, removing one, group spellings."""
     if context is None:
         return
     # One slot always drawn here, so the expanders below keep their place (and stay open or
@@ -229,6 +230,8 @@ def store_sidebar(context: StoreContext | None) -> None:
             _datasets(context)
         else:
             st.caption("Log in to see the team's incidents (this store needs a login to read).")
+        if context.can_write and registry is not None:
+            _alias_form(context, registry)
 
 
 def _login_form(context: StoreContext) -> None:
@@ -322,6 +325,41 @@ def import_destination() -> Destination | None:
     )
     visibility = "private" if choice == PRIVATE else "shared"
     return Destination(visibility, licence.strip(), None if into == NEW_DATASET else into)
+
+
+def team_registry(registry: GroupRegistry) -> GroupRegistry:
+    """Return ``registry`` with the spellings the team added in the store (when one is open).
+
+    Imports use it to name groups; read again only when the store has changed.
+    """
+    context = store_context_quiet()
+    if context is None or not context.can_read:
+        return registry
+    key = (context.store.url, context.store.revision(), id(registry))
+    cached = st.session_state.get(REGISTRY_CACHE)
+    if cached is None or cached[0] != key:
+        aliases = context.store.group_aliases()
+        team = registry.with_aliases(zip(aliases["alias"], aliases["group"], strict=True))
+        cached = (key, team)
+        st.session_state[REGISTRY_CACHE] = cached
+    return cached[1]
+
+
+def _alias_form(context: StoreContext, registry: GroupRegistry) -> None:
+    """Let an editor add a spelling of a registry group for the whole team."""
+    with st.form("store_alias", clear_on_submit=True):
+        st.caption("A spelling of a group that imports should recognise (kept for the team).")
+        alias = st.text_input("Spelling as a dataset writes it", key="alias_text")
+        group = st.selectbox("Is the group", registry.names, key="alias_group")
+        if not st.form_submit_button("Add the spelling"):
+            return
+    try:
+        context.store.add_group_alias(alias, group, actor=context.account, registry=registry)
+    except StoreError as error:
+        messages.error("{error}", error=error)
+        return
+    st.session_state[NOTICE] = f"Imports now read {' '.join(alias.split())!r} as {group}."
+    st.rerun()
 
 
 def store_context_quiet() -> StoreContext | None:

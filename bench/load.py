@@ -73,7 +73,7 @@ async def one_session(browser, url: str, timeout_ms: int) -> dict[str, object]:
         frame = page.frame_locator(MAP_FRAME)
         await frame.locator(".incident-playback .period").wait_for(timeout=timeout_ms)
         result["open_s"] = time.monotonic() - started
-        line = page.get_by_text(re.compile(r"^Showing \d+ of \d+ incidents$")).first
+        line = page.get_by_text(re.compile(r"^Showing [\d,]+ of [\d,]+ incidents$")).first
         before = await line.inner_text()
         started = time.monotonic()
         sidebar = page.locator('[data-testid="stSidebar"]')

@@ -56,7 +56,7 @@ from ui.geography import (
     place_search,
 )
 from ui.imports import dataset_with_imports, import_panel, run_import
-from ui.memory import end_expired_sessions, release_when_session_ends
+from ui.memory import end_expired_sessions, release_when_session_ends, start_session_reaper
 
 st.set_page_config(page_title="Rail & province incident map — Pakistan", layout="wide")
 LOGGER = messages.LOGGER
@@ -295,6 +295,7 @@ def main() -> None:
     """Lay out the dashboard: one section after another, each kept from breaking the rest."""
     release_when_session_ends()  # its memory and its download links go with the session
     end_expired_sessions()  # closed tabs past their reconnect time, with their files
+    start_session_reaper()  # and the same when no page runs (once per process)
     dataset = choose_dataset()
     store = None
     with messages.guarded("the team store"):

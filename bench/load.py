@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import statistics
 import time
@@ -120,13 +121,22 @@ def summarise(label: str, results: list[dict[str, object]], memory: dict[str, fl
     )
 
 
+def cpu_s(pid: int) -> float:
+    """CPU time (user + system) the process has used, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(sessions: int, extra: list[str], label: str, timeout_ms: int) -> str:
     process, url = start_app(*extra)
     try:
         # One warm-up session so the first measured open is not the process's cold start.
         asyncio.run(run_sessions(url, 1, timeout_ms))
         before = memory_mb(process.pid)["VmRSS"]
+        cpu_before, wall_before = cpu_s(process.pid), time.monotonic()
         results = asyncio.run(run_sessions(url, sessions, timeout_ms))
+        server_cpu = cpu_s(process.pid) - cpu_before
+        wall = time.monotonic() - wall_before
         peak = memory_mb(process.pid)["VmHWM"]
         # Streamlit keeps a closed tab's session for server.disconnectedSessionTTL (120 s).
         time.sleep(SESSION_TTL_S + 30)
@@ -134,6 +144,10 @@ def measure(sessions: int, extra: list[str], label: str, timeout_ms: int) -> str
         for result in results:
             for error in result["errors"][:3]:
                 print(f"  error: {error}")
+        print(
+            f"  {label}, {sessions} sessions: the server used {server_cpu:.1f} s of CPU in "
+            f"{wall:.1f} s of wall time (the rest is the sessions' Chromium on the same cores)"
+        )
         return summarise(label, results, {"before": before, "peak": peak, "after": after})
     finally:
         stop_app(process)

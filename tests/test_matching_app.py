@@ -98,7 +98,7 @@ def test_the_snapshot_records_matches_and_decisions(monkeypatch, app):
     collection = json.loads(storages[-1].get_file(url.rsplit("/", 1)[-1]).content)
     matching = collection["metadata"]["matching"]
     assert matching["settings"]["tolerance_days"] == 1
-    assert {"RAIL-004", "ACLED:PAK900001"} <= {
-        p["first_id"] for p in matching["pairs"]
-    } | {p["second_id"] for p in matching["pairs"]}
+    assert {"RAIL-004", "ACLED:PAK900001"} <= {p["first_id"] for p in matching["pairs"]} | {
+        p["second_id"] for p in matching["pairs"]
+    }
     assert [d["kind"] for d in matching["decisions"]] == ["confirm"]

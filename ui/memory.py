@@ -107,6 +107,8 @@ def end_expired_sessions() -> int:
         expired = cache.expire()
     for _, info in expired:
         info.session.shutdown()
+    if expired:
+        LOGGER.info("ended %d session(s) past their reconnect time", len(expired))
     return len(expired)
 
 

@@ -7,6 +7,7 @@ new count, its legend adds up to it, and a marker opens its popup. Fails on any 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -80,6 +81,7 @@ def choose_period(page, label: str, before: int) -> int:
 
 def test_filter_changes_send_a_mask_and_the_payload_is_fetched_once(synthetic_page):
     page = synthetic_page
+    assert leaflet(page).evaluate("window.__incidentData.source") == "published file"
     assert len(page.fetched) == 1
     assert legend_total(page) == SIZE
     year = choose_period(page, "Last 12 months of data", SIZE)
@@ -109,4 +111,33 @@ def test_a_marker_of_the_new_selection_opens_its_popup(synthetic_page):
     page.mouse.click(x, y)
     popup = map_frame(page).locator(f'.incident-popup[data-incident-id="{single["id"]}"]')
     popup.wait_for(timeout=10_000)
+    assert page.errors == []
+
+
+def test_a_sessions_private_import_is_never_published_as_a_file(synthetic_page):
+    from layers.payload import PAYLOAD_DIR
+
+    page = synthetic_page
+    before = set(PAYLOAD_DIR.glob("incidents-*"))
+    bar = page.locator('[data-testid="stSidebar"]')
+    bar.get_by_text("Import incidents").click()
+    bar.locator('input[type="file"]').last.set_input_files(
+        {
+            "name": "private.csv",
+            "mimeType": "text/csv",
+            "buffer": b"date,lat,lon,place,province,group,killed\n"
+            b"2025-03-11,29.6,67.5,Mach,Balochistan,BLA,3\n",
+        }
+    )
+    bar.get_by_role("button", name="Import", exact=True).click()
+    # Two datasets now, each event counted once; counted as reports again, over all time, the
+    # map draws 5,001 rows of the combined data, which only this session may see.
+    page.get_by_text(re.compile(f"{SIZE + 1:,} reports")).first.wait_for(timeout=120_000)
+    bar.get_by_text("Count each event once").click()
+    bar.get_by_text("All time").click()
+    total = f"{SIZE + 1:,}"
+    page.get_by_text(f"Showing {total} of {total} incidents").wait_for(timeout=120_000)
+    on_map(page, f"{total} incidents on map")
+    assert leaflet(page).evaluate("window.__incidentData.source") == "sent with the map"
+    assert set(PAYLOAD_DIR.glob("incidents-*")) == before
     assert page.errors == []

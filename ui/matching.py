@@ -201,9 +201,9 @@ def events_of(selected: gpd.GeoDataFrame, result: MatchResult, key: tuple) -> gp
 def show_headline(selected: gpd.GeoDataFrame, events: gpd.GeoDataFrame, total: int) -> None:
     """Write the count above the map when counting each event once."""
     noun = "event" if len(events) == 1 else "events"
-    template = "**Showing {events} " + noun + " ({reports} reports)**"
+    template = "**Showing {events:,} " + noun + " ({reports:,} reports)**"
     if len(selected) != total:
-        template += " · {total} reports loaded"
+        template += " · {total:,} reports loaded"
     messages.markdown(
         template,
         help="Reports of one event in several datasets count once; switch this off in the "

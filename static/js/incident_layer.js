@@ -283,6 +283,7 @@
                 resolve({data: data, cols: cols, sel: selection(null, cols.n)});
             });
         window.__incidentReady = loading.then(function(shared) {
+            shared.source = data.url ? "published file" : "sent with the map";
             window.__incidentData = shared;
             drawLayer(fg, map, shared.data, shared.cols, shared.sel, options, state);
             return shared;

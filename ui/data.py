@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -254,7 +255,7 @@ def shared_selection(
     positions = positions_in(dataset.incidents, selected)
     if positions is None:
         return None
-    if is_published(dataset.content_hash, colours):
-        return publish_payload(dataset.incidents, colours, dataset.content_hash), positions
-    with st.spinner(f"Preparing the map's data ({len(dataset.incidents):,} incidents, once)…"):
+    building = not is_published(dataset.content_hash, colours)
+    note = f"Preparing the map's data ({len(dataset.incidents):,} incidents, once)…"
+    with st.spinner(note) if building else nullcontext():
         return publish_payload(dataset.incidents, colours, dataset.content_hash), positions

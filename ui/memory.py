@@ -22,7 +22,6 @@ from functools import cache
 import pyarrow
 import streamlit as st
 from streamlit import runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 _SENTINEL = "memory_release_sentinel"
 LOGGER = logging.getLogger(__name__)
@@ -66,15 +65,8 @@ def release_when_session_ends() -> None:
     if _SENTINEL in st.session_state:
         return
     sentinel = _Sentinel()
-    context = get_script_run_ctx()
-    session_id = context.session_id if context is not None else None
-
-    def session_ended() -> None:
-        forget_session_downloads(session_id)
-        release_memory()
-
     # Off the thread that drops the session: a full collection can take a moment.
-    weakref.finalize(sentinel, lambda: threading.Thread(target=session_ended, daemon=True).start())
+    weakref.finalize(sentinel, lambda: threading.Thread(target=release_memory, daemon=True).start())
     st.session_state[_SENTINEL] = sentinel
 
 
@@ -139,19 +131,3 @@ def start_session_reaper(interval_s: float = 30.0) -> None:
                 LOGGER.exception("ending expired sessions failed")
 
     threading.Thread(target=reap, name="session-reaper", daemon=True).start()
-
-
-def forget_session_downloads(session_id: str | None) -> None:
-    """Make an ended session's download links stop working (its snapshot files are removed).
-
-    Streamlit removes a session's media files when it shuts the session down, but a closed
-    tab's session is dropped from its reconnect cache without being shut down, so its
-    download links kept serving snapshots to anyone holding them.
-    """
-    if session_id is None or not runtime.exists():
-        return
-    media = getattr(runtime.get_instance(), "media_file_mgr", None)
-    if media is None:
-        return
-    media.clear_session_refs(session_id)
-    media.remove_orphaned_files()

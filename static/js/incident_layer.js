@@ -218,23 +218,14 @@
 
     // ---- A large dataset is fetched once per page; each selection is a mask over it ----
     var payloads = {};  // url -> Promise of {data, cols}
-    // How long the last load took in this page (read by bench/browser.py).
-    var timings = window.__incidentTimings = {};
     function sharedPayload(url) {
         if (!payloads[url]) {
-            var started = performance.now();
             payloads[url] = fetch(url).then(function(response) {
                 if (!response.ok) { throw new Error("HTTP " + response.status); }
-                if (!/\.gz$/.test(url)) { return response.json(); }
                 // Compressed once on the server (layers/payload.py), inflated here.
                 var inflated = response.body.pipeThrough(new DecompressionStream("gzip"));
                 return new Response(inflated).json();
-            }).then(function(data) {
-                var fetched = performance.now(), cols = decode(data);
-                timings.fetch_ms = fetched - started;
-                timings.decode_ms = performance.now() - fetched;
-                return {data: data, cols: cols};
-            });
+            }).then(function(data) { return {data: data, cols: decode(data)}; });
             payloads[url].catch(function() { delete payloads[url]; });  // try again next time
         }
         return payloads[url];
@@ -668,10 +659,7 @@
         if (map.hasLayer(fg)) { addControls(); }
         keepViewInLink(map, state || {});
         function ready() {
-            var started = performance.now();
             buildIndex();
-            timings.index_ms = performance.now() - started;
-            timings.indexed = n;
             label(summary);
             render();
         }

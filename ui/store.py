@@ -235,9 +235,13 @@ def store_sidebar(context: StoreContext | None, registry: GroupRegistry | None =
 
 
 def _login_form(context: StoreContext) -> None:
-    username = st.text_input("Username", key="store_username")
-    password = st.text_input("Password", type="password", key="store_password")
-    if st.button("Log in", key="store_login"):
+    # A form: the name and password reach the server together with the click, so a rerun
+    # that happens while the analyst types cannot drop what was typed.
+    with st.form("store_login_form", border=False):
+        username = st.text_input("Username", key="store_username")
+        password = st.text_input("Password", type="password", key="store_password")
+        submitted = st.form_submit_button("Log in", key="store_login")
+    if submitted:
         try:
             login = context.store.login(username.strip(), password)
         except StoreError as error:

@@ -24,6 +24,7 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Geod
 
 # Allowance (km) between a row's point and the place it names, by the row's precision, before
@@ -145,10 +146,10 @@ def check_places(incidents: pd.DataFrame, gazetteer: GazetteerLike) -> PlaceChec
     -------
     PlaceCheck
     """
-    index = incidents.index
-    far = pd.Series(False, index=index)
-    checked = pd.Series(False, index=index)
-    note = pd.Series("", index=index, dtype=object)
+    count = len(incidents)
+    far = np.zeros(count, dtype=bool)
+    checked = np.zeros(count, dtype=bool)
+    note = np.full(count, "", dtype=object)
     precision = incidents["geo_precision"].astype(str)
     eligible = precision.isin(list(BASE_TOLERANCE_KM))
     # A district-level row naming its own district is at the district's centroid by design.
@@ -157,39 +158,74 @@ def check_places(incidents: pd.DataFrame, gazetteer: GazetteerLike) -> PlaceChec
         == incidents["district"].astype(str).map(place_query).str.casefold()
     ) & (precision == "district")
     eligible &= ~same_as_district
-    cache: dict[tuple[str, str], list[PlaceLike]] = {}
-    for position in np.flatnonzero(eligible.to_numpy()):
-        row = incidents.iloc[position]
-        key = (str(row["place"]), str(row["province"]), str(row.get("country", "")) or "Pakistan")
-        if key not in cache:
-            cache[key] = _candidates(gazetteer, *key)
-        places = cache[key]
-        point = row.geometry
-        if not places or point is None or point.is_empty:
+    points = np.asarray(incidents.geometry.array, dtype=object)
+    lons, lats = shapely.get_x(points), shapely.get_y(points)  # NaN for a missing or empty point
+    eligible &= np.isfinite(lons) & np.isfinite(lats)
+    base_km = precision.map(BASE_TOLERANCE_KM).to_numpy(dtype=float, na_value=np.nan)
+    # One gazetteer lookup per distinct (place, province, country), then every row of that
+    # name at once: real exports repeat a few hundred names over many thousand rows.
+    for key, positions in _rows_by_place(incidents, eligible.to_numpy()).items():
+        places = _candidates(gazetteer, *key)
+        if not places:
             continue
-        distances = _distances_km(point.x, point.y, places)
-        allowed = [
-            BASE_TOLERANCE_KM[row["geo_precision"]] + town_radius_km(p.population) for p in places
-        ]
-        label = index[position]
-        checked[label] = True
-        nearest = int(np.argmin(distances))
-        if all(d > a for d, a in zip(distances, allowed, strict=True)):
-            far[label] = True
-            place = places[nearest]
-            note[label] = (
-                f"the point is {distances[nearest]:.0f} km from {place.name} ({place.kind}, "
-                f"{place.source}), the place the row names; {allowed[nearest]:.0f} km allowed "
-                f"for {row['geo_precision']} precision"
+        distances = _distances_km(lons[positions], lats[positions], places)
+        allowed = base_km[positions][np.newaxis, :] + np.array(
+            [[town_radius_km(p.population)] for p in places]
+        )
+        checked[positions] = True
+        is_far = (distances > allowed).all(axis=0)
+        nearest = distances.argmin(axis=0)
+        for column in np.flatnonzero(is_far):
+            place = places[nearest[column]]
+            position = positions[column]
+            far[position] = True
+            note[position] = (
+                f"the point is {distances[nearest[column], column]:.0f} km from {place.name} "
+                f"({place.kind}, {place.source}), the place the row names; "
+                f"{allowed[nearest[column], column]:.0f} km allowed for "
+                f"{precision.iloc[position]} precision"
             )
-    return PlaceCheck(far=far, checked=checked, note=note)
+    index = incidents.index
+    return PlaceCheck(
+        far=pd.Series(far, index=index),
+        checked=pd.Series(checked, index=index),
+        note=pd.Series(note, index=index, dtype=object),
+    )
 
 
-def _distances_km(lon: float, lat: float, places: list[PlaceLike]) -> list[float]:
-    lons = [p.lon for p in places]
-    lats = [p.lat for p in places]
-    _, _, metres = _GEOD.inv([lon] * len(places), [lat] * len(places), lons, lats)
-    return [m / 1000 for m in np.atleast_1d(metres)]
+def _rows_by_place(
+    incidents: pd.DataFrame, eligible: np.ndarray
+) -> dict[tuple[str, str, str], np.ndarray]:
+    """Positions of the eligible rows, by (place, province, country) as the row writes them."""
+    positions = np.flatnonzero(eligible)
+    if positions.size == 0:
+        return {}
+    rows = incidents.iloc[positions]
+    country = (
+        rows["country"].fillna("").astype(str)
+        if "country" in rows
+        else pd.Series("", index=rows.index)
+    )
+    keys = pd.DataFrame(
+        {
+            "place": rows["place"].astype(str).to_numpy(),
+            "province": rows["province"].astype(str).to_numpy(),
+            "country": country.where(country != "", "Pakistan").to_numpy(),
+        }
+    )
+    groups = keys.groupby(["place", "province", "country"], sort=False).indices
+    return {key: positions[rows_of_key] for key, rows_of_key in groups.items()}
+
+
+def _distances_km(lons: np.ndarray, lats: np.ndarray, places: list[PlaceLike]) -> np.ndarray:
+    """Geodesic distances (km), one row per place, one column per point."""
+    distances = np.empty((len(places), len(lons)))
+    for row, place in enumerate(places):
+        _, _, metres = _GEOD.inv(
+            lons, lats, np.full(len(lons), place.lon), np.full(len(lons), place.lat)
+        )
+        distances[row] = np.asarray(metres) / 1000
+    return distances
 
 
 @dataclass(frozen=True)

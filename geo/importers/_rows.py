@@ -457,22 +457,36 @@ def map_actors(
     """
     groups, sides, logs = [], [], []
     rows_inters = inters if inters is not None else (None for _ in iter(int, 1))
+    # Real exports repeat a few thousand actor combinations over many rows: map each once.
+    mapped: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, str, list]] = {}
     for row_cells, row_inters in zip(cells, rows_inters, strict=False):
-        row_cells = list(row_cells)
-        codes = list(row_inters) if row_inters is not None else [""] * len(row_cells)
-        named, other, log = [], [], []
-        for cell, code in zip(row_cells, codes, strict=True):
-            for part in str(cell).split(";"):
-                if not part.strip():
-                    continue
-                group, side = classify_actor(part, registry, code)
-                log.append((part.strip(), group or f"side: {side}"))
-                (named if group else other).append(group or part.strip())
-        identified = [g for g in named if g != UNIDENTIFIED]
-        groups.append(registry.normalise(GROUP_SEPARATOR.join(identified or named)))
-        sides.append(GROUP_SEPARATOR.join(dict.fromkeys(other)))
-        logs.append(log)
+        row_cells = tuple(str(cell) for cell in row_cells)
+        codes = tuple(row_inters) if row_inters is not None else ("",) * len(row_cells)
+        key = (row_cells, codes)
+        if key not in mapped:
+            mapped[key] = _map_row_actors(row_cells, codes, registry)
+        group, side, log = mapped[key]
+        groups.append(group)
+        sides.append(side)
+        logs.append(list(log))
     return groups, sides, logs
+
+
+def _map_row_actors(
+    cells: tuple[str, ...], codes: tuple[str, ...], registry: GroupRegistry
+) -> tuple[str, str, list[tuple[str, str]]]:
+    """One row's groups, sides and mapping log (see :func:`map_actors`)."""
+    named, other, log = [], [], []
+    for cell, code in zip(cells, codes, strict=True):
+        for part in cell.split(";"):
+            if not part.strip():
+                continue
+            group, side = classify_actor(part, registry, code)
+            log.append((part.strip(), group or f"side: {side}"))
+            (named if group else other).append(group or part.strip())
+    identified = [g for g in named if g != UNIDENTIFIED]
+    group = registry.normalise(GROUP_SEPARATOR.join(identified or named))
+    return group, GROUP_SEPARATOR.join(dict.fromkeys(other)), log
 
 
 def source_record(
@@ -554,10 +568,22 @@ def join_notes(*parts: pd.Series) -> pd.Series:
     -------
     pandas.Series of str
     """
-    joined = [
-        "; ".join(v for v in row if isinstance(v, str) and v) for row in zip(*parts, strict=True)
-    ]
+    if not parts:
+        raise ValueError("join_notes needs at least one Series")
+    joined = np.full(len(parts[0]), "", dtype=object)
+    for part in parts:
+        values = part.to_numpy(dtype=object)
+        values = np.where(_IS_NOTE(values).astype(bool), values, "")
+        both = (joined != "") & (values != "")
+        joined = np.where(both, joined + "; " + values, joined + values)
     return pd.Series(joined, index=parts[0].index, dtype=object)
+
+
+def _is_note(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+_IS_NOTE = np.frompyfunc(_is_note, 1, 1)
 
 
 UNNAMED_PLACE = "unnamed place"

@@ -223,7 +223,7 @@ def _records(physical: list[str], *, name: str) -> list[tuple[int, int, list[str
     first = 1
     try:
         for fields in reader:
-            if any(field.strip() for field in fields):
+            if "".join(fields).strip():  # not a blank record (one join: a million rows)
                 records.append((first, reader.line_num, fields))
             first = reader.line_num + 1
     except csv.Error as error:
@@ -282,17 +282,25 @@ def _build_table(
 ) -> Table:
     good_fields, good_lines, good_raw = [], [], []
     bad_rows: list[tuple[int, str, str]] = []
+    width = len(header)
     for first, last, fields in body:
-        raw = "".join(physical[first - 1 : last]).rstrip("\r\n")
-        extra = fields[len(header) :]
-        if len(fields) < len(header) or any(value.strip() for value in extra):
+        if first == last:
+            raw = physical[first - 1].rstrip("\r\n")
+        else:
+            raw = "".join(physical[first - 1 : last]).rstrip("\r\n")
+        if len(fields) != width and (len(fields) < width or "".join(fields[width:]).strip()):
             reason = f"has {len(fields)} fields but the header has {len(header)}"
             bad_rows.append((first, reason, raw))
             continue
-        good_fields.append(fields[: len(header)])
+        good_fields.append(fields if len(fields) == width else fields[:width])
         good_lines.append(first)
         good_raw.append(raw)
-    frame = pd.DataFrame(good_fields, columns=header, dtype=object)
+    # Column by column as Arrow-backed strings: the importers read every column as text.
+    by_column = list(zip(*good_fields, strict=True)) if good_fields else [()] * width
+    frame = pd.DataFrame(
+        {number: pd.array(values, dtype="str") for number, values in enumerate(by_column)}
+    )
+    frame.columns = header
     index = frame.index
     return Table(
         frame=frame,

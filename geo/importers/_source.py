@@ -2,17 +2,23 @@
 
 Everything here either returns usable text/rows or raises one :class:`ImportFileError` naming the
 file and the problem. CSV records are read with the standard library's :mod:`csv` module so that
-each record keeps the line number it starts on (quoted fields may span lines).
+each record keeps the line number it starts on (quoted fields may span lines). A file whose every
+record is one well-formed line (what ACLED, GTD and UCDP exports are) is read by pyarrow's C++
+reader instead, with the same result: a million rows in seconds rather than a minute.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from geo.importers._errors import ImportFileError
 
@@ -29,6 +35,10 @@ BINARY_MAGIC = {
     b"\x1f\x8b": "a gzip archive; unpack it first",
 }
 OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
+# One CSV record on one line, as the standard library's strict reader reads it: fields quoted
+# (closed on the same line, quotes doubled inside) or unquoted (a quote only after the start).
+_FIELD = r'(?:"(?:[^"\r\n\x00]|"")*"|[^",\r\n\x00][^,\r\n\x00]*|)'
+_ONE_LINE_RECORD = re.compile(rf"{_FIELD}(?:,{_FIELD})*\r?")
 
 
 def read_bytes(source: bytes | str | Path, *, name: str, max_bytes: int) -> bytes:
@@ -200,6 +210,9 @@ def read_table(text: str, *, name: str) -> Table:
             "hold; split it, or filter it to the area and years you need"
         )
         raise ImportFileError(name, problem)
+    simple = _read_one_line_records(text, name=name)
+    if simple is not None:
+        return simple
     physical = list(io.StringIO(text, newline=""))
     records = _records(physical, name=name)
     if not records:
@@ -214,6 +227,70 @@ def read_table(text: str, *, name: str) -> Table:
         raise ImportFileError(name, "the file has a header but no data rows")
     _check_not_truncated(body[-1], header, text, name=name)
     return _build_table(header, body, physical, notes)
+
+
+def _read_one_line_records(text: str, *, name: str) -> Table | None:
+    """Read a file of one-line records with pyarrow; ``None`` when it is not such a file.
+
+    Every non-empty line must be a well-formed record (:data:`_ONE_LINE_RECORD`) and every
+    record must have the header's number of fields; anything else (a quoted field over
+    several lines, a stray quote, a short or long row, old Mac line ends) is left to the
+    careful reader, which names the line.
+    """
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    filled = [number for number, line in enumerate(lines, start=1) if line not in ("", "\r")]
+    if len(filled) < 2 or any(_ONE_LINE_RECORD.fullmatch(lines[n - 1]) is None for n in filled):
+        return None
+    header = _check_header(next(csv.reader([lines[filled[0] - 1]])), name=name)
+    names = [f"f{number}" for number in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowException:
+        return None
+    if table.num_rows != len(filled):
+        return None
+    body, numbers = table.slice(1), filled[1:]
+    kept = _not_blank(body)
+    if not all(kept):
+        body = body.filter(pa.array(kept))
+        numbers = [number for number, keep in zip(numbers, kept, strict=True) if keep]
+    notes: list[str] = []
+    if body.num_rows and _is_hxl(list(body.slice(0, 1).to_pylist()[0].values())):
+        notes.append(f"skipped the HXL hashtag row on line {numbers[0]}")
+        body, numbers = body.slice(1), numbers[1:]
+    if not body.num_rows:
+        raise ImportFileError(name, "the file has a header but no data rows")
+    frame = body.to_pandas()
+    frame.columns = header
+    return Table(
+        frame=frame,
+        lines=pd.Series(numbers, index=frame.index, dtype="int64"),
+        raw=pd.Series(
+            [lines[n - 1].rstrip("\r") for n in numbers], index=frame.index, dtype=object
+        ),
+        bad_rows=[],
+        notes=notes,
+    )
+
+
+def _not_blank(table: pa.Table) -> list[bool]:
+    """Per row, whether any field holds more than whitespace."""
+    filled = None
+    for column in table.columns:
+        has_text = pc.not_equal(pc.utf8_trim_whitespace(column), "")
+        filled = has_text if filled is None else pc.or_(filled, has_text)
+    return [True] * table.num_rows if filled is None else filled.to_pylist()
 
 
 def _records(physical: list[str], *, name: str) -> list[tuple[int, int, list[str]]]:

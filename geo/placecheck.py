@@ -154,9 +154,8 @@ def check_places(incidents: pd.DataFrame, gazetteer: GazetteerLike) -> PlaceChec
     eligible = precision.isin(list(BASE_TOLERANCE_KM))
     # A district-level row naming its own district is at the district's centroid by design.
     same_as_district = (
-        incidents["place"].astype(str).map(place_query).str.casefold()
-        == incidents["district"].astype(str).map(place_query).str.casefold()
-    ) & (precision == "district")
+        _folded_queries(incidents["place"]) == _folded_queries(incidents["district"])
+    ) & (precision == "district").to_numpy()
     eligible &= ~same_as_district
     points = np.asarray(incidents.geometry.array, dtype=object)
     lons, lats = shapely.get_x(points), shapely.get_y(points)  # NaN for a missing or empty point
@@ -193,6 +192,13 @@ def check_places(incidents: pd.DataFrame, gazetteer: GazetteerLike) -> PlaceChec
     )
 
 
+def _folded_queries(names: pd.Series) -> np.ndarray:
+    """``place_query(name).casefold()`` of each name, computed once per distinct name."""
+    codes, distinct = pd.factorize(names, use_na_sentinel=False)
+    folded = [place_query(str(name)).casefold() for name in distinct]
+    return np.array(folded + [""], dtype=object)[codes]
+
+
 def _rows_by_place(
     incidents: pd.DataFrame, eligible: np.ndarray
 ) -> dict[tuple[str, str, str], np.ndarray]:
@@ -200,21 +206,27 @@ def _rows_by_place(
     positions = np.flatnonzero(eligible)
     if positions.size == 0:
         return {}
-    rows = incidents.iloc[positions]
     country = (
-        rows["country"].fillna("").astype(str)
-        if "country" in rows
-        else pd.Series("", index=rows.index)
+        incidents["country"] if "country" in incidents else pd.Series("", index=incidents.index)
     )
-    keys = pd.DataFrame(
-        {
-            "place": rows["place"].astype(str).to_numpy(),
-            "province": rows["province"].astype(str).to_numpy(),
-            "country": country.where(country != "", "Pakistan").to_numpy(),
-        }
+    country = country.iloc[positions].fillna("").astype(str)
+    columns = (
+        incidents["place"].iloc[positions].fillna("").astype(str),
+        incidents["province"].iloc[positions].fillna("").astype(str),
+        country.where(country != "", "Pakistan"),
     )
-    groups = keys.groupby(["place", "province", "country"], sort=False).indices
-    return {key: positions[rows_of_key] for key, rows_of_key in groups.items()}
+    codes, names = zip(*(pd.factorize(column) for column in columns), strict=True)
+    key = np.zeros(positions.size, dtype="int64")
+    for column_codes, column_names in zip(codes, names, strict=True):
+        key = key * len(column_names) + column_codes
+    order = np.argsort(key, kind="stable")
+    starts = np.r_[0, np.flatnonzero(np.diff(key[order])) + 1]
+    groups = {}
+    for rows_of_key in np.split(order, starts[1:]):
+        first = rows_of_key[0]
+        label = tuple(str(n[c[first]]) for c, n in zip(codes, names, strict=True))
+        groups[label] = positions[rows_of_key]
+    return groups
 
 
 def _distances_km(lons: np.ndarray, lats: np.ndarray, places: list[PlaceLike]) -> np.ndarray:

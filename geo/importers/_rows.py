@@ -7,7 +7,7 @@ Each helper works on whole columns and, where a value can be wrong, returns a ``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
@@ -96,6 +96,30 @@ def text(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame:
         return pd.Series("", index=frame.index, dtype=object)
     return frame[column].fillna("").astype(str).str.strip()
+
+
+def map_distinct(values: pd.Series, function: Callable[[str], object]) -> pd.Series:
+    """Apply ``function`` once per distinct value (exports repeat a few values many times).
+
+    Parameters
+    ----------
+    values : pandas.Series of str
+        No missing values (as :func:`text` returns).
+    function : callable
+        Of one value. A list it returns is copied for each row, so rows never share one.
+
+    Returns
+    -------
+    pandas.Series of object
+    """
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    results = [function(value) for value in distinct]
+    if any(isinstance(result, list) for result in results):
+        return pd.Series([list(results[code]) for code in codes], index=values.index, dtype=object)
+    table = np.empty(len(results), dtype=object)
+    for position, result in enumerate(results):  # element by element: tuples stay whole
+        table[position] = result
+    return pd.Series(table[codes], index=values.index, dtype=object)
 
 
 def numbers(values: pd.Series, *, unknown: Iterable[float] = ()) -> pd.Series:
@@ -213,41 +237,56 @@ def check_coordinates(
     return lat.where(usable), lon.where(usable), reason
 
 
+def _messages(bad: pd.Series, message: Callable[[np.ndarray], pd.Series]) -> pd.Series:
+    """``message(positions)`` at the bad rows, ``""`` elsewhere: text built for bad rows only."""
+    out = np.full(len(bad), "", dtype=object)
+    positions = np.flatnonzero(bad.to_numpy(dtype=bool, na_value=False))
+    if positions.size:
+        out[positions] = message(positions).to_numpy(dtype=object)
+    return pd.Series(out, index=bad.index, dtype=object)
+
+
 def _not_number(values: pd.Series, raw: pd.Series, blank: pd.Series, label: str) -> pd.Series:
-    bad = values.isna() & ~blank
-    return pd.Series(
-        np.where(bad, label + " " + raw.map(repr) + " is not a number", ""), index=raw.index
+    return _messages(
+        values.isna() & ~blank,
+        lambda at: label + " " + raw.iloc[at].map(repr) + " is not a number",
     )
 
 
 def _out_of_range(values: pd.Series, label: str, limit: int) -> pd.Series:
-    bad = values.abs() > limit
-    message = f"{label} " + shown(values, "{:g}") + f" is out of range -{limit}..{limit}"
-    return pd.Series(np.where(bad, message, ""), index=values.index)
+    return _messages(
+        values.abs() > limit,
+        lambda at: (
+            f"{label} " + shown(values.iloc[at], "{:g}") + f" is out of range -{limit}..{limit}"
+        ),
+    )
 
 
 def _inside(lon: pd.Series, lat: pd.Series, country: pd.Series) -> pd.Series:
-    boxes = country.where(country != "", "Pakistan").map(COUNTRY_BBOXES)
-    bounds = [
-        boxes.map(lambda box, i=i: box[i] if isinstance(box, tuple) else np.nan) for i in range(4)
-    ]
-    west, south, east, north = (bound.astype("float64") for bound in bounds)
-    return ((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)).fillna(False)
+    codes, names = pd.factorize(country.where(country != "", "Pakistan"))
+    box_of_name = np.array(
+        [COUNTRY_BBOXES.get(name, (np.nan,) * 4) for name in names] or [(np.nan,) * 4],
+        dtype="float64",
+    )
+    west, south, east, north = box_of_name[codes].T  # codes are never -1: no missing names
+    inside = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+    return inside.fillna(False).astype(bool)
 
 
 def _swapped(lat: pd.Series, lon: pd.Series, country: pd.Series) -> pd.Series:
-    swapped = ~_inside(lon, lat, country) & _inside(lat, lon, country)
     place = country.where(country != "", "Pakistan")
-    message = (
-        "latitude/longitude apparently swapped: ("
-        + shown(lat, "{:g}")
-        + ", "
-        + shown(lon, "{:g}")
-        + ") lies outside "
-        + place
-        + " but swapped it lies inside"
+    return _messages(
+        ~_inside(lon, lat, country) & _inside(lat, lon, country),
+        lambda at: (
+            "latitude/longitude apparently swapped: ("
+            + shown(lat.iloc[at], "{:g}")
+            + ", "
+            + shown(lon.iloc[at], "{:g}")
+            + ") lies outside "
+            + place.iloc[at]
+            + " but swapped it lies inside"
+        ),
     )
-    return pd.Series(np.where(swapped, message, ""), index=lat.index)
 
 
 def _fold(name: str) -> str:

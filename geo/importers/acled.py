@@ -98,7 +98,7 @@ def candidates(
             "event_type": _event_types(rows.text(frame, "event_type")),
             "sub_event_type": rows.text(frame, "sub_event_type"),
             "summary": rows.text(frame, "notes"),
-            "sources": rows.text(frame, "source").map(_sources),
+            "sources": rows.map_distinct(rows.text(frame, "source"), _sources),
             "lat": lat,
             "lon": lon,
         },
@@ -171,7 +171,7 @@ def _place(frame: pd.DataFrame) -> pd.Series:
 
 
 def _event_types(written: pd.Series) -> pd.Series:
-    return written.map(lambda value: OLD_EVENT_TYPES.get(value.casefold(), value))
+    return rows.map_distinct(written, lambda value: OLD_EVENT_TYPES.get(value.casefold(), value))
 
 
 def _sources(cell: str) -> list[dict[str, str]]:

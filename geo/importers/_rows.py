@@ -7,7 +7,7 @@ Each helper works on whole columns and, where a value can be wrong, returns a ``
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -473,41 +473,45 @@ def classify_actor(name: str, registry: GroupRegistry, inter: str = "") -> tuple
 
 
 def map_actors(
-    cells: Iterable[Iterable[str]],
+    columns: Sequence[pd.Series],
     registry: GroupRegistry,
-    inters: Iterable[Iterable[str]] | None = None,
+    inters: Sequence[pd.Series] | None = None,
 ) -> tuple[list[str], list[str], list[list[tuple[str, str]]]]:
     """Map each row's actors to groups and sides, and log what each spelling became.
 
     Parameters
     ----------
-    cells : iterable of iterables of str
-        Per row, the actor cells (each may hold several names separated by ``;``).
+    columns : sequence of pandas.Series of str
+        The actor columns, same index (each cell may hold several names separated by ``;``).
     registry : GroupRegistry
-    inters : iterable of iterables of str, optional
-        Per row, the ACLED inter code of each cell (same shape as ``cells``).
+    inters : sequence of pandas.Series of str, optional
+        ACLED's inter code of each actor column (same length as ``columns``).
 
     Returns
     -------
     tuple
-        ``groups`` (canonical names joined by ``"; "``, ``"Unidentified"`` when none),
-        ``sides`` (the sides' names as written, joined by ``"; "``) and, per row, the mapping
-        log ``[(as written, group or "side: <kind>"), ...]``.
+        Per row: ``groups`` (canonical names joined by ``"; "``, ``"Unidentified"`` when
+        none), ``sides`` (the sides' names as written, joined by ``"; "``) and the mapping log
+        ``[(as written, group or "side: <kind>"), ...]``.
     """
-    groups, sides, logs = [], [], []
-    rows_inters = inters if inters is not None else (None for _ in iter(int, 1))
+    index = columns[0].index
+    inters = list(inters) if inters is not None else [pd.Series("", index=index)] * len(columns)
+    factorised = [pd.factorize(part, use_na_sentinel=False) for part in [*columns, *inters]]
     # Real exports repeat a few thousand actor combinations over many rows: map each once.
-    mapped: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, str, list]] = {}
-    for row_cells, row_inters in zip(cells, rows_inters, strict=False):
-        row_cells = tuple(str(cell) for cell in row_cells)
-        codes = tuple(row_inters) if row_inters is not None else ("",) * len(row_cells)
-        key = (row_cells, codes)
-        if key not in mapped:
-            mapped[key] = _map_row_actors(row_cells, codes, registry)
-        group, side, log = mapped[key]
-        groups.append(group)
-        sides.append(side)
-        logs.append(list(log))
+    combination = np.zeros(len(index), dtype="int64")
+    for codes, names in factorised:
+        combination = pd.factorize(combination * len(names) + codes)[0]
+    distinct, first_rows = np.unique(combination, return_index=True)
+    mapped = []
+    for row in first_rows:
+        written = tuple(str(names[codes[row]]) for codes, names in factorised)
+        mapped.append(_map_row_actors(written[: len(columns)], written[len(columns) :], registry))
+    position_of = np.empty(len(distinct), dtype="int64")
+    position_of[distinct] = np.arange(len(distinct))
+    which = position_of[combination]
+    groups = [mapped[at][0] for at in which]
+    sides = [mapped[at][1] for at in which]
+    logs = [list(mapped[at][2]) for at in which]
     return groups, sides, logs
 
 

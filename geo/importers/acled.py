@@ -185,8 +185,8 @@ def _actors(frame: pd.DataFrame, registry: GroupRegistry) -> pd.DataFrame:
     if {"inter1", "inter2"} & set(frame.columns):
         first, second = rows.text(frame, "inter1"), rows.text(frame, "inter2")
         blank = pd.Series("", index=frame.index)
-        inters = zip(first, blank, second, blank, strict=True)
-    groups, sides, log = rows.map_actors(zip(*columns, strict=True), registry, inters)
+        inters = [first, blank, second, blank]
+    groups, sides, log = rows.map_actors(columns, registry, inters)
     return pd.DataFrame(
         {
             "groups": groups,

@@ -175,7 +175,7 @@ def candidates(
             f"no event_type column: every row set to {DEFAULT_EVENT_TYPE!r} "
             "(map a column, or a fixed value such as '=Battles')"
         )
-    groups, _, log = rows.map_actors(([cell] for cell in value("groups")), registry)
+    groups, _, log = rows.map_actors([value("groups")], registry)
     geo_precision = value("geo_precision").str.lower()
     assumed = geo_precision == ""
     geo_precision = geo_precision.where(~assumed, DEFAULT_GEO_PRECISION)

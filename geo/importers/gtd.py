@@ -243,7 +243,7 @@ def _groups(frame: pd.DataFrame, registry: GroupRegistry) -> pd.DataFrame:
     # A known sub-group names the attacker more exactly than its parent: it replaces it.
     names_kept = [n.where(k == "", "") for n, k in zip(names, known_subs, strict=True)]
     cells = [c for pair in zip(names_kept, known_subs, strict=True) for c in pair]
-    groups, _, log = rows.map_actors(zip(*cells, strict=True), registry)
+    groups, _, log = rows.map_actors(cells, registry)
     detail = rows.join_notes(*[c for pair in zip(names, subs, strict=True) for c in pair])
     claimed = (rows.yes_no(rows.text(frame, "claimed")) == True) & (names[0] != "")  # noqa: E712
     return pd.DataFrame(

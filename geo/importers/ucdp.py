@@ -176,7 +176,7 @@ def _place(frame: pd.DataFrame) -> pd.Series:
 
 def _sides(frame: pd.DataFrame, registry: GroupRegistry) -> pd.DataFrame:
     side_a, side_b = rows.text(frame, "side_a"), rows.text(frame, "side_b")
-    groups, sides, log = rows.map_actors(zip(side_a, side_b, strict=True), registry)
+    groups, sides, log = rows.map_actors([side_a, side_b], registry)
     detail = rows.text(frame, "dyad_name")
     detail = detail.where(detail != "", rows.join_notes(side_a, side_b))
     return pd.DataFrame(

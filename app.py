@@ -401,19 +401,27 @@ def main() -> None:
             matching=None if result is None else result.to_metadata(selected["incident_id"]),
         )
     details_opened = st.session_state.get("details_opened", 0)
+    # Opening a tab reruns the page, so a tab's content is computed only while it is open
+    # (at a million incidents the totals and the table cost more than the rest of a filter
+    # change). The corridor and details tabs always run: the corridor's brush narrows every
+    # view, and the details keep the incident a map click opened.
     timeline_tab, totals_tab, table_tab, corridor_tab, details_tab = st.tabs(
         ["Timeline", "Totals", "Incidents table", "Railway corridor", "Incident details"],
         key=f"detail_tabs_{details_opened}",
         default="Incident details" if details_opened else None,
+        on_change="rerun",
     )
     with timeline_tab, messages.guarded("the timeline"):
-        panels.timeline_panel(shown, view_key, colours)
+        if timeline_tab.open is not False:
+            panels.timeline_panel(shown, view_key, colours)
     with totals_tab, messages.guarded("the totals"):
-        panels.totals_panel(shown, view_key)
-        if result is not None:
-            matching_ui.reported_by_panel(shown)
+        if totals_tab.open is not False:
+            panels.totals_panel(shown, view_key)
+            if result is not None:
+                matching_ui.reported_by_panel(shown)
     with table_tab, messages.guarded("the table"):
-        panels.table_panel(shown)
+        if table_tab.open is not False:
+            panels.table_panel(shown)
     with corridor_tab, messages.guarded("the railway corridor"):
         corridor_ui.corridor_panel(filtered, dataset, colours, corridor, filtered_key)
     with details_tab, messages.guarded("the incident details"):

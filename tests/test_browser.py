@@ -455,3 +455,20 @@ def test_the_flagship_popups_fit_their_content(page, server):
         )
         assert width <= visible + 1, (incident_id, width, visible)
         page.screenshot(path=str(ARTIFACTS / f"popup-{incident_id}.png"))
+
+
+def test_a_tab_computes_its_content_when_opened_and_stays_open(page, server):
+    """Tabs are lazy (only the open one is computed), so opening one must bring its content."""
+    open_app(page, server)
+    by_group = page.get_by_text("By group (an incident with two groups counts for each)")
+    assert by_group.count() == 0  # the Totals tab was never opened: nothing computed for it
+    page.get_by_role("tab", name="Totals").click()
+    by_group.wait_for(timeout=30_000)
+    totals = page.locator('[data-testid="stTabs"] [data-testid="stDataFrame"]:visible')
+    assert totals.count() == 2  # by group and by province
+    page.get_by_role("tab", name="Incidents table").click()
+    page.get_by_role("button", name=re.compile(r"^Download the table as CSV")).wait_for(
+        timeout=30_000
+    )
+    assert page.get_by_role("tab", name="Incidents table").get_attribute("aria-selected") == "true"
+    page.screenshot(path=str(ARTIFACTS / "lazy-tab-table.png"), full_page=True)

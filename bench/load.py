@@ -127,30 +127,49 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(sessions: int, extra: list[str], label: str, timeout_ms: int) -> str:
+def measure(
+    sessions: int, extra: list[str], label: str, timeout_ms: int, rounds: int = 1
+) -> list[str]:
+    """Run ``rounds`` rounds of ``sessions`` sessions against one server; a table row each.
+
+    Several rounds on one server tell retained memory from a leak: a leak grows with every
+    round, a cache filled by the first round does not.
+    """
     process, url = start_app(*extra)
+    rows = []
     try:
         # One warm-up session so the first measured open is not the process's cold start.
         asyncio.run(run_sessions(url, 1, timeout_ms))
-        before = memory_mb(process.pid)["VmRSS"]
-        cpu_before, wall_before = cpu_s(process.pid), time.monotonic()
-        results = asyncio.run(run_sessions(url, sessions, timeout_ms))
-        server_cpu = cpu_s(process.pid) - cpu_before
-        wall = time.monotonic() - wall_before
-        peak = memory_mb(process.pid)["VmHWM"]
-        # Streamlit keeps a closed tab's session for server.disconnectedSessionTTL (120 s).
-        time.sleep(SESSION_TTL_S + 30)
-        after = memory_mb(process.pid)["VmRSS"]
-        for result in results:
-            for error in result["errors"][:3]:
-                print(f"  error: {error}")
-        print(
-            f"  {label}, {sessions} sessions: the server used {server_cpu:.1f} s of CPU in "
-            f"{wall:.1f} s of wall time (the rest is the sessions' Chromium on the same cores)"
-        )
-        return summarise(label, results, {"before": before, "peak": peak, "after": after})
+        for round_number in range(1, rounds + 1):
+            rows.append(_one_round(process, url, sessions, label, timeout_ms, round_number))
+        return rows
     finally:
         stop_app(process)
+
+
+def _one_round(
+    process, url: str, sessions: int, label: str, timeout_ms: int, round_number: int
+) -> str:
+    before = memory_mb(process.pid)["VmRSS"]
+    cpu_before, wall_before = cpu_s(process.pid), time.monotonic()
+    results = asyncio.run(run_sessions(url, sessions, timeout_ms))
+    server_cpu = cpu_s(process.pid) - cpu_before
+    wall = time.monotonic() - wall_before
+    peak = memory_mb(process.pid)["VmHWM"]
+    # Streamlit keeps a closed tab's session for server.disconnectedSessionTTL (120 s).
+    time.sleep(SESSION_TTL_S + 30)
+    after = memory_mb(process.pid)["VmRSS"]
+    for result in results:
+        for error in result["errors"][:3]:
+            print(f"  error: {error}")
+    print(
+        f"  {label}, {sessions} sessions, round {round_number}: the server used "
+        f"{server_cpu:.1f} s of CPU in {wall:.1f} s of wall time (the rest is the sessions' "
+        "Chromium on the same cores)"
+    )
+    if round_number > 1:
+        label = f"{label} (round {round_number}, same server)"
+    return summarise(label, results, {"before": before, "peak": peak, "after": after})
 
 
 def main() -> None:
@@ -159,6 +178,9 @@ def main() -> None:
     parser.add_argument("--sessions", default="10,25", help="comma-separated session counts")
     parser.add_argument("--synthetic", type=int, default=None, help="synthetic incidents")
     parser.add_argument("--timeout", type=float, default=180, help="seconds per step")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="rounds of sessions against the same server"
+    )
     args = parser.parse_args()
     extra = ["--synthetic", str(args.synthetic)] if args.synthetic else []
     label = f"{args.synthetic:,} synthetic" if args.synthetic else "bundled (70)"
@@ -168,7 +190,8 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for sessions in (int(s) for s in args.sessions.split(",")):
-        print(measure(sessions, extra, label, int(args.timeout * 1000)), flush=True)
+        for row in measure(sessions, extra, label, int(args.timeout * 1000), args.rounds):
+            print(row, flush=True)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,8 @@ def line_incident_counts(incidents: pd.DataFrame, max_km: float) -> pd.Series:
         Count per line name; lines without an incident are absent.
     """
     lines = incidents["nearest_line"]
-    return lines[near_rail_mask(incidents, max_km) & lines.astype(bool)].value_counts()
+    named = (lines.fillna("") != "").to_numpy(dtype=bool)
+    return lines[near_rail_mask(incidents, max_km).to_numpy(dtype=bool) & named].value_counts()
 
 
 _CORRIDOR_SOURCE_COLUMNS = (
@@ -131,7 +132,7 @@ def corridor_incidents(
             "start": chosen["start"],
             "start_text": _iso_seconds(chosen["start"]),
             "group": groups,
-            "colour": groups.map(lambda g: colours.get(g, UNKNOWN_COLOUR)),
+            "colour": groups.map(colours).astype(object).fillna(UNKNOWN_COLOUR),
             "precise": basis != BASIS_IMPRECISE,
             "basis": basis,
             "distance_km": chosen["rail_distance_km"].astype(float).round(1),

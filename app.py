@@ -336,6 +336,7 @@ def main() -> None:
     corridor = corridor_ui.CorridorState(None, None)
     filtered_key = selection_key(dataset, flt)
     with messages.guarded("the railway corridor"):
+        corridor_ui.keep_settings()
         corridor = corridor_ui.corridor_state(filtered, dataset, colours, filtered_key)
     selected = corridor.window.apply(filtered) if corridor.window else filtered
     view_key = filtered_key
@@ -402,9 +403,10 @@ def main() -> None:
         )
     details_opened = st.session_state.get("details_opened", 0)
     # Opening a tab reruns the page, so a tab's content is computed only while it is open
-    # (at a million incidents the totals and the table cost more than the rest of a filter
-    # change). The corridor and details tabs always run: the corridor's brush narrows every
-    # view, and the details keep the incident a map click opened.
+    # (at a million incidents the totals, the table and the corridor cost more than the rest
+    # of a filter change). The corridor also runs while its chart holds a brush or a pick
+    # (they narrow every view, and Streamlit forgets them when the chart is not drawn); the
+    # details always run: they keep the incident a map click opened.
     timeline_tab, totals_tab, table_tab, corridor_tab, details_tab = st.tabs(
         ["Timeline", "Totals", "Incidents table", "Railway corridor", "Incident details"],
         key=f"detail_tabs_{details_opened}",
@@ -423,7 +425,8 @@ def main() -> None:
         if table_tab.open is not False:
             panels.table_panel(shown)
     with corridor_tab, messages.guarded("the railway corridor"):
-        corridor_ui.corridor_panel(filtered, dataset, colours, corridor, filtered_key)
+        if corridor_tab.open is not False or corridor_ui.chart_in_use():
+            corridor_ui.corridor_panel(filtered, dataset, colours, corridor, filtered_key)
     with details_tab, messages.guarded("the incident details"):
         panels.details_panel(selected, dataset)
         store_ui.history_panel(

@@ -353,6 +353,13 @@ def test_brushing_the_corridor_filters_the_map_and_panels(page, server):
     assert showing(page) == f"Showing {kept} of {total} incidents"
     map_frame(page).get_by_text(f"{kept} incidents on map").wait_for(timeout=30_000)
     assert page.get_by_role("tab", name="Railway corridor").get_attribute("aria-selected") == "true"
+    # Another tab keeps the brush (the chart is still drawn while it holds one).
+    page.get_by_role("tab", name="Timeline").click()
+    page.wait_for_timeout(2000)
+    assert showing(page) == f"Showing {kept} of {total} incidents"
+    page.get_by_role("tab", name="Railway corridor").click()
+    page.wait_for_timeout(1500)
+    assert showing(page) == f"Showing {kept} of {total} incidents"
     # A double-click clears the brush and brings every incident back.
     chart.scroll_into_view_if_needed()
     box = chart.bounding_box()

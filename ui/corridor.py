@@ -236,6 +236,26 @@ def corridor_chart(corridor: pd.DataFrame, stations: pd.DataFrame, line: str) ->
     )
 
 
+def keep_settings() -> None:
+    """Keep the chosen line and distance over runs that do not draw the corridor tab.
+
+    The tab is drawn only while open (or while its chart holds a brush or a pick), and
+    Streamlit forgets the value of a widget a run does not draw; a value written to the
+    session state is kept. The defaults are set here too, so the widgets take no ``value``.
+    """
+    st.session_state[DISTANCE_KEY] = st.session_state.get(DISTANCE_KEY, DEFAULT_MAX_KM)
+    st.session_state[POSSIBLE_KEY] = st.session_state.get(POSSIBLE_KEY, True)
+    if LINE_KEY in st.session_state:
+        st.session_state[LINE_KEY] = st.session_state[LINE_KEY]
+
+
+def chart_in_use() -> bool:
+    """Whether the corridor chart holds a brush or a pick (it must then be drawn every run)."""
+    event = st.session_state.get(CHART_KEY)
+    selection = getattr(event, "selection", None) or (event or {}).get("selection", {})
+    return bool(selection and (selection.get("brush") or selection.get("pick")))
+
+
 def corridor_panel(
     selected: pd.DataFrame,
     dataset: Dataset,
@@ -270,13 +290,11 @@ def corridor_panel(
         "Incidents within (km of the line)",
         min_value=1.0,
         max_value=50.0,
-        value=DEFAULT_MAX_KM,
         step=1.0,
         key=DISTANCE_KEY,
     )
     right.checkbox(
         "Include possibly near",
-        value=True,
         key=POSSIBLE_KEY,
         help="Incidents placed only at a town or area point, whose site may be farther away.",
     )

@@ -255,14 +255,31 @@ def timeline(incidents: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
     if freq not in ("W", "M"):
         msg = f"freq {freq!r} is not 'W' or 'M'"
         raise ValueError(msg)
-    exploded = explode_groups(incidents, ("start",))
-    period = "W-SUN" if freq == "W" else "M"
-    periods = exploded["start"].dt.to_period(period).dt.start_time
-    counts = (
-        exploded.assign(period=periods)
-        .groupby(["period", "group"], sort=True)
-        .size()
-        .rename("incidents")
+    # Counted per (period, groups cell) first, then the few distinct cells are split into
+    # their groups: a million incidents are never exploded row by row.
+    starts = incidents["start"].to_numpy(dtype="datetime64[ns]")
+    if freq == "M":
+        periods = starts.astype("datetime64[M]").astype("datetime64[ns]")
+    else:  # weeks starting on Monday (1970-01-01 was a Thursday)
+        days = starts.astype("datetime64[D]")
+        weekday = (days.astype("int64") + 3) % 7
+        periods = (days - weekday.astype("timedelta64[D]")).astype("datetime64[ns]")
+    cell_codes, cells = pd.factorize(incidents["groups"].astype(str), sort=False)
+    period_codes, distinct_periods = pd.factorize(periods, sort=False)
+    pairs, counts = np.unique(
+        period_codes.astype("int64") * max(len(cells), 1) + cell_codes, return_counts=True
+    )
+    groups_of_cell = [split_groups(cell) for cell in cells]
+    rows = [
+        (distinct_periods[pair // max(len(cells), 1)], group, count)
+        for pair, count in zip(pairs.tolist(), counts.tolist(), strict=True)
+        for group in groups_of_cell[pair % max(len(cells), 1)]
+    ]
+    table = pd.DataFrame(rows, columns=["period", "group", "incidents"])
+    table["period"] = table["period"].astype("datetime64[us]")
+    return (
+        table.groupby(["period", "group"], sort=True)["incidents"]
+        .sum()
+        .astype("int64")
         .reset_index()
     )
-    return counts

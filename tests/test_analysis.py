@@ -88,3 +88,16 @@ def test_timeline_counts_per_period_and_group():
     ]
     monthly = timeline(incidents, freq="M")
     assert monthly["incidents"].sum() == 3
+
+
+def test_timeline_counts_an_incident_of_two_groups_for_each_in_its_week():
+    incidents = make_incidents(
+        {"groups": "BLA; BLF", "start": "2025-03-16 23:30"},  # Sunday: the week of 10 March
+        {"groups": "BLF", "start": "2025-03-17"},  # Monday: a new week
+        {"groups": "BLA; BLF", "start": "2025-03-11"},
+    )
+    assert timeline(incidents, freq="W").to_dict("records") == [
+        {"period": pd.Timestamp("2025-03-10"), "group": "BLA", "incidents": 2},
+        {"period": pd.Timestamp("2025-03-10"), "group": "BLF", "incidents": 2},
+        {"period": pd.Timestamp("2025-03-17"), "group": "BLF", "incidents": 1},
+    ]

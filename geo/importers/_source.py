@@ -256,7 +256,7 @@ def _read_one_line_records(text: str, *, name: str) -> Table | None:
                 quoted_strings_can_be_null=False,
             ),
         )
-    except pa.ArrowException:
+    except (pa.ArrowException, UnicodeEncodeError):
         return None
     if table.num_rows != len(filled):
         return None

@@ -74,6 +74,19 @@ UNUSED_ASSETS = {
 }
 
 
+# Scripts folium's Map lists for features this app never uses: jQuery (only folium.Popup and
+# keep_in_front call it; popups are built in the browser here), Bootstrap's JavaScript (no
+# Bootstrap components) and awesome-markers (no folium.Icon). st_folium loads a map's scripts
+# one after another, about 50 ms each on loopback, before the map is built: they are dropped.
+# Their stylesheets stay (Bootstrap's sets the map's fonts). A map that calls one of them
+# raises a page error, which every browser test fails on.
+UNUSED_SCRIPTS = {
+    "https://code.jquery.com/jquery-3.7.1.min.js",
+    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.js",
+}
+
+
 def local_url(cdn_url: str) -> str:
     """Return the app-served URL for a CDN asset.
 
@@ -131,6 +144,8 @@ def localize_assets(m: folium.Map) -> folium.Map:
     """
     for element in _elements(m):
         if isinstance(element, folium.elements.JSCSSMixin):
-            element.default_js = _localized(element.default_js)
+            element.default_js = _localized(
+                [(name, url) for name, url in element.default_js if url not in UNUSED_SCRIPTS]
+            )
             element.default_css = _localized(element.default_css)
     return m

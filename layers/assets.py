@@ -124,13 +124,17 @@ def _elements(element: branca.element.Element) -> Iterator[branca.element.Elemen
         yield from _elements(child)
 
 
-def localize_assets(m: folium.Map) -> folium.Map:
+def localize_assets(m: folium.Map, *, drop_unused_scripts: bool = True) -> folium.Map:
     """Point every script and stylesheet of a map and its children at the app's own copies.
 
     Parameters
     ----------
     m : folium.Map
         A finished map (call after adding every layer and plugin).
+    drop_unused_scripts : bool
+        Leave out :data:`UNUSED_SCRIPTS` (this app's maps never call them). A map built with
+        folium features that do (``folium.Popup``, ``folium.Icon``, ``FastMarkerCluster``'s
+        default marker) passes False.
 
     Returns
     -------
@@ -145,7 +149,11 @@ def localize_assets(m: folium.Map) -> folium.Map:
     for element in _elements(m):
         if isinstance(element, folium.elements.JSCSSMixin):
             element.default_js = _localized(
-                [(name, url) for name, url in element.default_js if url not in UNUSED_SCRIPTS]
+                [
+                    (name, url)
+                    for name, url in element.default_js
+                    if not (drop_unused_scripts and url in UNUSED_SCRIPTS)
+                ]
             )
             element.default_css = _localized(element.default_css)
     return m

@@ -257,3 +257,13 @@ def test_popups_carry_the_sources_own_death_toll_beside_the_non_attacker_count()
     compact = compact_payload(incidents, colours)["columns"]["deaths"]
     codes = base64.b64decode(compact["codes"]["data"])
     assert [compact["dict"][c + compact["codes"]["offset"]] for c in codes] == expected
+
+
+def test_a_map_of_folium_features_that_call_them_keeps_its_scripts(provinces, rail, stations):
+    lines, _ = rail
+    lines = lines.assign(from_station="A", to_station="B", km_end=100.0)
+    m = build_base_map(provinces, lines, stations)
+    folium.plugins.FastMarkerCluster([[30.2, 67.0], [30.3, 67.1]]).add_to(m)
+    html = render(localize_assets(m, drop_unused_scripts=False))
+    assert "L.AwesomeMarkers.icon" in html  # FastMarkerCluster's default marker calls it
+    assert "/app/static/vendor/awesome-markers/js/leaflet.awesome-markers.min.js" in html

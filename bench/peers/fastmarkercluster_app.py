@@ -20,5 +20,5 @@ points = coordinates(size())
 m = folium.Map(location=CENTRE, zoom_start=ZOOM, tiles=None)
 m.options["maxZoom"] = 19
 FastMarkerCluster(points[["lat", "lon"]].to_numpy().tolist()).add_to(m)
-localize_assets(m)
+localize_assets(m, drop_unused_scripts=False)  # its default marker icon is an AwesomeMarker
 st_folium(m, height=620, use_container_width=True, returned_objects=[], key="peer_map")

@@ -27,6 +27,8 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
+from geo.distinct import combination_codes
+
 # Allowance (km) between a row's point and the place it names, by the row's precision, before
 # the town's own radius is added. Exact and near points should be at the place; a district-level
 # point may be the centroid of a district named after its town (Balochistan's districts span
@@ -215,16 +217,13 @@ def _rows_by_place(
         incidents["province"].iloc[positions].fillna("").astype(str),
         country.where(country != "", "Pakistan"),
     )
-    codes, names = zip(*(pd.factorize(column) for column in columns), strict=True)
-    key = np.zeros(positions.size, dtype="int64")
-    for column_codes, column_names in zip(codes, names, strict=True):
-        key = key * len(column_names) + column_codes
+    key, first_rows = combination_codes(columns)
     order = np.argsort(key, kind="stable")
     starts = np.r_[0, np.flatnonzero(np.diff(key[order])) + 1]
     groups = {}
     for rows_of_key in np.split(order, starts[1:]):
-        first = rows_of_key[0]
-        label = tuple(str(n[c[first]]) for c, n in zip(codes, names, strict=True))
+        first = first_rows[key[rows_of_key[0]]]
+        label = tuple(str(column.iloc[first]) for column in columns)
         groups[label] = positions[rows_of_key]
     return groups
 

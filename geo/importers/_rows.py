@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from geo.distinct import combination_codes
 from geo.groups import UNIDENTIFIED, GroupRegistry
 from geo.schema import GROUP_SEPARATOR, MAX_COUNT
 
@@ -496,19 +497,13 @@ def map_actors(
     """
     index = columns[0].index
     inters = list(inters) if inters is not None else [pd.Series("", index=index)] * len(columns)
-    factorised = [pd.factorize(part, use_na_sentinel=False) for part in [*columns, *inters]]
+    parts = [*columns, *inters]
     # Real exports repeat a few thousand actor combinations over many rows: map each once.
-    combination = np.zeros(len(index), dtype="int64")
-    for codes, names in factorised:
-        combination = pd.factorize(combination * len(names) + codes)[0]
-    distinct, first_rows = np.unique(combination, return_index=True)
+    which, first_rows = combination_codes(parts)
     mapped = []
     for row in first_rows:
-        written = tuple(str(names[codes[row]]) for codes, names in factorised)
+        written = tuple(str(part.iloc[row]) for part in parts)
         mapped.append(_map_row_actors(written[: len(columns)], written[len(columns) :], registry))
-    position_of = np.empty(len(distinct), dtype="int64")
-    position_of[distinct] = np.arange(len(distinct))
-    which = position_of[combination]
     groups = [mapped[at][0] for at in which]
     sides = [mapped[at][1] for at in which]
     logs = [list(mapped[at][2]) for at in which]

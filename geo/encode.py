@@ -87,17 +87,20 @@ def json_strings(values: pd.Series | pa.Array) -> pa.Array:
         array = values if isinstance(values, pa.Array) else pa.array(values, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
         raise NotEncodable(str(error)) from error
-    if pa.types.is_null(array.type):
-        array = array.cast(pa.large_string())
-    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
-        msg = f"text column holds {array.type}, not strings"
-        raise NotEncodable(msg)
-    array = array.cast(pa.large_string())
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
+    if pa.types.is_null(array.type):
+        array = array.cast(pa.large_string())
     # Columns repeat a few values (provinces, groups, precisions): encode each distinct one once.
-    encoded = pc.dictionary_encode(array)
-    values = encoded.dictionary
+    # A categorical column (geo.compact) arrives with its distinct values already.
+    encoded = array if pa.types.is_dictionary(array.type) else None
+    value_type = encoded.type.value_type if encoded is not None else array.type
+    if not (pa.types.is_string(value_type) or pa.types.is_large_string(value_type)):
+        msg = f"text column holds {array.type}, not strings"
+        raise NotEncodable(msg)
+    if encoded is None:
+        encoded = pc.dictionary_encode(array.cast(pa.large_string()))
+    values = encoded.dictionary.cast(pa.large_string())
     quoted = _join(['"', values, '"'], len(values))
     escape = pc.match_substring_regex(values, _NEEDS_ESCAPE)
     positions = np.flatnonzero(escape.to_numpy(zero_copy_only=False))

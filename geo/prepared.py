@@ -26,13 +26,14 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.analysis import enrich
+from geo.compact import compact_text
 from geo.export import content_hash
 from geo.io import DATA_DIR, BundledData
 from geo.parquet import ParquetFileError, read_incidents_parquet, write_incidents_parquet
 from geo.schema import conform, validate_incidents
 from geo.synthetic import synthetic_hash, synthetic_incidents
 
-PREPARED_VERSION = "2"
+PREPARED_VERSION = "3"  # 3: repeated text held as categories (geo.compact)
 CODE_DIR = Path(__file__).resolve().parent
 ENRICHMENT_SOURCES = (
     DATA_DIR / "provinces.geojson",
@@ -40,6 +41,7 @@ ENRICHMENT_SOURCES = (
     DATA_DIR / "rail_stations.geojson",
     DATA_DIR / "incident_rail_sites.csv",
     CODE_DIR / "analysis.py",
+    CODE_DIR / "compact.py",
     CODE_DIR / "flags.py",
     CODE_DIR / "railway.py",
     CODE_DIR / "schema.py",
@@ -108,6 +110,8 @@ def _prepare(
     enriched = enrich(
         incidents, bundle.provinces, bundle.rail_lines, bundle.stations, bundle.rail_sites
     )
+    # Written as dictionary columns, read back as categories: never a string per row in memory.
+    enriched = compact_text(enriched)
     partial = path.with_name(path.name + f".{os.getpid()}.partial")
     write_incidents_parquet(
         enriched,

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.analysis import enrich, summarise, timeline
+from geo.compact import compact_text
 from geo.export import content_hash
 from geo.filters import IncidentFilter
 from geo.groups import GroupRegistry
@@ -80,6 +81,7 @@ def build_dataset(
         incidents = enrich(
             incidents, bundle.provinces, bundle.rail_lines, bundle.stations, bundle.rail_sites
         )
+    incidents = compact_text(incidents)  # held once for every session: repeated text as codes
     return Dataset(
         incidents=incidents,
         provinces=bundle.provinces,

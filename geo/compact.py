@@ -1,0 +1,86 @@
+"""Text columns that repeat a few values, held as categories.
+
+Most of an incident's text columns take a handful of values: the province, the dataset, the
+event type, the precision of the date and of the place, the licence. Held as strings, a million
+incidents spend 10-30 MB on each of them, and every selection copies those strings again. As a
+``pandas.Categorical`` each distinct value is stored once and a row holds a small integer code:
+the column takes about 1 MB per million rows and a selection copies codes. Comparisons,
+``isin``, ``.str`` methods, grouping and the JSON and Parquet writers read the values, not the
+codes, so nothing downstream sees a difference.
+
+Columns whose values are mostly distinct (identifiers, summaries, notes) stay strings: as
+categories they would only add the codes.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# A column is held as categories when it has at most this share of distinct values among its
+# non-missing rows: below that, the codes (1-4 bytes a row) plus the values stored once take
+# less than the strings.
+MAX_DISTINCT_SHARE = 0.5
+
+
+def repeating_text_columns(
+    frame: pd.DataFrame, *, max_distinct_share: float = MAX_DISTINCT_SHARE
+) -> list[str]:
+    """Return the text columns of ``frame`` that repeat their values enough to store as categories.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any frame; only its string columns (``str``/``string`` dtype) are looked at.
+    max_distinct_share : float
+        Largest share of distinct values among the non-missing rows.
+
+    Returns
+    -------
+    list of str
+        Column names, in the frame's order.
+    """
+    columns = []
+    for name in frame.columns:
+        values = frame[name]
+        if not pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
+            continue  # categories already, numbers, dates, lists (sources), geometry, objects
+        present = int(values.notna().sum())
+        if present == 0 or values.nunique() <= max_distinct_share * present:
+            columns.append(name)
+    return columns
+
+
+def compact_text(
+    frame: pd.DataFrame, *, max_distinct_share: float = MAX_DISTINCT_SHARE
+) -> pd.DataFrame:
+    """Return ``frame`` with its repeating text columns held as categories.
+
+    The values do not change: each converted column compares, filters, groups and writes as it
+    did; only the memory it takes and the cost of copying a selection of rows fall. The input
+    is not changed (a shallow copy is returned when anything is converted).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Incidents (or any frame).
+    max_distinct_share : float
+        See :func:`repeating_text_columns`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same type as ``frame``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"province": ["Sindh", "Sindh", "Balochistan", "Balochistan", None]})
+    >>> compact_text(frame)["province"].dtype
+    CategoricalDtype(categories=['Balochistan', 'Sindh'], ordered=False, categories_dtype=str)
+    """
+    columns = repeating_text_columns(frame, max_distinct_share=max_distinct_share)
+    if not columns:
+        return frame
+    out = frame.copy(deep=False)
+    for name in columns:
+        out[name] = frame[name].astype("category")
+    return out

@@ -251,7 +251,9 @@ def draw_map(
     if dataset.label.startswith("SYNTHETIC"):
         messages.warning("{label}. For benchmarks and load tests only.", label=dataset.label)
     # Rows located only to the country are counted in the totals but have no place to draw.
-    selected = selected[on_map_mask(selected).to_numpy(dtype=bool)]
+    drawn = on_map_mask(selected).to_numpy(dtype=bool)
+    if not drawn.all():
+        selected = selected[drawn]  # a copy of the rows: only when some cannot be drawn
     provinces = build_province_layer(dataset.provinces_display, selected["province"].value_counts())
     if not view.shows("provinces"):
         start_hidden(provinces)

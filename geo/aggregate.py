@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.compact import as_text
 from geo.schema import split_groups
 
 
@@ -18,7 +19,7 @@ def first_group_index(groups: pd.Series, legend: list[str]) -> np.ndarray:
 
     Each distinct ``groups`` cell is split once, so this is fast for any number of incidents.
     """
-    codes, cells = pd.factorize(groups.astype(str))
+    codes, cells = pd.factorize(as_text(groups))
     position = {g: i for i, g in enumerate(legend)}
     per_cell = np.array(
         [position.get((split_groups(c) or ["Unidentified"])[0], len(legend)) for c in cells],

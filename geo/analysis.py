@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.compact import as_text
 from geo.flags import merge_flags
 from geo.railway import locate_incidents
 from geo.schema import COUNTRY_PRECISION, METRIC_CRS, split_groups
@@ -80,7 +81,7 @@ def assign_provinces(
 def _country_only(incidents: pd.DataFrame) -> pd.Series:
     if "geo_precision" not in incidents:
         return pd.Series(False, index=incidents.index)
-    return incidents["geo_precision"].astype(str) == COUNTRY_PRECISION
+    return as_text(incidents["geo_precision"]) == COUNTRY_PRECISION
 
 
 def _within_border_tolerance(
@@ -177,7 +178,7 @@ def explode_groups(incidents: pd.DataFrame, columns: tuple[str, ...] = ()) -> pd
     -------
     pandas.DataFrame
     """
-    codes, cells = pd.factorize(incidents["groups"].astype(str), sort=False)
+    codes, cells = pd.factorize(as_text(incidents["groups"]), sort=False)
     split = np.empty(len(cells), dtype=object)
     split[:] = [split_groups(cell) for cell in cells]
     kept = pd.DataFrame(incidents[list(columns)] if columns else incidents)
@@ -264,7 +265,7 @@ def timeline(incidents: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
         days = starts.astype("datetime64[D]")
         weekday = (days.astype("int64") + 3) % 7
         periods = (days - weekday.astype("timedelta64[D]")).astype("datetime64[ns]")
-    cell_codes, cells = pd.factorize(incidents["groups"].astype(str), sort=False)
+    cell_codes, cells = pd.factorize(as_text(incidents["groups"]), sort=False)
     period_codes, distinct_periods = pd.factorize(periods, sort=False)
     pairs, counts = np.unique(
         period_codes.astype("int64") * max(len(cells), 1) + cell_codes, return_counts=True

@@ -84,3 +84,31 @@ def compact_text(
     for name in columns:
         out[name] = frame[name].astype("category")
     return out
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Return ``values`` ready for text comparison, ``isin`` and factorising.
+
+    A text column held as categories is returned as it is: comparing or factorising it works on
+    its codes, where ``astype(str)`` would first write out a string per row (70 ms a million).
+    Any other column is converted with ``astype(str)``.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values
+    return values.astype(str)
+
+
+def distinct_text(values: pd.Series) -> list[str]:
+    """Return the distinct values of a text column as strings, missing values left out.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Text, or text held as categories (only the categories present count).
+
+    Returns
+    -------
+    list of str
+        In order of first appearance.
+    """
+    return [str(v) for v in values.dropna().unique()]

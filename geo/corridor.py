@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.compact import as_text
 from geo.filters import near_rail_mask
 from geo.railway import BASIS_IMPRECISE
 from geo.schema import split_groups
@@ -119,7 +120,7 @@ def corridor_incidents(
     # Only the columns used here: a selection can hold a million rows of every column.
     used = [c for c in _CORRIDOR_SOURCE_COLUMNS if c in incidents]
     chosen = incidents.loc[wanted.to_numpy(dtype=bool), used].sort_values("start", kind="stable")
-    cells, distinct = pd.factorize(chosen["groups"].astype(str))
+    cells, distinct = pd.factorize(as_text(chosen["groups"]))
     firsts = np.array([(split_groups(c) or ["Unidentified"])[0] for c in distinct], dtype=object)
     groups = pd.Series(firsts[cells] if len(cells) else [], index=chosen.index, dtype=object)
     basis = chosen.get("rail_basis", pd.Series("point", index=chosen.index)).astype(str)

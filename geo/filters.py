@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from geo.compact import as_text
 from geo.groups import GroupRegistry
 from geo.railway import BASIS_IMPRECISE
 from geo.schema import COUNTRY_PRECISION, split_groups
@@ -125,11 +126,10 @@ def text_mask(incidents: pd.DataFrame, query: str) -> pd.Series:
     terms = [a or b for a, b in re.findall(r'"([^"]+)"|(\S+)', query)]
     if not terms:
         return pd.Series(True, index=incidents.index)
-    columns = [incidents[column].astype(str) for column in TEXT_SEARCH_COLUMNS]
+    arrays = [_arrow_text(incidents[column]) for column in TEXT_SEARCH_COLUMNS]
     mask = pd.Series(True, index=incidents.index)
-    if all(_arrow_backed(column) for column in columns):
+    if all(array is not None for array in arrays):
         # The same joined, lower-cased text as below, built by Arrow kernels in one pass.
-        arrays = [pa.array(column).cast(pa.large_string()) for column in columns]
         joined = pc.binary_join_element_wise(*arrays, pa.scalar(" ", pa.large_string()))
         lowered = pc.utf8_lower(joined)
         for term in terms:
@@ -137,6 +137,7 @@ def text_mask(incidents: pd.DataFrame, query: str) -> pd.Series:
             mask &= found.to_numpy(zero_copy_only=False).astype(bool)
         return mask
     # Columns joined with spaces, column-wise (vectorised) rather than row by row.
+    columns = [incidents[column].astype(str) for column in TEXT_SEARCH_COLUMNS]
     haystack = columns[0]
     for text in columns[1:]:
         haystack = haystack + " " + text
@@ -146,12 +147,23 @@ def text_mask(incidents: pd.DataFrame, query: str) -> pd.Series:
     return mask
 
 
-def _arrow_backed(column: pd.Series) -> bool:
-    """Whether a text column is stored in Arrow without missing values."""
+def _arrow_text(column: pd.Series) -> pa.Array | None:
+    """Return a text column as an Arrow ``large_string`` array (None if it has missing values).
+
+    Text stored in Arrow is taken as it is; text held as categories is expanded by Arrow.
+    """
+    if column.isna().any():
+        return None
     dtype = column.dtype
-    return (
-        isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and not column.isna().any()
-    )
+    if isinstance(dtype, pd.CategoricalDtype):
+        array = pa.array(column).dictionary_decode()
+    elif isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        array = pa.array(column)
+    else:
+        return None
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        return None
+    return array.cast(pa.large_string())
 
 
 def on_map_mask(incidents: pd.DataFrame) -> pd.Series:
@@ -171,7 +183,7 @@ def on_map_mask(incidents: pd.DataFrame) -> pd.Series:
     """
     if "geo_precision" not in incidents:
         return pd.Series(True, index=incidents.index)
-    return incidents["geo_precision"].astype(str) != COUNTRY_PRECISION
+    return as_text(incidents["geo_precision"]) != COUNTRY_PRECISION
 
 
 def not_drawn_note(incidents: pd.DataFrame) -> str:
@@ -250,7 +262,7 @@ def near_rail_mask(
     distance = incidents["rail_distance_km"].astype(float)
     if "rail_basis" not in incidents:
         return distance <= max_km
-    imprecise = incidents["rail_basis"].astype(str) == BASIS_IMPRECISE
+    imprecise = as_text(incidents["rail_basis"]) == BASIS_IMPRECISE
     definite = ~imprecise & (distance <= max_km)
     if not include_possible:
         return definite
@@ -306,7 +318,7 @@ class IncidentFilter:
         mask &= bbox_mask(incidents, self.bbox)
         mask &= near_rail_mask(incidents, self.rail_km, include_possible=self.rail_possible)
         if self.flagged_only:
-            mask &= incidents["flags"].astype(str) != ""
+            mask &= as_text(incidents["flags"]) != ""
         return mask
 
     def apply(self, incidents: gpd.GeoDataFrame, registry: GroupRegistry) -> gpd.GeoDataFrame:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import pytest
 
-from geo.compact import compact_text, repeating_text_columns
+from geo.compact import as_text, compact_text, distinct_text, repeating_text_columns
 from geo.encode import json_strings
 from geo.export import content_hash, read_snapshot, write_snapshot
 from geo.filters import IncidentFilter
@@ -111,3 +111,19 @@ def test_a_selection_of_many_incidents_takes_a_fraction_of_the_memory(bundle):
     assert megabytes(compacted) < 0.5 * megabytes(incidents)
     half = incidents.index[::2]
     assert compacted.loc[half, text].astype("str").equals(incidents.loc[half, text])
+
+
+def test_distinct_values_of_a_selection_are_the_ones_present():
+    values = compact_text(
+        pd.DataFrame({"dataset": ["ACLED", "GTD", "ACLED", "UCDP", None, "GTD", "ACLED", "GTD"]})
+    )["dataset"]
+    chosen = values.iloc[[0, 2, 4, 6]]  # the selection keeps every category, shows only ACLED
+    assert distinct_text(chosen) == ["ACLED"]
+    assert distinct_text(values) == ["ACLED", "GTD", "UCDP"]
+    assert (as_text(values) == "GTD").tolist() == (values.astype(str) == "GTD").tolist()
+    codes, cells = pd.factorize(as_text(values))
+    assert [cells[c] if c >= 0 else None for c in codes] == values.tolist()[:4] + [None] + [
+        "GTD",
+        "ACLED",
+        "GTD",
+    ]

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from geo.compact import distinct_text
 from geo.filters import IncidentFilter
 from layers.basemap import OFFLINE_BASEMAP, TILE_BASEMAPS
 from ui import messages
@@ -201,11 +202,11 @@ def initialise(dataset: Dataset) -> None:
 
 
 def _options(dataset: Dataset, column: str) -> list[str]:
-    return sorted(v for v in dataset.incidents[column].astype(str).unique() if v)
+    return sorted(v for v in distinct_text(dataset.incidents[column]) if v)
 
 
 def _group_options(dataset: Dataset) -> list[str]:
-    cells = pd.Series(dataset.incidents["groups"].astype(str).unique())
+    cells = pd.Series(distinct_text(dataset.incidents["groups"]), dtype="str")
     present = set(cells.str.split(";").explode().str.strip()) - {""}
     registry_order = [g for g in dataset.groups.names if g in present]
     return registry_order + sorted(present - set(registry_order))

@@ -17,6 +17,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo.compact import distinct_text
 from geo.matching import (
     Decision,
     MatchResult,
@@ -150,7 +151,7 @@ def restore_decisions(metadata: dict) -> int:
 
 def dataset_names(dataset: Dataset) -> list[str]:
     """Names of the datasets whose reports are loaded."""
-    return sorted(pd.unique(dataset.incidents["dataset"].astype(str)))
+    return sorted(distinct_text(dataset.incidents["dataset"]))
 
 
 def count_once_option(dataset: Dataset) -> bool:

@@ -6,6 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 ARGS ?=
+# Every session runs its page in a thread of its own, and glibc gives such threads heaps of their
+# own (up to eight per core) that keep the pages they freed: ten sessions opening a
+# million-incident map at once left 235-297 MB there; with two heaps, 54 MB. glibc reads this
+# once, when the server starts (bench/paint.py starts the server with it too).
+export MALLOC_ARENA_MAX ?= 2
 
 .PHONY: setup run run-team test lint bench data browser postgis postgis-stop clean
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,8 +128,12 @@ def start_streamlit(script: str, *args: str) -> tuple[object, str, float]:
     log = ROOT / "bench" / "out" / f"streamlit-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     spawned = time.perf_counter()
+    # Started as `make run` starts it: glibc heaps shared by the sessions' threads (Makefile).
+    env = {**os.environ, "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
     with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, env=env
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -28,12 +28,12 @@ static/vendor/.installed: package.json package-lock.json tools/vendor_assets.py 
 setup: $(VENV)/.installed static/vendor/.installed
 
 run: setup
-	$(BIN)/streamlit run app.py --server.port $(PORT) -- $(ARGS)
+	$(BIN)/streamlit run serve.py --server.port $(PORT) -- $(ARGS)
 
 # The team store on a local PostgreSQL + PostGIS (installed from Debian's packages if missing,
 # cluster in var/postgres); the dashboard keeps imports and curated incidents there.
 run-team: setup postgis
-	INCIDENT_STORE_URL="$$(cat var/postgis.url)" $(BIN)/streamlit run app.py --server.port $(PORT) -- $(ARGS)
+	INCIDENT_STORE_URL="$$(cat var/postgis.url)" $(BIN)/streamlit run serve.py --server.port $(PORT) -- $(ARGS)
 
 browser:
 	sh tools/ensure_chromium.sh

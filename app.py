@@ -65,8 +65,10 @@ LOGGER = messages.LOGGER
 SERVER_DATASET = "server_dataset"  # the dataset the server was started on, if shown
 
 
-def regular_file(path: Path, max_bytes: int) -> Path:
-    """Return ``path`` if it is a regular file of at most ``max_bytes``; never reads it.
+def regular_file(path: Path, max_bytes: int | None) -> Path:
+    """Return ``path`` if it is a regular file of at most ``max_bytes`` (any size: None).
+
+    Never reads the file.
 
     Raises
     ------
@@ -82,7 +84,7 @@ def regular_file(path: Path, max_bytes: int) -> Path:
     if not stat.S_ISREG(info.st_mode):
         msg = f"{path.name}: not a regular file (a device, named pipe or folder); not reading it"
         raise ValueError(msg)
-    if info.st_size > max_bytes:
+    if max_bytes is not None and info.st_size > max_bytes:
         msg = (
             f"{path.name}: {info.st_size / 1048576:.1f} MiB, over the "
             f"{max_bytes / 1048576:.0f} MiB limit"
@@ -115,7 +117,8 @@ def dataset_from_command_line(options: argparse.Namespace) -> Dataset:
             matching_ui.restore_decisions(snapshot.metadata)
         return dataset_for_snapshot(snapshot, options.snapshot.name)
     if options.incidents is not None and options.incidents.suffix.lower() == ".parquet":
-        return file_dataset(options.incidents)  # read once, shared by every session
+        # Read once, shared by every session; columnar, so any size.
+        return file_dataset(regular_file(options.incidents, None))
     if options.incidents is not None:
         name = options.incidents.name
         data = regular_file(options.incidents, DEFAULT_MAX_BYTES).read_bytes()

@@ -39,7 +39,7 @@ SATURATION = 100
 SHOT_INTERVAL_S = 0.05
 
 APPS = {  # name: (script, the map element)
-    "this map": ("app.py", 'iframe[title="streamlit_folium.st_folium"]'),
+    "this map": ("serve.py", 'iframe[title="streamlit_folium.st_folium"]'),
     "st.map": ("bench/peers/st_map_app.py", '[data-testid="stDeckGlJsonChart"]'),
     "pydeck": ("bench/peers/pydeck_app.py", '[data-testid="stDeckGlJsonChart"]'),
     "FastMarkerCluster": (

@@ -144,11 +144,14 @@ def read_incidents_parquet(source: str | Path | BinaryIO) -> tuple[gpd.GeoDataFr
     ParquetFileError
         If the file is not Parquet, has no point geometry column or lacks schema columns.
     """
-    name = getattr(source, "name", source)
+    is_path = isinstance(source, str | Path)
+    name = Path(source).name if is_path else getattr(source, "name", source)
     try:
         table = pq.read_table(source)
     except (pa.ArrowInvalid, OSError) as error:
-        msg = f"{name}: not a readable Parquet file ({error})"
+        # Arrow quotes the whole path; the message names the file only (no server folders).
+        detail = str(error).replace(f"'{source}'", f"'{name}'") if is_path else str(error)
+        msg = f"{name}: not a readable Parquet file ({detail})"
         raise ParquetFileError(msg) from error
     schema_metadata = table.schema.metadata or {}
     if b"geo" not in schema_metadata:

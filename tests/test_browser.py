@@ -1,6 +1,6 @@
 """The real app in headless Chromium: what an analyst sees and does.
 
-Runs ``streamlit run app.py`` on a free port and drives Debian's Chromium with Playwright
+Runs ``streamlit run serve.py`` (the server ``make run`` starts) on a free port and drives Debian's Chromium with Playwright
 (``executable_path``; no downloaded browser). Screenshots go to ``test-artifacts/``.
 """
 
@@ -55,14 +55,17 @@ def free_port() -> int:
 
 
 def start_app(*args: str, settings: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """Start the dashboard (``args`` for app.py, ``settings`` as Streamlit's ``--name value``)."""
+    """Start the dashboard (``args`` for app.py, ``settings`` as Streamlit's ``--name value``).
+
+    As ``make run`` starts it: ``serve.py``, which serves app.py and reads its data at start.
+    """
     port = free_port()
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "app.py"),
+        str(ROOT / "serve.py"),
         "--server.port",
         str(port),
         "--server.address",

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import logging
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from layers.incidents import DETAIL_LIMIT
 from layers.payload import SharedPayload, is_published, positions_in, publish_payload
 from ui.memory import release_memory
 
+LOGGER = logging.getLogger(__name__)
 SYNTHETIC_SEED = 20250311
 DISPLAY_TOLERANCE_DEG = 0.005  # ~500 m: province outlines for display only, never for analysis.
 
@@ -261,3 +264,40 @@ def shared_selection(
     note = f"Preparing the map's data ({len(dataset.incidents):,} incidents, once)…"
     with st.spinner(note) if building else nullcontext():
         return publish_payload(dataset.incidents, colours, dataset.content_hash), positions
+
+
+# Modules the first page run imports (about a second). Not streamlit_folium, nor ui.store and
+# ui.imports which import it: a component registers with the server only when it is imported
+# during a page run.
+PAGE_MODULES = (
+    "folium",
+    "folium.plugins",
+    "altair",
+    "layers.basemap",
+    "layers.incidents",
+    "ui.corridor",
+    "ui.geography",
+    "ui.matching",
+    "ui.panels",
+)
+
+
+def warm_start() -> None:
+    """Load the page's modules and read the dataset named on the command line into the caches.
+
+    Called by the server when it starts (``serve.py``), before any page has run: the first
+    visitor's page then finds the dataset read. A file that cannot be read is left for the page
+    run, which tells the user why; here the failure is only logged.
+    """
+    try:
+        for name in PAGE_MODULES:
+            importlib.import_module(name)
+        options = command_line()
+        if options.synthetic is not None:
+            _shared_synthetic_dataset(options.synthetic, options.seed)
+        elif options.incidents is not None and options.incidents.suffix.lower() == ".parquet":
+            file_dataset(options.incidents)
+        elif options.incidents is None and options.snapshot is None:
+            _bundled_dataset()
+    except Exception:  # noqa: BLE001 - the page run reads it again and reports the problem
+        LOGGER.exception("warm start: the dataset could not be read in advance")

@@ -51,6 +51,7 @@ from ui.geography import (
     MapFocus,
     gazetteer,
     map_focus,
+    map_overlays,
     offline_basemap,
     place_labels,
     place_search,
@@ -245,6 +246,7 @@ def draw_map(
         basemap=basemap,
         offline_data=offline_basemap(),
         labels=place_labels(),
+        overlay_data=map_overlays(),
     )
     base.location = list(view.center)
     base.options["zoom"] = view.zoom

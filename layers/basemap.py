@@ -21,7 +21,7 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from geo.region import RegionContext
-from layers.context import build_rail_layer, build_station_layer
+from layers.context import OverlayData, build_rail_layer, build_station_layer
 from layers.incidents import escaped_json
 from layers.labels import GEOGRAPHY_CSS, GEOGRAPHY_JS, LayerAttribution, PlaceLabels
 
@@ -227,6 +227,7 @@ def build_base_map(
     context: RegionContext | None = None,
     offline_data: OfflineBasemapData | None = None,
     labels: pd.DataFrame | None = None,
+    overlay_data: OverlayData | None = None,
 ) -> folium.Map:
     """Return the map that stays the same whatever the filters.
 
@@ -243,6 +244,8 @@ def build_base_map(
         The offline basemap already serialised (overrides ``provinces`` and ``context`` there).
     labels : pandas.DataFrame, optional
         Place labels (:func:`geo.region.label_table`), drawn over every basemap.
+    overlay_data : OverlayData, optional
+        ``rail_lines`` and ``stations`` already serialised (used instead of the frames).
 
     Returns
     -------
@@ -285,8 +288,9 @@ def build_base_map(
         tile.add_to(m)
         tiles.append(tile)
     BasemapStatus(tiles, offline).add_to(m)
-    build_rail_layer(rail_lines).add_to(m)
-    build_station_layer(stations).add_to(m)
+    overlays = overlay_data or OverlayData.of(rail_lines, stations)
+    build_rail_layer(overlays.rail_lines).add_to(m)
+    build_station_layer(overlays.stations).add_to(m)
     if labels is not None:
         PlaceLabels(labels).add_to(m)
     folium.plugins.Fullscreen(position="topleft").add_to(m)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import json
+from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
@@ -59,13 +61,51 @@ def build_province_layer(
     return group
 
 
-def build_rail_layer(lines: gpd.GeoDataFrame, *, name: str = "Rail lines") -> folium.FeatureGroup:
+def _feature_json(frame: gpd.GeoDataFrame) -> str:
+    return json.dumps(frame.to_crs("EPSG:4326").__geo_interface__)
+
+
+def rail_features(lines: gpd.GeoDataFrame) -> str:
+    """Return the rail lines as GeoJSON text with the hover fields, HTML-escaped.
+
+    Serialising the network takes about 20 ms; a page that draws its map on every run keeps
+    this text (see :class:`OverlayData`) instead of converting the frame each time.
+    """
+    frame = lines[["line", "from_station", "to_station", "km_end", "geometry"]].copy()
+    frame["km_end"] = frame["km_end"].map(lambda v: f"{v:.0f}")
+    return _feature_json(_escaped(frame, ["line", "from_station", "to_station", "km_end"]))
+
+
+def station_features(stations: gpd.GeoDataFrame) -> str:
+    """Return the stations as GeoJSON text with the hover fields, HTML-escaped."""
+    frame = stations[["station", "line", "km", "placement", "geometry"]].copy()
+    frame["km"] = frame["km"].map(lambda v: "unknown" if pd.isna(v) else f"{v:g}")
+    return _feature_json(_escaped(frame, ["station", "line", "km", "placement"]))
+
+
+@dataclass(frozen=True)
+class OverlayData:
+    """The rail lines and stations serialised once (:func:`rail_features`, ...)."""
+
+    rail_lines: str
+    stations: str
+
+    @classmethod
+    def of(cls, rail_lines: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> OverlayData:
+        """Serialise both layers."""
+        return cls(rail_features(rail_lines), station_features(stations))
+
+
+def build_rail_layer(
+    lines: gpd.GeoDataFrame | str, *, name: str = "Rail lines"
+) -> folium.FeatureGroup:
     """Return the rail lines coloured by line, named on hover.
 
     Parameters
     ----------
-    lines : geopandas.GeoDataFrame
-        LineStrings with ``line``, ``from_station``, ``to_station`` and km columns.
+    lines : geopandas.GeoDataFrame or str
+        LineStrings with ``line``, ``from_station``, ``to_station`` and km columns, or their
+        :func:`rail_features` (serialised once, for a map built on every page run).
     name : str
         Name in the layer control.
 
@@ -73,13 +113,10 @@ def build_rail_layer(lines: gpd.GeoDataFrame, *, name: str = "Rail lines") -> fo
     -------
     folium.FeatureGroup
     """
-    frame = lines[["line", "from_station", "to_station", "km_end", "geometry"]].copy()
-    frame["km_end"] = frame["km_end"].map(lambda v: f"{v:.0f}")
-    frame = _escaped(frame, ["line", "from_station", "to_station", "km_end"])
     group = folium.FeatureGroup(name=name, show=True)
     LayerAttribution(RAIL_ATTRIBUTION).add_to(group)
     folium.GeoJson(
-        frame,
+        json.loads(lines if isinstance(lines, str) else rail_features(lines)),
         name=name,
         style_function=lambda feature: {
             "color": RAIL_COLOURS.get(html.unescape(feature["properties"]["line"]), "#222"),
@@ -102,14 +139,15 @@ def station_style(feature: dict) -> dict[str, object]:
 
 
 def build_station_layer(
-    stations: gpd.GeoDataFrame, *, name: str = "Stations", show: bool = False
+    stations: gpd.GeoDataFrame | str, *, name: str = "Stations", show: bool = False
 ) -> folium.FeatureGroup:
     """Return stations as small circles, hollow where placed by km post rather than sourced.
 
     Parameters
     ----------
-    stations : geopandas.GeoDataFrame
-        Points with ``station``, ``line``, ``km`` and ``placement``.
+    stations : geopandas.GeoDataFrame or str
+        Points with ``station``, ``line``, ``km`` and ``placement``, or their
+        :func:`station_features`.
     name : str
         Name in the layer control.
     show : bool
@@ -119,12 +157,9 @@ def build_station_layer(
     -------
     folium.FeatureGroup
     """
-    frame = stations[["station", "line", "km", "placement", "geometry"]].copy()
-    frame["km"] = frame["km"].map(lambda v: "unknown" if pd.isna(v) else f"{v:g}")
-    frame = _escaped(frame, ["station", "line", "km", "placement"])
     group = folium.FeatureGroup(name=name, show=show)
     folium.GeoJson(
-        frame,
+        json.loads(stations if isinstance(stations, str) else station_features(stations)),
         name=name,
         marker=folium.CircleMarker(radius=3.5, weight=1.5, color="#222"),
         style_function=station_style,

@@ -14,6 +14,7 @@ import streamlit as st
 from geo.gazetteer import Gazetteer, Place
 from geo.region import display_context, label_table, load_region_context
 from layers.basemap import OfflineBasemapData, offline_basemap_data
+from layers.context import OverlayData
 from ui.data import DISPLAY_TOLERANCE_DEG, bundled_layers
 
 # How close the map zooms to a place found by search, by kind.
@@ -59,6 +60,13 @@ def offline_basemap() -> OfflineBasemapData:
         DISPLAY_TOLERANCE_DEG, preserve_topology=True
     )
     return offline_basemap_data(provinces, display_context(load_region_context()))
+
+
+@st.cache_resource(show_spinner=False)
+def map_overlays() -> OverlayData:
+    """Return the rail lines and stations, serialised once per process."""
+    bundle = bundled_layers()
+    return OverlayData.of(bundle.rail_lines, bundle.stations)
 
 
 @st.cache_data(show_spinner=False)

@@ -34,6 +34,7 @@ from geo.schema import (
     split_groups,
 )
 from layers.payload import SharedPayload, selection_mask
+from layers.rendered import RenderedAsText
 from layers.style import PRECISION_STYLE, RAIL_COLOURS, colour_of, marker_radius, size_key
 
 # Up to this many incidents, every detail and source goes to the browser for the popups; above
@@ -315,7 +316,7 @@ def compact_payload(incidents: gpd.GeoDataFrame, colours: dict[str, str]) -> dic
     }
 
 
-class IncidentLayer(JSCSSMixin, MacroElement):
+class IncidentLayer(JSCSSMixin, RenderedAsText, MacroElement):
     """Incidents drawn into their parent FeatureGroup, with legend and playback controls.
 
     Parameters
@@ -401,7 +402,7 @@ class IncidentLayer(JSCSSMixin, MacroElement):
         }
 
 
-class IncidentHeat(JSCSSMixin, MacroElement):
+class IncidentHeat(JSCSSMixin, RenderedAsText, MacroElement):
     """A heatmap of the incident layer's data, weighted by deaths (highest report) plus one.
 
     It reuses the incidents the incident layer already sent (no second payload) and sums their

@@ -267,3 +267,21 @@ def test_a_map_of_folium_features_that_call_them_keeps_its_scripts(provinces, ra
     html = render(localize_assets(m, drop_unused_scripts=False))
     assert "L.AwesomeMarkers.icon" in html  # FastMarkerCluster's default marker calls it
     assert "/app/static/vendor/awesome-markers/js/leaflet.awesome-markers.min.js" in html
+
+
+def test_layers_rendered_as_text_give_the_page_branca_would(
+    provinces, rail, stations, incidents, monkeypatch
+):
+    from branca.element import Element
+
+    from layers.rendered import RenderedAsText
+
+    def page() -> str:
+        ids = iter(range(10**6))  # the same element ids in both maps
+        monkeypatch.setattr(Element, "_generate_id", classmethod(lambda cls: f"{next(ids):032x}"))
+        return render(full_map(provinces, rail, stations, incidents))
+
+    as_text = page()
+    assert "L.geoJSON(" in as_text and "window.incidentLayer(" in as_text  # the elements changed
+    monkeypatch.setattr(RenderedAsText, "render", MacroElement.render)
+    assert page() == as_text

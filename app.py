@@ -24,7 +24,7 @@ from geo.export import Snapshot, read_snapshot
 from geo.filters import not_drawn_note, on_map_mask
 from geo.importers import DEFAULT_MAX_BYTES
 from geo.schema import INCIDENT_COLUMNS
-from layers.assets import localize_assets
+from layers.assets import bundle_scripts, localize_assets
 from layers.basemap import build_base_map
 from layers.context import build_province_layer
 from layers.incidents import build_heatmap_layer, build_incident_layer, start_hidden
@@ -287,7 +287,7 @@ def draw_map(
     control = folium.LayerControl(collapsed=True, position="topright")
     for layer in dynamic:
         layer.add_to(base)
-    localize_assets(base)
+    bundle_scripts(localize_assets(base))
     for layer in dynamic:
         base._children.pop(layer.get_name(), None)
     value = st_folium(

@@ -8,13 +8,23 @@ plugin cannot quietly make the page reach the internet. Only map tiles come from
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
+import tempfile
 from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
 
 import branca.element
 import folium
 import folium.elements
 
 STATIC_URL = "/app/static/vendor"
+STATIC_ROOT = Path(__file__).resolve().parent.parent / "static"  # served at /app/static
+BUNDLE_DIR = STATIC_ROOT / "cache"
+# A source map comment would name a file next to the bundle that does not exist.
+_SOURCE_MAP = re.compile(r"^//# sourceMappingURL=.*$", re.MULTILINE)
 
 # CDN URL -> path under static/vendor.
 LOCAL_ASSETS = {
@@ -157,3 +167,63 @@ def localize_assets(m: folium.Map, *, drop_unused_scripts: bool = True) -> foliu
             )
             element.default_css = _localized(element.default_css)
     return m
+
+
+def bundle_scripts(m: folium.Map) -> folium.Map:
+    """Have a localized map load all its scripts as one file, in one request.
+
+    ``st_folium`` loads a map's scripts one after another, each waiting for the one before
+    (about 50 ms each on loopback): seven scripts held the map back 0.35-0.45 s. Their text, in
+    the order the page would load them, is joined into one file under ``static/cache`` (named
+    by its content, written once) and the map lists only that file.
+
+    Parameters
+    ----------
+    m : folium.Map
+        A map after :func:`localize_assets`, with every layer added.
+
+    Returns
+    -------
+    folium.Map
+        The same map, modified in place.
+
+    Raises
+    ------
+    ValueError
+        If a script is not one the app serves from ``static/``.
+    """
+    elements = [e for e in _elements(m) if isinstance(e, folium.elements.JSCSSMixin)]
+    urls = tuple(dict.fromkeys(url for element in elements for _, url in element.default_js))
+    if not urls:
+        return m
+    for element in elements:
+        element.default_js = []
+    m.default_js = [("map_scripts", _bundle_url(urls))]
+    return m
+
+
+@cache
+def _bundle_url(urls: tuple[str, ...]) -> str:
+    """Write (once) the file joining the scripts at ``urls``; return its URL."""
+    texts = []
+    for url in urls:
+        if not url.startswith("/app/static/"):
+            msg = f"script {url!r} is not served from the app's static folder; cannot bundle it"
+            raise ValueError(msg)
+        path = STATIC_ROOT / url.removeprefix("/app/static/")
+        texts.append(f"/* {url} */\n" + _SOURCE_MAP.sub("", path.read_text(encoding="utf-8")))
+    data = "\n;\n".join(texts).encode("utf-8")
+    name = f"map-scripts-{hashlib.sha256(data).hexdigest()[:20]}.js"
+    target = BUNDLE_DIR / name
+    if not target.exists():
+        BUNDLE_DIR.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=BUNDLE_DIR, prefix=".map-scripts-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.chmod(temporary, 0o644)  # mkstemp makes it private; the web server only reads it
+            os.replace(temporary, target)  # atomic: a page never loads half a file
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    return f"/app/static/cache/{name}"

@@ -285,3 +285,30 @@ def test_layers_rendered_as_text_give_the_page_branca_would(
     assert "L.geoJSON(" in as_text and "window.incidentLayer(" in as_text  # the elements changed
     monkeypatch.setattr(RenderedAsText, "render", MacroElement.render)
     assert page() == as_text
+
+
+def test_the_map_loads_its_scripts_in_one_file_in_page_order(provinces, rail, stations, incidents):
+    from layers.assets import STATIC_ROOT, bundle_scripts
+
+    separate = re.findall(
+        r'<script src="([^"]+)"', render(full_map(provinces, rail, stations, incidents))
+    )
+    assert len(separate) > 3
+    m = bundle_scripts(full_map(provinces, rail, stations, incidents))
+    bundled = re.findall(r'<script src="([^"]+)"', render(m))
+    assert len(bundled) == 1 and bundled[0].startswith("/app/static/cache/map-scripts-")
+    text = (STATIC_ROOT / bundled[0].removeprefix("/app/static/")).read_text(encoding="utf-8")
+    starts = [text.index(f"/* {url} */") for url in separate]
+    assert starts == sorted(starts)  # Leaflet before the plugins that extend it
+    assert "sourceMappingURL" not in text  # no request for a map file that is not there
+
+
+def test_a_script_from_elsewhere_is_not_bundled(provinces, rail, stations):
+    from layers.assets import bundle_scripts
+
+    m = build_base_map(
+        provinces, rail[0].assign(from_station="A", to_station="B", km_end=1.0), stations
+    )
+    m.default_js = [("outside", "https://example.org/x.js")]
+    with pytest.raises(ValueError, match="'https://example.org/x.js' is not served from the app"):
+        bundle_scripts(m)

@@ -137,16 +137,18 @@ def export_table(rows: list[dict[str, object]]) -> str:
 def paint_table(rows: list[dict[str, object]]) -> str:
     lines = [
         "| incidents | app | cold start → points painted | page → points painted | "
-        "bytes received | zoom step → settled | messages to server on zoom | JS heap | "
-        "page errors |\n|" + "---|" * 9
+        "bytes received | zoom step → settled | zoom repaint (Leaflet, 3 steps) | "
+        "messages to server on zoom | JS heap | page errors |\n|" + "---|" * 10
     ]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['n']:,} | {r['app']} | {r['error']} | – | – | – | – | – | – |")
+            lines.append(f"| {r['n']:,} | {r['app']} | {r['error']} | – | – | – | – | – | – | – |")
             continue
+        repaint = r.get("zoom_repaint_ms")
+        repaints = " / ".join(f"{v:,.0f}" for v in repaint) + " ms" if repaint else "–"
         lines.append(
             f"| {r['n']:,} | {r['app']} | {r['cold_paint_ms'] / 1000:,.1f} s | "
-            f"{r['paint_ms']:,.0f} ms | {mb(r['bytes'])} | {r['zoom_ms']:,.0f} ms | "
+            f"{r['paint_ms']:,.0f} ms | {mb(r['bytes'])} | {r['zoom_ms']:,.0f} ms | {repaints} | "
             f"{r['zoom_messages']} | {r['heap_mb']:,.0f} MB | {len(r['page_errors'])} |"
         )
     return "\n".join(lines)

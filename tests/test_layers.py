@@ -312,3 +312,18 @@ def test_a_script_from_elsewhere_is_not_bundled(provinces, rail, stations):
     m.default_js = [("outside", "https://example.org/x.js")]
     with pytest.raises(ValueError, match="'https://example.org/x.js' is not served from the app"):
         bundle_scripts(m)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{{ 7*7 }} killed", "{% for x in [1] %}loop{% endfor %}", "{{ cycler.__init__.__globals__ }}"],
+)
+def test_template_syntax_in_data_is_shown_as_written_never_evaluated(text):
+    # branca compiles a layer's rendered script again as a Jinja template; data in it must not
+    # be evaluated on the server ("{{ 7*7 }}" became "49" before layers/rendered.py).
+    incidents = make_incidents({"summary": text, "place": text, "groups": "BLA"})
+    m = folium.Map()
+    build_incident_layer(incidents, group_colours(["BLA"])).add_to(m)
+    page = render(m)
+    assert json.dumps(text)[1:-1] in page  # evaluated, it would be gone
+    assert "49 killed" not in page

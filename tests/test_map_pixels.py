@@ -339,6 +339,29 @@ def test_cluster_counts_add_up_to_the_selection_and_a_click_zooms_in(mp):
     assert frame.evaluate("map_div.getZoom()") > before
 
 
+def test_hovering_a_cluster_names_its_count_and_groups(mp):
+    frame = leaflet(mp)
+    frame.evaluate("map_div.closePopup()")
+    frame.evaluate(JS_SHOWN_AT, [29.8, 69.3, 4])
+    target = frame.evaluate(
+        """() => { for (const e of document.querySelectorAll('.incident-cluster')) {
+            const r = e.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+            if (e.contains(document.elementFromPoint(x, y))) {
+                return {x: x, y: y, count: Number(e.getAttribute('data-count'))}; } } }"""
+    )
+    mp.mouse.move(*on_page(mp, target))
+    named = f"{target['count']:,} incidents:"
+    tooltip = mp.frame_locator(FRAME).locator(".leaflet-tooltip", has_text=named).last
+    tooltip.wait_for(timeout=5_000)
+    text = tooltip.inner_text()
+    total, _, breakdown = text.partition(" incidents: ")
+    assert int(total.replace(",", "")) == target["count"]
+    shares = [
+        int(part.split()[0].replace(",", "")) for part in breakdown.split("; ")[0].split(", ")
+    ]
+    assert sum(shares) == target["count"], text  # every incident is in one group's share
+
+
 def test_every_cluster_ring_shares_add_up_to_its_count_at_every_zoom(mp):
     # A ring drawn from shares that do not add up to the cluster's count misstates its groups.
     wrong = leaflet(mp).evaluate(

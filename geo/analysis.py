@@ -257,16 +257,19 @@ def timeline(incidents: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
         msg = f"freq {freq!r} is not 'W' or 'M'"
         raise ValueError(msg)
     # Counted per (period, groups cell) first, then the few distinct cells are split into
-    # their groups: a million incidents are never exploded row by row.
-    starts = incidents["start"].to_numpy(dtype="datetime64[ns]")
+    # their groups: a million incidents are never exploded row by row. Periods are worked out
+    # for the few thousand distinct days only (numpy's calendar months cost 30 ms a million).
+    days = incidents["start"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    day_codes, distinct_days = pd.factorize(days, sort=False)
+    distinct_days = np.asarray(distinct_days, dtype="datetime64[D]")
     if freq == "M":
-        periods = starts.astype("datetime64[M]").astype("datetime64[ns]")
+        starts_of = distinct_days.astype("datetime64[M]").astype("datetime64[ns]")
     else:  # weeks starting on Monday (1970-01-01 was a Thursday)
-        days = starts.astype("datetime64[D]")
-        weekday = (days.astype("int64") + 3) % 7
-        periods = (days - weekday.astype("timedelta64[D]")).astype("datetime64[ns]")
+        weekday = (distinct_days.astype("int64") + 3) % 7
+        starts_of = (distinct_days - weekday.astype("timedelta64[D]")).astype("datetime64[ns]")
     cell_codes, cells = pd.factorize(as_text(incidents["groups"]), sort=False)
-    period_codes, distinct_periods = pd.factorize(periods, sort=False)
+    start_codes, distinct_periods = pd.factorize(starts_of, sort=False)
+    period_codes = start_codes[day_codes]
     pairs, counts = np.unique(
         period_codes.astype("int64") * max(len(cells), 1) + cell_codes, return_counts=True
     )

@@ -38,7 +38,10 @@ def synthetic_page() -> Iterator[object]:
             page.errors = watch_errors(page)
             page.fetched = []
             page.received = []
-            page.on("response", lambda r: "/static/cache/incidents-" in r.url and page.fetched.append(r.url))
+            page.on(
+                "response",
+                lambda r: "/static/cache/incidents-" in r.url and page.fetched.append(r.url),
+            )
             page.on(
                 "websocket",
                 lambda ws: ws.on("framereceived", lambda f: page.received.append(f)),

@@ -101,3 +101,19 @@ def test_timeline_counts_an_incident_of_two_groups_for_each_in_its_week():
         {"period": pd.Timestamp("2025-03-10"), "group": "BLF", "incidents": 2},
         {"period": pd.Timestamp("2025-03-17"), "group": "BLF", "incidents": 1},
     ]
+
+
+def test_timeline_months_split_at_midnight_and_keep_leap_days():
+    incidents = make_incidents(
+        {"groups": "BLA", "start": "2024-02-29 23:59"},  # leap day, late evening
+        {"groups": "BLA", "start": "2024-03-01 00:00"},
+        {"groups": "TTP", "start": "2024-12-31 23:30"},
+        {"groups": "TTP", "start": "2025-01-01 00:10"},
+        {"groups": "TTP", "start": "2024-12-01"},
+    )
+    assert timeline(incidents, freq="M").to_dict("records") == [
+        {"period": pd.Timestamp("2024-02-01"), "group": "BLA", "incidents": 1},
+        {"period": pd.Timestamp("2024-03-01"), "group": "BLA", "incidents": 1},
+        {"period": pd.Timestamp("2024-12-01"), "group": "TTP", "incidents": 2},
+        {"period": pd.Timestamp("2025-01-01"), "group": "TTP", "incidents": 1},
+    ]

@@ -94,6 +94,13 @@ def start_app(*args: str, settings: dict[str, str] | None = None) -> tuple[subpr
     raise RuntimeError(f"streamlit did not start on {url}:\n{log.read_text(errors='replace')}")
 
 
+def wait_until_idle(page, timeout_ms: float = 120_000) -> None:
+    """Wait until no script run is in flight: a click during a rerun can land on a widget the
+    rerun is replacing, and is then lost (seen on a loaded machine)."""
+    idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    idle.wait_for(timeout=timeout_ms)
+
+
 def stop_app(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -328,7 +335,10 @@ def test_uploaded_acled_file_joins_the_map_and_the_count(page, server):
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text("Import incidents").click()
     sidebar.locator('input[type="file"]').last.set_input_files(str(fixture))
-    sidebar.get_by_role("button", name="Import", exact=True).click()
+    button = sidebar.get_by_role("button", name="Import", exact=True)
+    button.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    button.click()
     page.get_by_text(f"Showing {events} events ({total} reports)").wait_for(timeout=60_000)
     map_frame(page).get_by_text(f"{events} incidents on map").wait_for(timeout=30_000)
     report = sidebar.get_by_text(f"kept {result.kept} of {result.rows_read} rows")

@@ -19,6 +19,7 @@ from tests.test_browser import (  # noqa: F401  (fixtures are used by name)
     reports_shown,
     server,
     showing,
+    wait_until_idle,
     watch_errors,
 )
 
@@ -49,7 +50,10 @@ def upload(page, name: str, data: bytes) -> None:
     bar.locator('input[type="file"]').last.set_input_files(
         {"name": name, "mimeType": "text/csv", "buffer": data}
     )
-    bar.get_by_role("button", name="Import", exact=True).click()
+    button = bar.get_by_role("button", name="Import", exact=True)
+    button.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    button.click()
 
 
 def test_a_hostile_file_name_and_cells_show_as_text_and_fetch_nothing(page, server):

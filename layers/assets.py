@@ -9,9 +9,7 @@ plugin cannot quietly make the page reach the internet. Only map tiles come from
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -20,9 +18,10 @@ import branca.element
 import folium
 import folium.elements
 
+from layers.payload import PAYLOAD_DIR, PAYLOAD_URL, served_file
+
 STATIC_URL = "/app/static/vendor"
 STATIC_ROOT = Path(__file__).resolve().parent.parent / "static"  # served at /app/static
-BUNDLE_DIR = STATIC_ROOT / "cache"
 # A source map comment would name a file next to the bundle that does not exist.
 _SOURCE_MAP = re.compile(r"^//# sourceMappingURL=.*$", re.MULTILINE)
 
@@ -214,16 +213,7 @@ def _bundle_url(urls: tuple[str, ...]) -> str:
         texts.append(f"/* {url} */\n" + _SOURCE_MAP.sub("", path.read_text(encoding="utf-8")))
     data = "\n;\n".join(texts).encode("utf-8")
     name = f"map-scripts-{hashlib.sha256(data).hexdigest()[:20]}.js"
-    target = BUNDLE_DIR / name
-    if not target.exists():
-        BUNDLE_DIR.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=BUNDLE_DIR, prefix=".map-scripts-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.chmod(temporary, 0o644)  # mkstemp makes it private; the web server only reads it
-            os.replace(temporary, target)  # atomic: a page never loads half a file
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    return f"/app/static/cache/{name}"
+    if not (PAYLOAD_DIR / name).exists():
+        with served_file(PAYLOAD_DIR / name) as out:
+            out.write(data)
+    return f"{PAYLOAD_URL}/{name}"

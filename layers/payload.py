@@ -20,8 +20,11 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import geopandas as gpd
 import numpy as np
@@ -132,28 +135,38 @@ def is_published(
     return (directory / payload_name(dataset_key, colours)).exists()
 
 
-def _write_payload(incidents: gpd.GeoDataFrame, colours: dict[str, str], path: Path) -> None:
-    # Imported here: layers.incidents imports this module for the layer's selection mask.
-    from layers.incidents import compact_payload, escaped_json
+@contextmanager
+def served_file(path: Path) -> Iterator[BinaryIO]:
+    """Write a file the app serves, atomically: a page never fetches half of it.
 
-    directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True)
-    text = escaped_json(compact_payload(incidents, colours))
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".incidents-", suffix=".tmp")
+    Yields a binary file in ``path``'s folder (created if missing); when the block ends, the
+    file becomes ``path`` (readable by the web server). If the block raises, nothing is left.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        # Compressed once here: the server would otherwise gzip 42 MB on every request (1.3 s
-        # at a million incidents); the page decompresses it with DecompressionStream.
-        with (
-            os.fdopen(handle, "wb") as raw,
-            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as out,
-        ):
-            out.write(text.encode("utf-8"))
+        with os.fdopen(handle, "wb") as out:
+            yield out
         os.chmod(temporary, 0o644)  # mkstemp makes it private; the web server only reads it
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    _remove_old_payloads(directory, keep=path)
+
+
+def _write_payload(incidents: gpd.GeoDataFrame, colours: dict[str, str], path: Path) -> None:
+    # Imported here: layers.incidents imports this module for the layer's selection mask.
+    from layers.incidents import compact_payload, escaped_json
+
+    text = escaped_json(compact_payload(incidents, colours))
+    # Compressed once here: the server would otherwise gzip 42 MB on every request (1.3 s at a
+    # million incidents); the page decompresses it with DecompressionStream.
+    with (
+        served_file(path) as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as out,
+    ):
+        out.write(text.encode("utf-8"))
+    _remove_old_payloads(path.parent, keep=path)
 
 
 def _remove_old_payloads(directory: Path, *, keep: Path) -> None:

@@ -4,7 +4,8 @@ branca's ``MacroElement.render`` puts each rendered part (header, html, script) 
 as ``Element(part)``, and ``Element`` compiles its text as a Jinja template. For an element
 that carries data in its script (the offline basemap's outlines, 50-120 kB each; a selection's
 incidents or mask, up to hundreds of kB) that compile is pure cost, paid on every page run:
-about 30 ms of a page run at a million incidents. The text is final; it is never a template.
+24 ms of a page run at a million incidents. The text is final; it is never a template: an
+incident summary reading ``{{ 7*7 }}`` would otherwise be evaluated on the server.
 """
 
 from __future__ import annotations

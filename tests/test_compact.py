@@ -127,3 +127,14 @@ def test_distinct_values_of_a_selection_are_the_ones_present():
         "ACLED",
         "GTD",
     ]
+
+
+def test_prepared_incidents_arrive_compacted_and_the_dataset_keeps_them(bundle):
+    from geo.prepared import prepared_synthetic
+    from ui.data import build_dataset
+
+    prepared = prepared_synthetic(400, 11, bundle)
+    dataset = build_dataset(bundle, prepared.incidents, "synthetic", "h", enriched=True)
+    assert isinstance(dataset.incidents["province"].dtype, pd.CategoricalDtype)
+    assert dataset.incidents["incident_id"].dtype == "str"  # all distinct: stays text
+    assert dataset.incidents is prepared.incidents  # nothing converted again

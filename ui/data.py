@@ -75,16 +75,19 @@ def build_dataset(
     *,
     enriched: bool = False,
 ) -> Dataset:
-    """Enrich incidents (unless ``enriched``) against the bundled layers; wrap it all up."""
+    """Enrich and compact incidents against the bundled layers; wrap it all up.
+
+    ``enriched`` incidents come from :mod:`geo.prepared`, which did both before storing them.
+    """
     simplified = bundle.provinces.copy()
     simplified["geometry"] = simplified.geometry.simplify(
         DISPLAY_TOLERANCE_DEG, preserve_topology=True
     )
-    if not enriched:
+    if not enriched:  # prepared incidents (geo.prepared) arrive enriched and compacted
         incidents = enrich(
             incidents, bundle.provinces, bundle.rail_lines, bundle.stations, bundle.rail_sites
         )
-    incidents = compact_text(incidents)  # held once for every session: repeated text as codes
+        incidents = compact_text(incidents)  # held once for every session: repeated text as codes
     return Dataset(
         incidents=incidents,
         provinces=bundle.provinces,
@@ -293,11 +296,9 @@ def warm_start() -> None:
         for name in PAGE_MODULES:
             importlib.import_module(name)
         options = command_line()
-        if options.synthetic is not None:
-            _shared_synthetic_dataset(options.synthetic, options.seed)
-        elif options.incidents is not None and options.incidents.suffix.lower() == ".parquet":
+        if options.incidents is not None and options.incidents.suffix.lower() == ".parquet":
             file_dataset(options.incidents)
         elif options.incidents is None and options.snapshot is None:
-            _bundled_dataset()
+            bundled_dataset()  # or the synthetic incidents --synthetic names
     except Exception:  # noqa: BLE001 - the page run reads it again and reports the problem
         LOGGER.exception("warm start: the dataset could not be read in advance")

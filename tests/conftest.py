@@ -102,3 +102,42 @@ os.environ.setdefault(
     "INCIDENT_STORE_URL",
     f"sqlite:///{Path(tempfile.mkdtemp(prefix='incident-store-'))}/store.sqlite",
 )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """On a failing browser test, add what the page showed and the server's last log lines to
+    the report: CI keeps the output, not the screenshots."""
+    report = yield
+    if report.when == "call" and report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            if hasattr(value, "screenshot") and hasattr(value, "locator"):
+                report.sections.append(("what the page showed", _page_state(value)))
+                report.sections.append(("server log (last lines)", _server_log_tail()))
+                break
+    return report
+
+
+def _page_state(page) -> str:
+    """The app's URL, script state, messages and sidebar text, as far as they can be read."""
+    try:
+        app = page.locator('[data-testid="stApp"]')
+        lines = [
+            f"url: {page.url}",
+            f"script state: {app.first.get_attribute('data-test-script-state', timeout=2000)}",
+        ]
+        for element in page.locator('[data-testid="stAlert"], [data-testid="stException"]').all():
+            lines.append(f"message: {element.inner_text(timeout=2000)[:500]}")
+        sidebar = page.locator('[data-testid="stSidebar"]').first.inner_text(timeout=2000)
+        lines.append(f"sidebar: {sidebar[:3000]}")
+        return "\n".join(lines)
+    except Exception as error:  # the page may be gone; the failure itself matters more
+        return f"(page not readable: {error})"
+
+
+def _server_log_tail(lines: int = 60) -> str:
+    """The last lines of the most recently written server log in test-artifacts/."""
+    logs = sorted((ROOT / "test-artifacts").glob("streamlit-*.log"), key=os.path.getmtime)
+    if not logs:
+        return "(no server log)"
+    return "\n".join(logs[-1].read_text(errors="replace").splitlines()[-lines:])

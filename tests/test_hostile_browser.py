@@ -14,12 +14,12 @@ from tests.test_browser import (  # noqa: F401  (fixtures are used by name)
     ARTIFACTS,
     LOCAL_HOSTS,
     browser,
+    import_file,
     open_app,
     page,
     reports_shown,
     server,
     showing,
-    wait_until_idle,
     watch_errors,
 )
 
@@ -40,28 +40,18 @@ def count_line(page) -> str:
     return line.inner_text()
 
 
+def upload(name: str, data: bytes) -> dict:
+    """A CSV file as the browser's file chooser hands it over."""
+    return {"name": name, "mimeType": "text/csv", "buffer": data}
+
+
 def sidebar(page):
     return page.locator('[data-testid="stSidebar"]')
 
 
-def upload(page, name: str, data: bytes) -> None:
-    bar = sidebar(page)
-    bar.get_by_text("Import incidents").click()
-    bar.locator('input[type="file"]').last.set_input_files(
-        {"name": name, "mimeType": "text/csv", "buffer": data}
-    )
-    button = bar.get_by_role("button", name="Import", exact=True)
-    button.wait_for(timeout=60_000)
-    wait_until_idle(page)
-    button.click()
-
-
 def test_a_hostile_file_name_and_cells_show_as_text_and_fetch_nothing(page, server):
     open_app(page, server)
-    upload(page, HOSTILE_NAME, CSV)
-    report = sidebar(page).locator('[data-testid="stAlertContentSuccess"]')
-    report.first.wait_for(timeout=60_000)
-    text = report.first.inner_text()
+    text = import_file(page, upload(HOSTILE_NAME, CSV))
     assert text.startswith(
         "report ![x](http[:]//198.51.100.7/p.png) **BOLD** [sign in](http[:]//198.51.100.7/) ⟨U+202E⟩gnp.csv (csv): kept 1 of 2 rows"
     )
@@ -91,7 +81,7 @@ def test_a_private_import_is_not_visible_in_another_browser_session(browser, ser
         mine, theirs = first.new_page(), second.new_page()
         errors = watch_errors(mine) + watch_errors(theirs)
         open_app(mine, server)
-        upload(mine, "private.csv", CSV)
+        import_file(mine, upload("private.csv", CSV))
         reports_shown(mine, total + 1).wait_for(timeout=60_000)
         open_app(theirs, server)
         assert count_line(theirs) == f"Showing {total} of {total} incidents"

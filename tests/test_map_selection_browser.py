@@ -16,10 +16,10 @@ from tests.test_browser import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    import_file,
     map_frame,
     start_app,
     stop_app,
-    wait_until_idle,
     watch_errors,
 )
 from tests.test_map_pixels import JS_FIND_SINGLE, JS_SHOWN_AT, leaflet, on_page
@@ -123,20 +123,16 @@ def test_a_sessions_private_import_is_never_published_as_a_file(synthetic_page):
 
     page = synthetic_page
     before = set(PAYLOAD_DIR.glob("incidents-*"))
-    bar = page.locator('[data-testid="stSidebar"]')
-    bar.get_by_text("Import incidents").click()
-    bar.locator('input[type="file"]').last.set_input_files(
+    import_file(
+        page,
         {
             "name": "private.csv",
             "mimeType": "text/csv",
             "buffer": b"date,lat,lon,place,province,group,killed\n"
             b"2025-03-11,29.6,67.5,Mach,Balochistan,BLA,3\n",
-        }
+        },
     )
-    button = bar.get_by_role("button", name="Import", exact=True)
-    button.wait_for(timeout=60_000)
-    wait_until_idle(page)
-    button.click()
+    bar = page.locator('[data-testid="stSidebar"]')
     # Two datasets now, each event counted once; counted as reports again, over all time, the
     # map draws 5,001 rows of the combined data, which only this session may see.
     page.get_by_text(re.compile(f"{SIZE + 1:,} reports")).first.wait_for(timeout=120_000)

@@ -342,3 +342,25 @@ def test_every_column_of_the_incident_schema_is_stored():
 
     missing = set(INCIDENT_COLUMNS) - set(DATA_COLUMNS) - {"geometry"}
     assert not missing, f"add a migration in geo/store/migrations for {sorted(missing)}"
+
+
+def test_every_stored_value_reads_back_as_imported(store, people, bundle):
+    """The bundled incidents (empty text, missing counts, several sources, non-Latin script)
+    come back from the store value for value: ADBC's Arrow read on PostGIS, pandas on SQLite."""
+    from geo.schema import INCIDENT_COLUMNS
+
+    incidents = bundle.incidents.copy()
+    incidents.loc[incidents.index[0], "summary"] = "ڈھاڈر، کوئٹہ — \u202e 'quoted' \"twice\""
+    result = ImportResult("bundled", "snapshot", incidents, empty_rejected(), len(incidents))
+    store.import_result(result, actor=people["asma"])
+    read = store.incidents(viewer=None).set_index("incident_id")
+    expected = incidents.set_index("incident_id")
+    columns = [c for c in INCIDENT_COLUMNS if c not in ("incident_id", "geometry", "dataset")]
+    for column in columns:
+        got, want = read.loc[expected.index, column], expected[column]
+        if column == "sources":
+            assert got.map(list).tolist() == want.map(list).tolist()
+        else:
+            pd.testing.assert_series_equal(got, want, check_dtype=False, obj=column)
+    assert read.loc[expected.index].geometry.geom_equals_exact(expected.geometry, 1e-9).all()
+    assert read["fatalities_high"].dtype == "Int64" and read["start"].dtype.kind == "M"

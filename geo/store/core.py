@@ -78,6 +78,9 @@ class Backend(Protocol):
     def bulk_insert(self, connection: sa.Connection, rows: pd.DataFrame) -> None:
         """Insert many incident rows fast."""
 
+    def read_frame(self, engine: sa.Engine, query: sa.Select) -> pd.DataFrame:
+        """Read many rows fast (counts as ``Int64``)."""
+
     def prefilter(
         self, flt: IncidentFilter, registry: GroupRegistry | None
     ) -> list[sa.ColumnElement[bool]]:
@@ -705,8 +708,7 @@ class SqlStore:
         )
 
     def _read(self, query: sa.Select) -> pd.DataFrame:
-        with self.engine.connect() as connection:
-            frame = pd.read_sql_query(query, connection, dtype={c: "Int64" for c in _COUNTS})
+        frame = self._backend.read_frame(self.engine, query)
         for column in ("start", "end"):
             frame[column] = pd.to_datetime(frame[column], format="ISO8601")
         return frame

@@ -89,6 +89,24 @@ class SqliteBackend:
         finally:
             cursor.close()
 
+    def read_frame(self, engine: sa.Engine, query: sa.Select) -> pd.DataFrame:
+        """Run a read-only ``query`` and return its rows as a DataFrame.
+
+        Parameters
+        ----------
+        engine : sqlalchemy.Engine
+        query : sqlalchemy.Select
+
+        Returns
+        -------
+        pandas.DataFrame
+            Whole-number columns of :data:`geo.store.tables.COUNT_COLUMNS` as ``Int64``;
+            times as SQLite keeps them (text).
+        """
+        counts = {c: "Int64" for c in t.COUNT_COLUMNS if c in query.selected_columns}
+        with engine.connect() as connection:
+            return pd.read_sql_query(query, connection, dtype=counts)
+
     def prefilter(
         self, flt: IncidentFilter, registry: GroupRegistry | None
     ) -> list[sa.ColumnElement[bool]]:

@@ -5,6 +5,7 @@ Every test runs on the embedded SQLite store and on a real PostgreSQL + PostGIS.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pandas as pd
@@ -323,7 +324,7 @@ def test_filters_in_the_store_select_what_the_app_selects(store, people, bundle,
 def test_a_store_from_a_newer_program_is_refused_and_an_old_one_opens(store_url):
     first = open_store(store_url)
     first.create_account("admin", PASSWORD, "admin", actor=None)
-    assert first.schema_revision == "0001"
+    assert first.schema_revision == "0002"
     first.close()
     again = open_store(store_url)  # migrations run again: a no-op
     assert again.accounts()[0].username == "admin"
@@ -334,6 +335,39 @@ def test_a_store_from_a_newer_program_is_refused_and_an_old_one_opens(store_url)
     engine.dispose()
     with pytest.raises(StoreVersionError, match="revision '9999_future', newer than this program"):
         open_store(store_url)
+
+
+def test_a_store_of_the_first_schema_is_upgraded_and_named_once(store_url):
+    from alembic import command
+
+    from geo.store.core import _alembic_config
+
+    engine = sa.create_engine(store_url)
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "0001")
+        connection.exec_driver_sql("UPDATE store_state SET revision = 7")
+    engine.dispose()
+    upgraded = open_store(store_url)
+    instance, revision = upgraded.state()
+    assert (upgraded.schema_revision, revision) == ("0002", 7)
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", instance
+    )
+    upgraded.create_account("admin", PASSWORD, "admin", actor=None)
+    upgraded.close()
+    again = open_store(store_url)
+    assert again.state() == (instance, 8)  # the same name; the new account was a write
+    again.close()
+
+
+def test_two_stores_have_different_identities(tmp_path):
+    first, second = (
+        open_store(f"sqlite:///{tmp_path / name}") for name in ("a.sqlite", "b.sqlite")
+    )
+    assert first.state()[0] != second.state()[0]
+    assert first.state()[1] == second.state()[1] == 0
+    first.close()
+    second.close()
 
 
 def test_every_column_of_the_incident_schema_is_stored():

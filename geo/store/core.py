@@ -162,6 +162,17 @@ class SqlStore:
         with self.engine.connect() as connection:
             return int(connection.execute(sa.select(t.store_state.c.revision)).scalar_one())
 
+    def state(self) -> tuple[str, int]:
+        """Return this store's identity (made when it was created) and its revision.
+
+        Together they name the store's contents: a store created again or restored from a
+        backup has another identity, even where its revision is the same.
+        """
+        query = sa.select(t.store_state.c.instance, t.store_state.c.revision)
+        with self.engine.connect() as connection:
+            instance, revision = connection.execute(query).one()
+        return str(instance), int(revision)
+
     @staticmethod
     def _bump(connection: sa.Connection) -> None:
         connection.execute(sa.update(t.store_state).values(revision=t.store_state.c.revision + 1))

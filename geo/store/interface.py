@@ -161,6 +161,9 @@ class IncidentStore(Protocol):
     def revision(self) -> int:
         """Return a number that grows with every write (for caches)."""
 
+    def state(self) -> tuple[str, int]:
+        """Return the store's identity and revision (for caches kept across restarts)."""
+
     # accounts and sessions
     def create_account(
         self, username: str, password: str, role: str, *, actor: Account | None

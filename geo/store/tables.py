@@ -20,6 +20,7 @@ store_state = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("instance", sa.String(36)),  # random, made when the store is created (0002)
 )
 
 accounts = sa.Table(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +127,46 @@ def _prepare(
     return Prepared(enriched, incidents_hash, path, from_cache=False)
 
 
+def prepared_incidents(
+    identity: str,
+    name: str,
+    bundle: BundledData,
+    load: Callable[[], gpd.GeoDataFrame | None],
+    incidents_hash: Callable[[gpd.GeoDataFrame], str] = content_hash,
+) -> Prepared | None:
+    """Return the incidents ``identity`` names, enriched, from the cache when prepared before.
+
+    Parameters
+    ----------
+    identity : str
+        Names the incidents' content exactly (a generator's version and seed, a store's
+        identity and revision, ...): the cache answers for it until the enrichment changes.
+    name : str
+        Start of the cache file's name; older preparations under the same name are removed.
+    bundle : BundledData
+        The bundled layers.
+    load : callable
+        Returns the incidents (schema columns), or None when there are none to prepare;
+        called only when the cache holds nothing for ``identity``.
+    incidents_hash : callable, optional
+        The content hash of loaded incidents (:func:`geo.export.content_hash` by default).
+
+    Returns
+    -------
+    Prepared or None
+        None when ``load`` returned None.
+    """
+    key = hashlib.sha256(f"{identity} {enrichment_key()}".encode()).hexdigest()
+    path = cache_dir() / f"{name}-{key[:16]}.parquet"
+    found = _cached(path, key)
+    if found is not None:
+        return found
+    incidents = load()
+    if incidents is None:
+        return None
+    return _prepare(incidents, bundle, path, key, incidents_hash(incidents), f"{name}-*.parquet")
+
+
 def prepared_synthetic(n: int, seed: int, bundle: BundledData) -> Prepared:
     """Return ``n`` synthetic incidents (:mod:`geo.synthetic`), enriched, from the cache if there.
 
@@ -142,13 +183,15 @@ def prepared_synthetic(n: int, seed: int, bundle: BundledData) -> Prepared:
         ``content_hash`` is :func:`geo.synthetic.synthetic_hash` (the generator's identity).
     """
     identity = synthetic_hash(n, seed)
-    key = hashlib.sha256(f"{identity} {enrichment_key()}".encode()).hexdigest()
-    path = cache_dir() / f"synthetic-{n}-{seed}-{key[:16]}.parquet"
-    found = _cached(path, key)
-    if found is not None:
-        return found
-    incidents = synthetic_incidents(n, seed=seed, bundle=bundle)
-    return _prepare(incidents, bundle, path, key, identity, f"synthetic-{n}-{seed}-*.parquet")
+    prepared = prepared_incidents(
+        identity,
+        f"synthetic-{n}-{seed}",
+        bundle,
+        lambda: synthetic_incidents(n, seed=seed, bundle=bundle),
+        lambda _incidents: identity,
+    )
+    assert prepared is not None  # the generator always gives incidents
+    return prepared
 
 
 def prepared_file(path: str | Path, bundle: BundledData) -> Prepared:

@@ -14,7 +14,7 @@ from geo.io import load_bundled
 from geo.store import open_store
 from tests.conftest import ROOT
 from tests.store_helpers import FIRST_EXPORT, PASSWORD, acled_csv, import_rows
-from ui.store import release_stores
+from ui.store import COMBINED, _store_dataset, release_stores
 
 APP = str(ROOT / "app.py")
 
@@ -44,6 +44,7 @@ def fresh_app() -> AppTest:
     """A new page as after a server restart: no session and no cached data."""
     release_stores()
     st.cache_data.clear()
+    _store_dataset.clear()  # the prepared file (geo.store.working_set) outlives a restart
     return AppTest.from_file(APP, default_timeout=120).run()
 
 
@@ -75,6 +76,17 @@ def test_store_incidents_are_there_after_a_restart(team, bundled_count):
     ]
     again = fresh_app()
     assert shown(again) == f"**Showing {bundled_count + 3} events ({bundled_count + 3} reports)**"
+
+
+def test_sessions_of_one_viewer_share_one_copy_of_the_stores_incidents(team, bundled_count):
+    first = fresh_app()
+    second = AppTest.from_file(APP, default_timeout=120).run()
+    assert shown(second) == shown(first)
+    dataset = first.session_state[COMBINED][1]
+    assert second.session_state[COMBINED][1] is dataset
+    assert len(dataset.incidents) == bundled_count + 3
+    log_in(second, "asma")
+    assert shown(second) == shown(first)  # no private import: the same incidents
 
 
 def test_an_editor_adds_and_corrects_an_incident_and_the_history_shows_it(team, bundled_count):

@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 
 import folium
-import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
@@ -24,14 +23,15 @@ from streamlit_folium import st_folium
 from geo.gazetteer import Gazetteer
 from geo.groups import GroupRegistry
 from geo.importers import ImportResult
-from geo.schema import ALL_GEO_PRECISIONS, DATE_PRECISIONS, EVENT_TYPES, INCIDENT_COLUMNS, conform
+from geo.schema import ALL_GEO_PRECISIONS, DATE_PRECISIONS, EVENT_TYPES
 from geo.store import Account, StoreError, StoreSettings, load_settings, open_store
 from geo.store.core import SqlStore
 from geo.store.records import MEASURES
 from geo.store.sources import source_timestamps
+from geo.store.working_set import working_set
 from layers.assets import localize_assets
 from ui import messages
-from ui.data import DISPLAY_TOLERANCE_DEG, Dataset, bundled_layers, dataset_from_incidents
+from ui.data import DISPLAY_TOLERANCE_DEG, Dataset, build_dataset, bundled_layers
 
 TOKEN = "store_token"
 COMBINED = "store_combined"  # (key, Dataset) for the store's incidents beside the base
@@ -154,13 +154,35 @@ def store_context() -> StoreContext | None:
 
 
 # ---------------------------------------------------------------------- incidents
-@st.cache_data(max_entries=16, show_spinner="Reading the team store…")
-def _store_frames(
-    _store: SqlStore, url: str, revision: int, viewer: tuple[int, str, str] | None
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Return the incidents and figures ``viewer`` may see, cached per store revision."""
+# One Dataset per (base, store state, viewer), shared by every session of that viewer: a million
+# stored incidents are held once, not once per browser session. Three entries: the anonymous
+# view and a few logged-in ones; an evicted one is read back from its prepared file.
+@st.cache_resource(max_entries=3, show_spinner="Reading the team store…")
+def _store_dataset(
+    _store: SqlStore,
+    _base: Dataset,
+    base_hash: str,
+    url: str,
+    state: tuple[str, int],
+    viewer: tuple[int, str, str] | None,
+) -> Dataset | None:
+    """Return the base and the store's incidents ``viewer`` may see (None: nothing beyond)."""
     account = Account(*viewer) if viewer else None
-    return _store.incidents(viewer=account), _store.figures(viewer=account)
+    bundle = bundled_layers()
+    prepared = working_set(_store, account, _base.incidents, base_hash, bundle)
+    if prepared is None:
+        return None
+    dataset = build_dataset(
+        bundle,
+        prepared.incidents,
+        f"{_base.label} + team store",
+        prepared.content_hash,
+        enriched=True,
+    )
+    figures = _store.figures(viewer=account)
+    return dataclasses.replace(
+        dataset, figures=pd.concat([_base.figures, figures], ignore_index=True)
+    )
 
 
 def _viewer_key(account: Account | None) -> tuple[int, str, str] | None:
@@ -181,26 +203,16 @@ def dataset_with_store(base: Dataset, context: StoreContext | None) -> Dataset:
     """
     if context is None or not context.can_read:
         return base
-    revision = context.store.revision()
+    state = context.store.state()
     viewer = _viewer_key(context.account)
-    key = (base.content_hash, context.store.url, revision, viewer)
+    key = (base.content_hash, context.store.url, state, viewer)
     cached = st.session_state.get(COMBINED)
     if cached is not None and cached[0] == key:
         return cached[1]
-    incidents, figures = _store_frames(context.store, context.store.url, revision, viewer)
-    if incidents.empty:
-        dataset = base
-    else:
-        fresh = incidents[~incidents["incident_id"].isin(set(base.incidents["incident_id"]))]
-        combined = pd.concat(
-            [base.incidents[list(INCIDENT_COLUMNS)], fresh[list(INCIDENT_COLUMNS)]],
-            ignore_index=True,
-        )
-        combined = conform(gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326"))
-        dataset = dataset_from_incidents(combined, f"{base.label} + team store")
-        dataset = dataclasses.replace(
-            dataset, figures=pd.concat([base.figures, figures], ignore_index=True)
-        )
+    combined = _store_dataset(
+        context.store, base, base.content_hash, context.store.url, state, viewer
+    )
+    dataset = base if combined is None else combined
     st.session_state[COMBINED] = (key, dataset)
     return dataset
 

@@ -356,8 +356,22 @@ def test_a_store_of_the_first_schema_is_upgraded_and_named_once(store_url):
     upgraded.create_account("admin", PASSWORD, "admin", actor=None)
     upgraded.close()
     again = open_store(store_url)
-    assert again.state() == (instance, 8)  # the same name; the new account was a write
+    assert again.state() == (instance, 7)  # the same name; an account leaves incidents be
     again.close()
+
+
+def test_the_incidents_revision_grows_with_writes_to_incidents_only(store, people, tmp_path):
+    _, start = store.state()
+    outcome = import_rows(store, people["asma"], acled_csv(tmp_path / "a.csv", FIRST_EXPORT))
+    after_import = store.state()[1]
+    store.create_account("x1", PASSWORD, "editor", actor=people["admin"])
+    store.record_match_decision("ACLED:PAK9001", "RAIL-008", "join", actor=people["asma"])
+    store.add_group_alias("Baloch Lib. Army", "BLA", actor=people["asma"])
+    assert store.state()[1] == after_import > start  # revision() grew: those are writes too
+    incident_id = store.add_incident(CURATED, actor=people["asma"])
+    store.edit_incident(incident_id, {"summary": "Corrected."}, actor=people["asma"])
+    store.remove_dataset(outcome.dataset.id, actor=people["asma"])
+    assert store.state()[1] == after_import + 3
 
 
 def test_two_stores_have_different_identities(tmp_path):

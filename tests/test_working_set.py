@@ -99,3 +99,14 @@ def test_a_store_made_again_at_the_same_revision_is_read_again(people, bundle, t
 
 def test_a_store_with_nothing_beyond_the_base_gives_nothing_to_add(store, people, bundle):
     assert shown(store, None, bundle) is None
+
+
+def test_writes_that_leave_the_incidents_be_do_not_prepare_them_again(
+    store, people, bundle, tmp_path
+):
+    import_rows(store, people["asma"], acled_csv(tmp_path / "a.csv", FIRST_EXPORT))
+    first = shown(store, None, bundle)
+    store.record_match_decision("ACLED:PAK9001", "RAIL-008", "join", actor=people["asma"])
+    store.add_group_alias("Baloch Lib. Army", "BLA", actor=people["asma"])
+    again = shown(store, None, bundle)
+    assert again.from_cache and again.cache_path == first.cache_path

@@ -163,19 +163,23 @@ class SqlStore:
             return int(connection.execute(sa.select(t.store_state.c.revision)).scalar_one())
 
     def state(self) -> tuple[str, int]:
-        """Return this store's identity (made when it was created) and its revision.
+        """Return this store's identity and the revision of its incidents.
 
-        Together they name the store's contents: a store created again or restored from a
-        backup has another identity, even where its revision is the same.
+        The identity is made when the store is created; the incidents' revision grows with every
+        write that changes the incidents or who sees them (not with accounts, match decisions or
+        group spellings). Together they name what :meth:`incidents` returns, across restarts.
         """
-        query = sa.select(t.store_state.c.instance, t.store_state.c.revision)
+        columns = (t.store_state.c.instance, t.store_state.c.incidents_revision)
         with self.engine.connect() as connection:
-            instance, revision = connection.execute(query).one()
+            instance, revision = connection.execute(sa.select(*columns)).one()
         return str(instance), int(revision)
 
     @staticmethod
-    def _bump(connection: sa.Connection) -> None:
-        connection.execute(sa.update(t.store_state).values(revision=t.store_state.c.revision + 1))
+    def _bump(connection: sa.Connection, *, incidents: bool = False) -> None:
+        changes = {"revision": t.store_state.c.revision + 1}
+        if incidents:
+            changes["incidents_revision"] = t.store_state.c.incidents_revision + 1
+        connection.execute(sa.update(t.store_state).values(**changes))
 
     # ------------------------------------------------------------------ accounts
     def create_account(
@@ -411,7 +415,7 @@ class SqlStore:
                 .where(t.datasets.c.id == dataset_id)
                 .values(deleted_at=utc_now(), deleted_by=actor.username)
             )
-            self._bump(connection)
+            self._bump(connection, incidents=True)
         removed = [
             d for d in self.datasets(viewer=actor, include_deleted=True) if d.id == dataset_id
         ]
@@ -486,7 +490,7 @@ class SqlStore:
             else:
                 rows["source_timestamp"] = pd.array([pd.NA] * len(rows), dtype="Int64")
             counts = self._merge(connection, dataset_id, rows, actor, now)
-            self._bump(connection)
+            self._bump(connection, incidents=True)
         info = [d for d in self.datasets(viewer=actor) if d.id == dataset_id][0]
         return ImportOutcome(dataset=info, **counts)
 
@@ -861,7 +865,7 @@ class SqlStore:
                 if column not in ("incident_id", "dataset") and display_value(values[column])
             }
             self._history(connection, int(pk), incident_id, actor, now, "create", changes)
-            self._bump(connection)
+            self._bump(connection, incidents=True)
         return incident_id
 
     def _active_row(self, connection: sa.Connection, incident_id: str) -> Mapping[str, object]:
@@ -958,7 +962,7 @@ class SqlStore:
                 )
             )
             self._history(connection, int(row["pk"]), incident_id, actor, now, "edit", diff)
-            self._bump(connection)
+            self._bump(connection, incidents=True)
         return [
             HistoryEntry(incident_id, now, actor.username, "edit", column, old, new_value)
             for column, (old, new_value) in diff.items()

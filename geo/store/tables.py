@@ -21,6 +21,7 @@ store_state = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("revision", sa.BigInteger, nullable=False),
     sa.Column("instance", sa.String(36)),  # random, made when the store is created (0002)
+    sa.Column("incidents_revision", sa.BigInteger, nullable=False),  # writes to incidents
 )
 
 accounts = sa.Table(

@@ -333,7 +333,8 @@ def candidate_pairs(
     Returns
     -------
     numpy.ndarray
-        Shape ``(k, 2)``, positions ``i < j`` into ``incidents``, each pair once.
+        Shape ``(k, 2)``, positions ``i < j`` into ``incidents``, each pair once, sorted by
+        ``i`` then ``j``.
     """
     settings = settings or MatchSettings()
     rows = _rows(incidents, settings)
@@ -341,7 +342,10 @@ def candidate_pairs(
     located_pairs = np.sort(_located_pairs(rows, located, settings.tolerance_days), axis=1)
     # Two country-level rows find each other twice; located pairs are found once each.
     unlocated = np.unique(np.sort(_unlocated_pairs(rows, settings.tolerance_days), axis=1), axis=0)
-    return np.concatenate([located_pairs, unlocated.reshape(-1, 2)]).astype(np.int64)
+    pairs = np.concatenate([located_pairs, unlocated.reshape(-1, 2)]).astype(np.int64)
+    # In position order, whatever order the search found them in: equal scores are then
+    # decided the same way however the search is organised (_best_edges ranks by order).
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
 def _located_pairs(rows: _Rows, located: np.ndarray, tolerance: int) -> np.ndarray:
@@ -361,16 +365,21 @@ def _located_pairs(rows: _Rows, located: np.ndarray, tolerance: int) -> np.ndarr
         others = np.arange(first, last)
         for klass in classes:
             inside = others[radius[others] == klass]
-            if not len(inside):
-                continue
-            tree = shapely.STRtree(points[inside])
-            query, hit = tree.query(
-                points[members], predicate="dwithin", distance=radius[members] + klass
-            )
-            i, j = members[query], inside[hit]
-            keep = (i < j) & (dataset[i] != dataset[j])
-            keep &= (day0[j] <= day1[i] + tolerance) & (day0[i] <= day1[j] + tolerance)
-            found.append(np.column_stack([order[i[keep]], order[j[keep]]]))
+            # One tree per dataset, asked only by the other datasets' rows: rows of one dataset
+            # are never paired, and a million-row dataset beside a small one would otherwise
+            # find (and drop) millions of its own neighbours.
+            for code in np.unique(dataset[inside]):
+                targets = inside[dataset[inside] == code]
+                askers = members[dataset[members] != code]
+                if not len(askers):
+                    continue
+                tree = shapely.STRtree(points[targets])
+                query, hit = tree.query(
+                    points[askers], predicate="dwithin", distance=radius[askers] + klass
+                )
+                i, j = askers[query], targets[hit]
+                keep = (i < j) & (day0[j] <= day1[i] + tolerance) & (day0[i] <= day1[j] + tolerance)
+                found.append(np.column_stack([order[i[keep]], order[j[keep]]]))
     return np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
 
 

@@ -180,7 +180,9 @@ def test_a_multi_day_report_gathers_one_day_rows_of_another_dataset():
     assert members(result, "E") == {"E", "A29", "A30", "A31"}
 
 
-def test_candidates_equal_the_brute_force_pairs():
+@pytest.mark.parametrize("shares", [(1 / 3, 1 / 3, 1 / 3), (0.96, 0.03, 0.01)])
+def test_candidates_equal_the_brute_force_pairs(shares):
+    """Evenly mixed datasets, and one large export beside two small ones."""
     rng = np.random.default_rng(7)
     n = 400
     precisions = np.array(["exact", "near", "district", "province"])
@@ -189,7 +191,7 @@ def test_candidates_equal_the_brute_force_pairs():
     frame = pd.DataFrame(
         {
             "incident_id": [f"R{k}" for k in range(n)],
-            "dataset": rng.choice(["a", "b", "c"], n),
+            "dataset": rng.choice(["a", "b", "c"], n, p=shares),
             "start": pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D"),
             "geo_precision": rng.choice(precisions, n),
             "lon": rng.uniform(66.0, 69.0, n),
@@ -198,7 +200,9 @@ def test_candidates_equal_the_brute_force_pairs():
     )
     frame["end"] = frame["start"] + pd.to_timedelta(spans, unit="D") + pd.Timedelta("23:59:59")
     incidents = make_incidents(*frame.to_dict("records"))
-    found = {tuple(p) for p in candidate_pairs(incidents).tolist()}
+    pairs = candidate_pairs(incidents)
+    assert (np.lexsort((pairs[:, 1], pairs[:, 0])) == np.arange(len(pairs))).all()  # in order
+    found = {tuple(p) for p in pairs.tolist()}
     metric = incidents.geometry.to_crs("EPSG:32642")
     x, y = metric.x.to_numpy(), metric.y.to_numpy()
     radius = incidents["geo_precision"].map(MatchSettings().radius_km).to_numpy() * 1000

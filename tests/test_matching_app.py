@@ -102,3 +102,29 @@ def test_the_snapshot_records_matches_and_decisions(monkeypatch, app):
         p["second_id"] for p in matching["pairs"]
     }
     assert [d["kind"] for d in matching["decisions"]] == ["confirm"]
+
+
+def test_sessions_share_the_matching_but_not_each_others_decisions(monkeypatch, acled, expected):
+    import ui.matching
+
+    events, reports = expected
+    calls = []
+    monkeypatch.setattr(
+        ui.matching,
+        "match_incidents",
+        lambda incidents, **kw: calls.append(1) or match_incidents(incidents, **kw),
+    )
+    ui.matching._shared_match.clear()
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    sessions = []
+    for _ in range(2):
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.session_state["imports"] = {"acled.csv": acled}
+        sessions.append(at.run())
+    first, second = sessions
+    assert len(calls) == 1  # matched once for both sessions
+    first.selectbox(key="review_event").set_value("EV:RAIL-007").run()
+    first.button(key="review_reject").click().run()
+    assert shown(first) == f"**Showing {events + 1} events ({reports} reports)**"
+    assert shown(second.run()) == f"**Showing {events} events ({reports} reports)**"
+    assert len(calls) == 2  # the rejection made its own result; the other session kept its

@@ -38,7 +38,6 @@ DECISIONS = "match_decisions"
 DECISION_STORE = "match_decision_store"  # this run's StoreContext (None: no store)
 STORED_DECISIONS = "match_stored_decisions"
 STORED_CACHE = "match_stored_cache"
-RESULT_CACHE = "match_result_cache"
 EVENTS_CACHE = "match_events_cache"
 COUNT_ONCE_KEY = "opt_count_once"
 EVENT_CHOICE_CAP = 2_000
@@ -178,15 +177,23 @@ def _decisions_key() -> tuple:
 
 
 def match_result(dataset: Dataset) -> MatchResult:
-    """Match the dataset's reports (kept in the session until the data or decisions change)."""
-    key = (dataset.content_hash, _decisions_key())
-    cached = st.session_state.get(RESULT_CACHE)
-    if cached is None or cached[0] != key:
-        with st.spinner("Matching reports across datasets…"):
-            result = match_incidents(dataset.incidents, decisions=decisions())
-        cached = (key, result)
-        st.session_state[RESULT_CACHE] = cached
-    return cached[1]
+    """Match the dataset's reports, shared by every session with the same data and decisions."""
+    own = tuple(decisions())
+    # Every field of every decision (notes and times too): the result carries them into exports.
+    key = tuple(repr(decision.to_dict()) for decision in own)
+    return _shared_match(dataset.incidents, dataset.content_hash, own, key)
+
+
+# One result per (data, decisions) for the whole server: a million reports take seconds to match
+# and their event ids a hundred megabytes; sessions with the same decisions share them.
+@st.cache_resource(max_entries=4, show_spinner="Matching reports across datasets…")
+def _shared_match(
+    _incidents: gpd.GeoDataFrame,
+    content_hash: str,
+    _decisions: tuple[Decision, ...],
+    decisions_key: tuple,
+) -> MatchResult:
+    return match_incidents(_incidents, decisions=_decisions)
 
 
 def events_of(selected: gpd.GeoDataFrame, result: MatchResult, key: tuple) -> gpd.GeoDataFrame:

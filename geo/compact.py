@@ -14,7 +14,12 @@ categories they would only add the codes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # A column is held as categories when it has at most this share of distinct values among its
 # non-missing rows: below that, the codes (1-4 bytes a row) plus the values stored once take
@@ -112,3 +117,34 @@ def distinct_text(values: pd.Series) -> list[str]:
         In order of first appearance.
     """
     return [str(v) for v in values.dropna().unique()]
+
+
+def among(values: pd.Series, candidates: Iterable[str] | pd.Series) -> np.ndarray:
+    """Return whether each of ``values`` is one of ``candidates``, as a boolean array.
+
+    pandas' ``isin`` on Arrow-backed text turns every candidate into a Python object first: a
+    million candidate ids take 7 s. Arrow's own ``is_in`` takes milliseconds. Missing values
+    are never among the candidates.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Text (or text held as categories).
+    candidates : iterable of str or pandas.Series
+
+    Returns
+    -------
+    numpy.ndarray
+        Of ``bool``, one per value.
+    """
+    if not isinstance(candidates, pd.Series):
+        candidates = pd.Series(list(candidates), dtype="str")
+    found = pc.is_in(_arrow_text(values), value_set=_arrow_text(candidates), skip_nulls=True)
+    return np.asarray(found.fill_null(False), dtype=bool)
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """Return the values as one Arrow text type (the text is not copied when Arrow-backed)."""
+    if values.dtype != "str":  # categories, objects: written out as text once
+        values = values.astype("str")
+    return pa.array(values).cast(pa.large_string())

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.compact import as_text
+from geo.compact import among, as_text
 from geo.filters import near_rail_mask
 from geo.railway import BASIS_IMPRECISE
 from geo.schema import split_groups
@@ -258,7 +258,7 @@ class CorridorWindow:
 
     def apply(self, incidents: pd.DataFrame) -> pd.DataFrame:
         """Return the rows of ``incidents`` that are in this window."""
-        return incidents[incidents["incident_id"].astype(str).isin(self.incident_ids)]
+        return incidents[among(incidents["incident_id"], self.incident_ids)]
 
 
 def _as_timestamp(value: object) -> pd.Timestamp:

@@ -46,6 +46,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geo.compact import among
 from geo.groups import UNIDENTIFIED, GroupRegistry
 from geo.places import PlaceNames
 from geo.schema import METRIC_CRS, split_groups
@@ -240,8 +241,8 @@ class MatchResult:
         """
         pairs = self.pairs
         if ids is not None:
-            kept = set(ids)
-            pairs = pairs[pairs["first_id"].isin(kept) & pairs["second_id"].isin(kept)]
+            kept = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype="str")
+            pairs = pairs[among(pairs["first_id"], kept) & among(pairs["second_id"], kept)]
         return {
             "method": "geo.matching (windows, compare, greedy clusters without chaining)",
             "settings": self.settings.to_dict(),

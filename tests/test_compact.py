@@ -138,3 +138,14 @@ def test_prepared_incidents_arrive_compacted_and_the_dataset_keeps_them(bundle):
     assert isinstance(dataset.incidents["province"].dtype, pd.CategoricalDtype)
     assert dataset.incidents["incident_id"].dtype == "str"  # all distinct: stays text
     assert dataset.incidents is prepared.incidents  # nothing converted again
+
+
+@pytest.mark.parametrize("held_as", ["str", "category", "object"])
+def test_among_answers_as_isin_does_and_never_for_a_missing_value(held_as):
+    from geo.compact import among
+
+    values = pd.Series(["RAIL-001", None, "ACLED:PAK1", "ڈھاڈر", "RAIL-001", ""], dtype=held_as)
+    candidates = pd.Series(["RAIL-001", "ڈھاڈر", None, ""], dtype="str")
+    assert among(values, candidates).tolist() == [True, False, False, True, True, True]
+    assert among(values, ["ACLED:PAK1"]).tolist() == [False, False, True, False, False, False]
+    assert among(values, []).tolist() == [False] * 6

@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo.compact import among
 from geo.groups import GroupRegistry
 from geo.importers import (
     DEFAULT_MAX_BYTES,
@@ -68,13 +69,13 @@ def combine(base: gpd.GeoDataFrame, results: list[ImportResult]) -> tuple[gpd.Ge
         The combined incidents and how many imported incidents were already present.
     """
     frames = [base[list(INCIDENT_COLUMNS)]]
-    seen = set(base["incident_id"])
+    seen = [base["incident_id"]]
     duplicates = 0
     for result in results:
         incidents = result.incidents[list(INCIDENT_COLUMNS)]
-        new = ~incidents["incident_id"].isin(seen)
+        new = ~among(incidents["incident_id"], pd.concat(seen, ignore_index=True))
         duplicates += int((~new).sum())
-        seen.update(incidents.loc[new, "incident_id"])
+        seen.append(incidents.loc[new, "incident_id"])
         frames.append(incidents[new])
     combined = pd.concat(frames, ignore_index=True)
     return conform(gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326")), duplicates

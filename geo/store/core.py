@@ -23,6 +23,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from geo.compact import among
 from geo.filters import IncidentFilter
 from geo.groups import GroupRegistry
 from geo.importers import ImportResult
@@ -603,7 +604,7 @@ class SqlStore:
             self._backend.bulk_insert(connection, inserts)
         updated = self._apply_updates(connection, touched, actor, now)
         gone = stored[
-            (stored["status"] == "active") & ~stored["incident_id"].isin(rows["incident_id"])
+            (stored["status"] == "active") & ~among(stored["incident_id"], rows["incident_id"])
         ]
         self._mark_removed(connection, gone, actor, now)
         return {

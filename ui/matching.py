@@ -252,12 +252,13 @@ def review_panel(selected: gpd.GeoDataFrame, result: MatchResult) -> None:
     )
     chosen_report = st.session_state.get("detail_incident")
     options = list(shared.index[:EVENT_CHOICE_CAP])
-    if chosen_report in set(ids) and events[ids == chosen_report].iloc[0] not in options:
-        options.insert(0, events[ids == chosen_report].iloc[0])
+    chosen = events[ids == chosen_report]  # one comparison, not a set of a million ids
+    default = chosen.iloc[0] if len(chosen) else None
+    if default is not None and default not in options:
+        options.insert(0, default)
     if not options:
         st.info("No event in this selection is reported more than once.")
     else:
-        default = events[ids == chosen_report].iloc[0] if chosen_report in set(ids) else None
         event = st.selectbox(
             "Event",
             options,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
+from geo.compact import among
 from geo.io import BundledData
 from geo.prepared import Prepared, prepared_incidents
 from geo.schema import INCIDENT_COLUMNS, conform
@@ -62,7 +63,7 @@ def working_set(
 
     def combined() -> gpd.GeoDataFrame | None:
         stored = store.incidents(viewer=viewer)
-        fresh = stored[~stored["incident_id"].isin(set(base["incident_id"]))]
+        fresh = stored[~among(stored["incident_id"], base["incident_id"])]
         if fresh.empty:
             return None
         columns = list(INCIDENT_COLUMNS)

@@ -169,6 +169,11 @@ class SqlStore:
         The identity is made when the store is created; the incidents' revision grows with every
         write that changes the incidents or who sees them (not with accounts, match decisions or
         group spellings). Together they name what :meth:`incidents` returns, across restarts.
+
+        Returns
+        -------
+        tuple of (str, int)
+            The store's identity and the revision of its incidents.
         """
         columns = (t.store_state.c.instance, t.store_state.c.incidents_revision)
         with self.engine.connect() as connection:

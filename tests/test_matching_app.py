@@ -114,7 +114,15 @@ def test_sessions_share_the_matching_but_not_each_others_decisions(monkeypatch, 
         "match_incidents",
         lambda incidents, **kw: calls.append(1) or match_incidents(incidents, **kw),
     )
+    framed = []
+    original_frame = ui.matching.event_frame
+    monkeypatch.setattr(
+        ui.matching,
+        "event_frame",
+        lambda selected, ids: framed.append(1) or original_frame(selected, ids),
+    )
     ui.matching._shared_match.clear()
+    ui.matching._shared_events.clear()
     monkeypatch.setattr(sys, "argv", ["app.py"])
     sessions = []
     for _ in range(2):
@@ -123,6 +131,7 @@ def test_sessions_share_the_matching_but_not_each_others_decisions(monkeypatch, 
         sessions.append(at.run())
     first, second = sessions
     assert len(calls) == 1  # matched once for both sessions
+    assert len(framed) == 1  # and their events made once
     first.selectbox(key="review_event").set_value("EV:RAIL-007").run()
     first.button(key="review_reject").click().run()
     assert shown(first) == f"**Showing {events + 1} events ({reports} reports)**"

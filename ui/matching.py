@@ -38,7 +38,6 @@ DECISIONS = "match_decisions"
 DECISION_STORE = "match_decision_store"  # this run's StoreContext (None: no store)
 STORED_DECISIONS = "match_stored_decisions"
 STORED_CACHE = "match_stored_cache"
-EVENTS_CACHE = "match_events_cache"
 COUNT_ONCE_KEY = "opt_count_once"
 EVENT_CHOICE_CAP = 2_000
 
@@ -197,13 +196,18 @@ def _shared_match(
 
 
 def events_of(selected: gpd.GeoDataFrame, result: MatchResult, key: tuple) -> gpd.GeoDataFrame:
-    """One row per event among the selected reports (kept in the session per selection)."""
-    full_key = (*key, _decisions_key())
-    cached = st.session_state.get(EVENTS_CACHE)
-    if cached is None or cached[0] != full_key:
-        cached = (full_key, event_frame(selected, result.event_ids))
-        st.session_state[EVENTS_CACHE] = cached
-    return cached[1]
+    """One row per event among the selected reports, shared by every session showing them."""
+    return _shared_events(selected, result, (*key, _decisions_key()))
+
+
+# Keyed on the selection (dataset hash and filters) and the decisions in force: sessions that show
+# the same selection share its events; a session no longer keeps a copy of its own (at a million
+# reports, a frame of a million events per session).
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _shared_events(
+    _selected: gpd.GeoDataFrame, _result: MatchResult, key: tuple
+) -> gpd.GeoDataFrame:
+    return event_frame(_selected, _result.event_ids)
 
 
 def show_headline(selected: gpd.GeoDataFrame, events: gpd.GeoDataFrame, total: int) -> None:

@@ -338,7 +338,11 @@ def candidate_pairs(
         ``i`` then ``j``.
     """
     settings = settings or MatchSettings()
-    rows = _rows(incidents, settings)
+    return _candidates(_rows(incidents, settings), settings)
+
+
+def _candidates(rows: _Rows, settings: MatchSettings) -> np.ndarray:
+    """:func:`candidate_pairs` on rows already worked out (match_incidents reuses them)."""
     located = np.flatnonzero(~np.isnan(rows.radius))
     located_pairs = np.sort(_located_pairs(rows, located, settings.tolerance_days), axis=1)
     # Two country-level rows find each other twice; located pairs are found once each.
@@ -548,9 +552,30 @@ def compare(
         both suicide bombings, both name Quetta"``).
     """
     settings = settings or MatchSettings()
+    return _compare(
+        incidents,
+        _rows(incidents, settings),
+        pairs,
+        settings,
+        registry=registry,
+        places=places,
+        min_score=min_score,
+    )
+
+
+def _compare(
+    incidents: gpd.GeoDataFrame,
+    rows: _Rows,
+    pairs: np.ndarray,
+    settings: MatchSettings,
+    *,
+    registry: GroupRegistry | None,
+    places: PlaceNames | None,
+    min_score: float,
+) -> pd.DataFrame:
+    """:func:`compare` on rows already worked out (match_incidents reuses them)."""
     registry = registry or default_registry()
     places = places or default_places()
-    rows = _rows(incidents, settings)
     i, j = pairs[:, 0], pairs[:, 1]
     time_value, time_reasons = _time_parts(rows, i, j, settings.tolerance_days)
     space_value, space_reasons = _space_parts(rows, i, j)
@@ -756,11 +781,12 @@ def match_incidents(
         msg = f"incident ids must be unique to match; repeated: {sorted(set(ids[duplicated]))[:5]}"
         raise ValueError(msg)
     decisions = tuple(effective_decisions(decisions))
-    pairs = candidate_pairs(incidents, settings)
-    rows = _rows(incidents, settings)
+    rows = _rows(incidents, settings)  # once: a second of work at a million reports
+    pairs = _candidates(rows, settings)
     forced_pairs = {d.pair for d in decisions if d.kind != "reject"}
-    scored = compare(
+    scored = _compare(
         incidents,
+        rows,
         pairs,
         settings,
         registry=registry,

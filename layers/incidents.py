@@ -20,6 +20,8 @@ import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
@@ -169,9 +171,8 @@ def precision_codes(incidents: pd.DataFrame) -> np.ndarray:
     Rows located only to the country (-1) are never drawn, but a published dataset payload
     (:mod:`layers.payload`) holds every row, so they must not stop it being built.
     """
-    position = {name: k for k, name in enumerate(GEO_PRECISIONS)}
-    codes = incidents["geo_precision"].astype(str).map(position)
-    return codes.fillna(-1).to_numpy(dtype=np.int64)
+    known = pd.Index(list(GEO_PRECISIONS))
+    return known.get_indexer(incidents["geo_precision"].astype(object)).astype(np.int64)
 
 
 def flagged(incidents: pd.DataFrame) -> np.ndarray:
@@ -223,18 +224,26 @@ def _encode_text(values: pd.Series) -> dict[str, object]:
 
 
 def _encode_ids(ids: pd.Series) -> dict[str, object]:
-    """Encode ids as prefix + zero-padded number when they all share that form, else as text."""
+    """Encode ids as prefix + zero-padded number when they all share that form, else as text.
+
+    The split runs in Arrow (RE2, where a digit is an ASCII digit, so an id written with other
+    digits is kept as text, as written); pandas' ``str.extract`` took 1.2 s for a million ids.
+    """
     text = ids.astype(str)
-    parts = text.str.extract(r"^(\D*)(\d{1,9})$")
-    if len(text) and parts.notna().all().all():
-        prefixes, digits = parts[0].unique(), parts[1]
-        widths = digits.str.len().unique()
-        if len(prefixes) == 1 and len(widths) == 1:
-            return {
-                "prefix": str(prefixes[0]),
-                "width": int(widths[0]),
-                "numbers": _encode_ints(digits.astype("int64").to_numpy()),
-            }
+    if len(text):
+        values = pa.array(text)
+        if isinstance(values, pa.ChunkedArray):  # a large column comes in chunks
+            values = values.combine_chunks()
+        parts = pc.extract_regex(values, r"^(?P<prefix>\D*)(?P<digits>\d{1,9})$")
+        if parts.null_count == 0:
+            prefixes, digits = parts.field("prefix"), parts.field("digits")
+            widths = pc.utf8_length(digits)
+            if pc.count_distinct(prefixes).as_py() == 1 and pc.count_distinct(widths).as_py() == 1:
+                return {
+                    "prefix": prefixes[0].as_py(),
+                    "width": widths[0].as_py(),
+                    "numbers": _encode_ints(pc.cast(digits, pa.int64()).to_numpy()),
+                }
     return _encode_text(text)
 
 

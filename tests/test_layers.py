@@ -327,3 +327,42 @@ def test_template_syntax_in_data_is_shown_as_written_never_evaluated(text):
     page = render(m)
     assert json.dumps(text)[1:-1] in page  # evaluated, it would be gone
     assert "49 killed" not in page
+
+
+def _decoded_ids(encoded: dict) -> list[str]:
+    """What static/js/incident_layer.js makes of an encoded id column."""
+    import numpy as np
+
+    def ints(column: dict) -> list[int]:
+        kind = {"Uint8": "<u1", "Uint16": "<u2", "Uint32": "<u4"}[column["int"]]
+        values = np.frombuffer(base64.b64decode(column["data"]), dtype=kind)
+        return [int(v) + column["offset"] for v in values]
+
+    if "prefix" in encoded:
+        return [f"{encoded['prefix']}{n:0{encoded['width']}d}" for n in ints(encoded["numbers"])]
+    return [encoded["dict"][code] for code in ints(encoded["codes"])]
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["SYN-0000001", "SYN-0000002"],
+        ["RAIL-001", "RAIL-012"],
+        ["X-1", "X-10"],
+        ["RAIL-٣12", "RAIL-٣13"],  # Arabic-Indic digit: not a number to re-pad
+        ["x-12\n", "x-13"],  # a line break at the end is part of the id
+        ["ڈھاڈر-7", "ڈھاڈر-8"],
+    ],
+)
+def test_every_incident_id_reaches_the_map_as_written(ids):
+    from layers.incidents import _encode_ids
+
+    assert _decoded_ids(_encode_ids(pd.Series(ids, dtype="str"))) == ids
+
+
+def test_ids_of_two_joined_datasets_reach_the_map_as_written():
+    """Reports of two datasets together: the id column is held in two chunks."""
+    from layers.incidents import _encode_ids
+
+    ids = pd.concat([pd.Series(["SYN-01"], dtype="str"), pd.Series(["SYN-02"], dtype="str")])
+    assert _decoded_ids(_encode_ids(ids.reset_index(drop=True))) == ["SYN-01", "SYN-02"]

@@ -1,0 +1,168 @@
+"""The dashboard on a team store: ``python -m bench.team [--sizes 100000,1000000]``.
+
+What a team with a PostGIS store sees: N synthetic incidents (``geo.synthetic``, never real
+data) imported into a fresh PostGIS database (``tools/ensure_postgis.sh``), and the whole page
+run on the server with AppTest, beside the bundled incidents. Two datasets, so each event is
+counted once (``geo.matching``). Each phase in a fresh process, with one cache folder:
+
+- first: an empty cache folder, as after a write to the store (read the store, prepare the
+  working set, match the reports, draw);
+- restart: a new process on the unchanged store (the prepared working set is read back);
+  then a rerun with nothing changed and the first change to each time preset.
+
+Writes a section of ``bench/RESULTS.md`` between the ``team-bench`` markers and one
+``TEAM size=... first_s=... restart_s=... rerun_ms=... change_ms=... rss_mb=...`` line per size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "RESULTS.md"
+BEGIN, END = "<!-- team-bench:begin -->", "<!-- team-bench:end -->"
+PRESETS = ("Last 12 months of data", "Last 30 days of data")
+
+
+def fill_store(size: int) -> str:
+    """Import ``size`` synthetic incidents into a fresh PostGIS database; return its URL."""
+    from bench.store import PASSWORD, _postgis_url
+    from geo.importers.result import ImportResult, empty_rejected
+    from geo.io import load_bundled
+    from geo.store import open_store
+    from geo.synthetic import synthetic_incidents
+
+    incidents = synthetic_incidents(size, bundle=load_bundled())
+    url = _postgis_url()
+    store = open_store(url)
+    admin = store.create_account("bench", PASSWORD, "admin", actor=None)
+    result = ImportResult("synthetic.geojson", "snapshot", incidents, empty_rejected(), size)
+    store.import_result(result, actor=admin)
+    store.close()
+    return url
+
+
+def page_runs(phase: str) -> dict[str, object]:
+    """Run the page in this process (``INCIDENT_STORE_URL`` set); return the timings."""
+    from streamlit.testing.v1 import AppTest
+
+    from bench.measure import current_rss_mb
+    from bench.rerun import shown, timed_run
+
+    sys.argv = ["app.py"]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=1800)
+    result: dict[str, object] = {"phase": phase, "open_ms": timed_run(at), "shown": shown(at)}
+    if phase == "restart":
+        result["rerun_ms"] = timed_run(at)
+        for preset in PRESETS:
+            radio = next(r for r in at.radio if preset in r.options)
+            radio.set_value(preset)
+            result[preset] = {"change_ms": timed_run(at), "shown": shown(at)}
+    result["rss_mb"] = current_rss_mb()
+    return {k: v.replace("\\", "") if isinstance(v, str) else v for k, v in result.items()}
+
+
+def measure(size: int) -> dict[str, object]:
+    """Fill a store with ``size`` incidents and time the page's first run and a restart."""
+    url = fill_store(size)
+    cache = tempfile.mkdtemp(prefix="team-bench-cache-")
+    env = {**os.environ, "INCIDENT_STORE_URL": url, "RAIL_INCIDENTS_CACHE": cache}
+    figures: dict[str, object] = {"size": size}
+    for phase in ("first", "restart"):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.team", "--phase", phase],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{phase} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        figures[phase] = json.loads(done.stdout.strip().splitlines()[-1])
+        figures[phase]["process_s"] = time.perf_counter() - started
+    return figures
+
+
+def _line(f: dict) -> str:
+    first, restart = f["first"], f["restart"]
+    return (
+        f"TEAM size={f['size']} first_s={first['open_ms'] / 1000:.1f} "
+        f"restart_s={restart['open_ms'] / 1000:.1f} rerun_ms={restart['rerun_ms']:.0f} "
+        f"change_ms={restart[PRESETS[0]]['change_ms']:.0f} rss_mb={restart['rss_mb']:.0f}"
+    )
+
+
+def write_results(rows: list[dict], command: str) -> str:
+    """Put the section between the markers in bench/RESULTS.md; return it."""
+    commit = subprocess.run(
+        ["git", "log", "-1", "--format=%h %s"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()[:100]
+    table = [
+        "| store incidents | first page run (read, prepare, match, draw) | page run after a "
+        "restart | rerun, nothing changed | Last 12 months | Last 30 days | RSS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for f in rows:
+        first, restart = f["first"], f["restart"]
+        table.append(
+            f"| {f['size']:,} | {first['open_ms'] / 1000:,.1f} s | "
+            f"{restart['open_ms'] / 1000:,.1f} s | {restart['rerun_ms']:,.0f} ms | "
+            f"{restart[PRESETS[0]]['change_ms']:,.0f} ms | "
+            f"{restart[PRESETS[1]]['change_ms']:,.0f} ms | {restart['rss_mb']:,.0f} MB |"
+        )
+    lines = [
+        BEGIN,
+        "## The dashboard on a team store (bench/team.py)",
+        "",
+        f"- Date: {datetime.now(UTC).isoformat(timespec='seconds')}; commit {commit}",
+        f"- Command: `{command}`",
+        "- PostGIS store holding N synthetic incidents beside the 70 bundled ones; AppTest "
+        "page runs on the server (no browser); each event counted once (two datasets).",
+        "",
+        *table,
+        "",
+        *(f"- {f['size']:,}: {f['restart']['shown']}" for f in rows),
+        "",
+        *(_line(f) for f in rows),
+        END,
+    ]
+    section = "\n".join(lines)
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    RESULTS.write_text(text, encoding="utf-8")
+    return section
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure each size and write the results."""
+    parser = argparse.ArgumentParser(prog="python -m bench.team", description=__doc__)
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--phase", choices=("first", "restart"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase:
+        print(json.dumps(page_runs(args.phase)))
+        return 0
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        rows.append(measure(size))
+        print(_line(rows[-1]), flush=True)
+    command = "python -m bench.team " + " ".join(argv if argv is not None else sys.argv[1:])
+    print(write_results(rows, command.strip()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -43,6 +43,7 @@ from ui.data import (
     command_line,
     dataset_from_incidents,
     file_dataset,
+    inline_payload,
     select,
     selection_key,
     shared_selection,
@@ -227,6 +228,7 @@ def draw_map(
     focus: MapFocus | None = None,
     *,
     rows_of_dataset: bool = True,
+    view_key: tuple[str, str] | None = None,
 ) -> None:
     """Show the map; only the incident, province and heat layers change with the filters.
 
@@ -263,10 +265,15 @@ def draw_map(
     if not view.shows("provinces"):
         start_hidden(provinces)
     shared = shared_selection(dataset, selected, colours) if rows_of_dataset else None
+    # Sent with the map: made once per selection (view_key names it), not once per page run.
+    payload = None
+    if shared is None and view_key is not None:
+        payload = inline_payload(selected, view_key, colours)
     incidents = build_incident_layer(
         selected,
         colours,
         shared=shared,
+        payload=payload,
         cluster=options["cluster"],
         playback=options["playback"],
         link_state={
@@ -400,7 +407,7 @@ def main() -> None:
         # Only a dataset every session may see is published as a file (not one holding this
         # session's imports or the store's incidents, which only some accounts may read).
         publishable = result is None and dataset is shared_dataset
-        draw_map(dataset, shown, options, focus, rows_of_dataset=publishable)
+        draw_map(dataset, shown, options, focus, rows_of_dataset=publishable, view_key=view_key)
     with messages.guarded("the snapshot download"):
         panels.export_panel(
             selected,

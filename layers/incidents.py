@@ -352,6 +352,9 @@ class IncidentLayer(JSCSSMixin, RenderedAsText, MacroElement):
         :mod:`layers.payload`) and the positions of ``incidents`` in it. Above
         :data:`DETAIL_LIMIT` incidents only the selection mask is sent and the page fetches the
         payload once.
+    payload : str, optional
+        What :func:`layer_payload` returns for these incidents (made once and kept by the
+        caller: at a million incidents it takes a second).
     """
 
     _template = Template(
@@ -387,23 +390,14 @@ class IncidentLayer(JSCSSMixin, RenderedAsText, MacroElement):
         interval_ms: int = 900,
         link_state: dict[str, object] | None = None,
         shared: tuple[SharedPayload, np.ndarray] | None = None,
+        payload: str | None = None,
     ) -> None:
         super().__init__()
         self._name = "IncidentLayer"
         self.link_state = escaped_json(link_state or {})
-        if details and len(incidents) <= DETAIL_LIMIT:
-            payload = incident_payload(incidents, colours, details=True)
-        elif shared is not None:
-            published, positions = shared
-            payload = {
-                "url": published.url,
-                "count": published.count,
-                "selected": len(positions),
-                "mask": selection_mask(positions, published.count),
-            }
-        else:
-            payload = compact_payload(incidents, colours)
-        self.payload = escaped_json(payload)
+        if payload is None:
+            payload = layer_payload(incidents, colours, details=details, shared=shared)
+        self.payload = payload
         self.options = {
             "cluster": bool(cluster),
             "playback": bool(playback),
@@ -439,6 +433,44 @@ class IncidentHeat(JSCSSMixin, RenderedAsText, MacroElement):
         self.options = {"radius": radius, "blur": blur, "min_opacity": min_opacity}
 
 
+def layer_payload(
+    incidents: gpd.GeoDataFrame,
+    colours: dict[str, str],
+    *,
+    details: bool = True,
+    shared: tuple[SharedPayload, np.ndarray] | None = None,
+) -> str:
+    """Return the incident layer's data as its script reads it (JSON, safe inside a script).
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Incidents in the schema.
+    colours : dict
+        Colour per canonical group.
+    details, shared : optional
+        See :class:`IncidentLayer`: full details up to :data:`DETAIL_LIMIT` incidents, a
+        selection mask over a published payload, else :func:`compact_payload`.
+
+    Returns
+    -------
+    str
+    """
+    if details and len(incidents) <= DETAIL_LIMIT:
+        payload = incident_payload(incidents, colours, details=True)
+    elif shared is not None:
+        published, positions = shared
+        payload = {
+            "url": published.url,
+            "count": published.count,
+            "selected": len(positions),
+            "mask": selection_mask(positions, published.count),
+        }
+    else:
+        payload = compact_payload(incidents, colours)
+    return escaped_json(payload)
+
+
 def build_incident_layer(
     incidents: gpd.GeoDataFrame,
     colours: dict[str, str],
@@ -449,6 +481,7 @@ def build_incident_layer(
     playback: bool = True,
     link_state: dict[str, object] | None = None,
     shared: tuple[SharedPayload, np.ndarray] | None = None,
+    payload: str | None = None,
 ) -> folium.FeatureGroup:
     """Return a FeatureGroup holding the incident layer (for ``feature_group_to_add``).
 
@@ -463,7 +496,7 @@ def build_incident_layer(
     cluster, details, playback : bool
         See :class:`IncidentLayer`. Full details are sent for up to :data:`DETAIL_LIMIT`
         incidents, a compact payload above (see :func:`compact_payload`).
-    link_state, shared : optional
+    link_state, shared, payload : optional
         See :class:`IncidentLayer`.
 
     Returns
@@ -479,6 +512,7 @@ def build_incident_layer(
         playback=playback,
         link_state=link_state,
         shared=shared,
+        payload=payload,
     ).add_to(group)
     return group
 

@@ -59,6 +59,24 @@ def test_choosing_a_group_changes_the_count_and_the_url(app, bundle):
     assert download.proto.label == f"Download GeoJSON snapshot ({only_ttp} incidents)"
 
 
+def test_the_map_data_is_made_once_per_selection_not_once_per_page_run(app, monkeypatch):
+    import ui.data
+
+    made = []
+    original = ui.data.layer_payload
+    monkeypatch.setattr(
+        ui.data, "layer_payload", lambda *a, **kw: made.append(1) or original(*a, **kw)
+    )
+    ui.data._inline_payload.clear()
+    app.run()
+    app.run()  # nothing changed: the same selection
+    assert len(made) == 1
+    app.sidebar.multiselect(key="f_groups").set_value(["TTP"]).run()
+    assert len(made) == 2
+    app.sidebar.multiselect(key="f_groups").set_value([]).run()  # back to every incident
+    assert len(made) == 2
+
+
 def test_the_url_reopens_the_same_view(app, bundle):
     app.query_params["groups"] = "BLA"
     app.query_params["start"] = "2025-01-01"

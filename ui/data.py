@@ -25,7 +25,7 @@ from geo.filters import IncidentFilter
 from geo.groups import GroupRegistry
 from geo.io import BundledData, load_bundled
 from geo.prepared import prepared_file, prepared_synthetic
-from layers.incidents import DETAIL_LIMIT
+from layers.incidents import DETAIL_LIMIT, layer_payload
 from layers.payload import SharedPayload, is_published, positions_in, publish_payload
 from ui.memory import release_memory
 
@@ -267,6 +267,39 @@ def shared_selection(
     note = f"Preparing the map's data ({len(dataset.incidents):,} incidents, once)…"
     with st.spinner(note) if building else nullcontext():
         return publish_payload(dataset.incidents, colours, dataset.content_hash), positions
+
+
+def inline_payload(
+    selected: gpd.GeoDataFrame, key: tuple[str, str], colours: dict[str, str]
+) -> str:
+    """Return the map data of a selection sent with the map, made once per selection.
+
+    For what cannot be published as a shared file (matched events, a session's imports, the
+    store's incidents): a page run that keeps the selection (a tab, a click, the playback)
+    reuses it instead of encoding up to a million incidents again.
+
+    Parameters
+    ----------
+    selected : geopandas.GeoDataFrame
+        The incidents (or events) the map draws.
+    key : tuple of str
+        Names the selection exactly (the dataset's hash and the view's filters).
+    colours : dict
+        Colour per canonical group.
+
+    Returns
+    -------
+    str
+        :func:`layers.incidents.layer_payload` of ``selected``.
+    """
+    return _inline_payload(selected, key, tuple(colours.items()))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _inline_payload(
+    _selected: gpd.GeoDataFrame, key: tuple[str, str], colours: tuple[tuple[str, str], ...]
+) -> str:
+    return layer_payload(_selected, dict(colours))
 
 
 # Modules the first page run imports (about a second). Not streamlit_folium, nor ui.store and

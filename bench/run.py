@@ -404,9 +404,9 @@ def main() -> None:
             f"peak RSS {imported['peak_rss_mb']:,.0f} MB.",
             "",
         ]
-    # Other benches' sections (bench/store.py's, and bench/load.py's results pasted between
-    # their markers) are kept, above the summary lines, which stay last.
-    for bench in ("store-bench", "load-bench"):
+    # Other benches' sections (bench/store.py's, bench/team.py's, and bench/load.py's results
+    # pasted between their markers) are kept, above the summary lines, which stay last.
+    for bench in ("store-bench", "team-bench", "load-bench"):
         kept = re.search(rf"<!-- {bench}:begin -->.*?<!-- {bench}:end -->", previous, re.S)
         if kept:
             text += [kept.group(0), ""]

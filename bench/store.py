@@ -35,8 +35,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.results import put_section
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "RESULTS.md"
 BEGIN, END = "<!-- store-bench:begin -->", "<!-- store-bench:end -->"
 PASSWORD = "bench password 2026"
 FILTER = {"start": date(2024, 1, 1), "end": date(2024, 6, 30), "groups": ("BLA",)}
@@ -183,12 +184,7 @@ def write_results(rows: list[dict], command: str) -> str:
         END,
     ]
     section = "\n".join(lines)
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    put_section(section, BEGIN, END)
     return section
 
 

@@ -26,8 +26,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.results import put_section
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "RESULTS.md"
 BEGIN, END = "<!-- team-bench:begin -->", "<!-- team-bench:end -->"
 PRESETS = ("Last 12 months of data", "Last 30 days of data")
 
@@ -137,12 +138,7 @@ def write_results(rows: list[dict], command: str) -> str:
         END,
     ]
     section = "\n".join(lines)
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    put_section(section, BEGIN, END)
     return section
 
 

@@ -1,0 +1,29 @@
+"""The separate benchmarks' sections of bench/RESULTS.md: replaced in place, never below the
+summary lines the issue asks to find at the end."""
+
+from __future__ import annotations
+
+from bench.results import put_section
+
+BEGIN, END = "<!-- x-bench:begin -->", "<!-- x-bench:end -->"
+SUMMARY = "SCALE size=1000000 ready_s=9.6\nPEERS size=100000 pydeck_paint_x=1.80\n"
+
+
+def test_a_new_section_goes_above_the_summary_lines(tmp_path):
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Results\n\ntable\n\n" + SUMMARY)
+    put_section(f"{BEGIN}\nfirst\n{END}", BEGIN, END, results)
+    assert results.read_text() == f"# Results\n\ntable\n\n{BEGIN}\nfirst\n{END}\n\n" + SUMMARY
+
+
+def test_a_section_is_replaced_where_it_is(tmp_path):
+    results = tmp_path / "RESULTS.md"
+    results.write_text(f"# Results\n{BEGIN}\nold\n{END}\nmore\n\n" + SUMMARY)
+    put_section(f"{BEGIN}\nnew\n{END}", BEGIN, END, results)
+    assert results.read_text() == f"# Results\n{BEGIN}\nnew\n{END}\nmore\n\n" + SUMMARY
+
+
+def test_a_missing_file_gets_the_section(tmp_path):
+    results = tmp_path / "RESULTS.md"
+    put_section(f"{BEGIN}\nonly\n{END}", BEGIN, END, results)
+    assert results.read_text() == f"{BEGIN}\nonly\n{END}\n"

@@ -113,7 +113,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         for value in getattr(item, "funcargs", {}).values():
             if hasattr(value, "screenshot") and hasattr(value, "locator"):
                 report.sections.append(("what the page showed", _page_state(value)))
-                report.sections.append(("server log (last lines)", _server_log_tail()))
+                report.sections.append(("server log (last lines)", _server_log_tail(value.url)))
                 break
     return report
 
@@ -135,9 +135,10 @@ def _page_state(page) -> str:
         return f"(page not readable: {error})"
 
 
-def _server_log_tail(lines: int = 60) -> str:
-    """The last lines of the most recently written server log in test-artifacts/."""
-    logs = sorted((ROOT / "test-artifacts").glob("streamlit-*.log"), key=os.path.getmtime)
-    if not logs:
-        return "(no server log)"
-    return "\n".join(logs[-1].read_text(errors="replace").splitlines()[-lines:])
+def _server_log_tail(url: str, lines: int = 60) -> str:
+    """The last lines of the log of the server at ``url`` (tests.test_browser.start_app)."""
+    port = re.search(r":(\d+)/", url)
+    log = ROOT / "test-artifacts" / f"streamlit-{port.group(1) if port else ''}.log"
+    if not log.exists():
+        return f"(no server log for {url})"
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])

@@ -520,6 +520,7 @@ def test_a_tab_computes_its_content_when_opened_and_stays_open(page, server):
     assert by_group.count() == 0  # the Totals tab was never opened: nothing computed for it
     page.get_by_role("tab", name="Totals").click()
     by_group.wait_for(timeout=30_000)
+    wait_until_idle(page)  # the caption shows while the run still writes the second table
     totals = page.locator('[data-testid="stTabs"] [data-testid="stDataFrame"]:visible')
     assert totals.count() == 2  # by group and by province
     page.get_by_role("tab", name="Incidents table").click()

@@ -1,4 +1,4 @@
-"""Sections of ``bench/RESULTS.md`` written by the separate benchmarks (store, team, load).
+"""Writing ``bench/RESULTS.md``: the commit measured, and the separate benchmarks' sections.
 
 ``python -m bench.run`` rewrites the file and keeps these sections; the ``RATIOS``, ``SCALE``
 and ``PEERS`` summary lines stay last, so a section goes above them.
@@ -6,9 +6,11 @@ and ``PEERS`` summary lines stay last, so a section goes above them.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "RESULTS.md"
 SUMMARY_PREFIXES = ("RATIOS ", "SCALE ", "PEERS ")
 
 
@@ -36,3 +38,17 @@ def put_section(section: str, begin: str, end: str, results: Path = RESULTS) -> 
         )
         text = "\n".join([*lines[:first], section, "", *lines[first:]]).rstrip("\n") + "\n"
     results.write_text(text, encoding="utf-8")
+
+
+def commit() -> str:
+    """Return the commit measured, and whether the worktree had changes."""
+    head = subprocess.run(
+        ["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return head + (" (plus uncommitted changes)" if dirty else "")

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.measure import BASELINE_MAX, FILTER
+from bench.results import commit
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -41,20 +42,6 @@ def machine() -> str:
     except OSError:
         pass
     return f"{' '.join(platform.uname())}; {os.cpu_count()} CPUs; {memory} RAM"
-
-
-def commit() -> str:
-    """Return the commit measured, and whether the worktree had changes."""
-    head = subprocess.run(
-        ["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    return head + (" (plus uncommitted changes)" if dirty else "")
 
 
 def run_json(*module_args: str) -> dict[str, object]:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.results import put_section
+from bench.results import commit, put_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- store-bench:begin -->", "<!-- store-bench:end -->"
@@ -152,14 +152,11 @@ def _row(r: dict) -> str:
 
 def write_results(rows: list[dict], command: str) -> str:
     """Put the table between the markers in bench/RESULTS.md; return the section."""
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    ).stdout.strip()
     lines = [
         BEGIN,
         "## Store (bench/store.py)",
         "",
-        f"- Date: {datetime.now(UTC).isoformat(timespec='seconds')}; commit {commit}",
+        f"- Date: {datetime.now(UTC).isoformat(timespec='seconds')}; commit {commit()}",
         f"- Machine: {platform.platform()}; 2 CPUs shared with other work",
         f"- Command: `{command}`",
         f"- Filter: {FILTER['start']}..{FILTER['end']}, group BLA (with affiliates); with box "

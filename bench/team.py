@@ -26,7 +26,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.results import put_section
+from bench.results import commit, put_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- team-bench:begin -->", "<!-- team-bench:end -->"
@@ -105,9 +105,6 @@ def _line(f: dict) -> str:
 
 def write_results(rows: list[dict], command: str) -> str:
     """Put the section between the markers in bench/RESULTS.md; return it."""
-    commit = subprocess.run(
-        ["git", "log", "-1", "--format=%h %s"], capture_output=True, text=True, cwd=ROOT
-    ).stdout.strip()[:100]
     table = [
         "| store incidents | first page run (read, prepare, match, draw) | page run after a "
         "restart | rerun, nothing changed | Last 12 months | Last 30 days | RSS |",
@@ -125,7 +122,7 @@ def write_results(rows: list[dict], command: str) -> str:
         BEGIN,
         "## The dashboard on a team store (bench/team.py)",
         "",
-        f"- Date: {datetime.now(UTC).isoformat(timespec='seconds')}; commit {commit}",
+        f"- Date: {datetime.now(UTC).isoformat(timespec='seconds')}; commit {commit()}",
         f"- Command: `{command}`",
         "- PostGIS store holding N synthetic incidents beside the 70 bundled ones; AppTest "
         "page runs on the server (no browser); each event counted once (two datasets).",

@@ -313,6 +313,12 @@ def test_a_parquet_file_that_is_not_incidents_is_named(tmp_path, bundle):
     path.write_bytes(b"not parquet")
     with pytest.raises(ParquetFileError, match="table.parquet: not a readable Parquet file"):
         prepared_file(path, bundle)
+    # However the path is written, the message never shows the server's folders.
+    roundabout = tmp_path / ".." / tmp_path.name / "table.parquet"
+    for given in (path, roundabout, str(roundabout)):
+        with pytest.raises(ParquetFileError) as refused:
+            prepared_file(given, bundle)
+        assert str(tmp_path.parent) not in str(refused.value)
 
 
 def test_invalid_rows_in_a_parquet_file_are_listed(tmp_path, bundle):

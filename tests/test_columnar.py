@@ -315,9 +315,9 @@ def test_a_parquet_file_that_is_not_incidents_is_named(tmp_path, bundle):
         prepared_file(path, bundle)
     # However the path is written, the message never shows the server's folders.
     roundabout = tmp_path / ".." / tmp_path.name / "table.parquet"
-    for given in (path, roundabout, str(roundabout)):
+    for written in (path, roundabout, str(roundabout)):
         with pytest.raises(ParquetFileError) as refused:
-            prepared_file(given, bundle)
+            prepared_file(written, bundle)
         assert str(tmp_path.parent) not in str(refused.value)
 
 

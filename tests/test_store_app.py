@@ -14,7 +14,7 @@ from geo.io import load_bundled
 from geo.store import open_store
 from tests.conftest import ROOT
 from tests.store_helpers import FIRST_EXPORT, PASSWORD, acled_csv, import_rows
-from ui.store import COMBINED, _store_dataset, release_stores
+from ui.store import _store_dataset, release_stores
 
 APP = str(ROOT / "app.py")
 
@@ -78,13 +78,23 @@ def test_store_incidents_are_there_after_a_restart(team, bundled_count):
     assert shown(again) == f"**Showing {bundled_count + 3} events ({bundled_count + 3} reports)**"
 
 
-def test_sessions_of_one_viewer_share_one_copy_of_the_stores_incidents(team, bundled_count):
+def test_sessions_of_one_viewer_share_one_copy_of_the_stores_incidents(
+    team, bundled_count, monkeypatch
+):
+    import ui.store
+
+    prepared = []
+    original = ui.store.working_set
+    monkeypatch.setattr(
+        ui.store,
+        "working_set",
+        lambda *a, **kw: prepared.append(original(*a, **kw)) or prepared[-1],
+    )
     first = fresh_app()
     second = AppTest.from_file(APP, default_timeout=120).run()
     assert shown(second) == shown(first)
-    dataset = first.session_state[COMBINED][1]
-    assert second.session_state[COMBINED][1] is dataset
-    assert len(dataset.incidents) == bundled_count + 3
+    assert len(prepared) == 1  # one Dataset for both sessions
+    assert len(prepared[0].incidents) == bundled_count + 3
     log_in(second, "asma")
     assert shown(second) == shown(first)  # no private import: the same incidents
 

@@ -34,7 +34,6 @@ from ui import messages
 from ui.data import DISPLAY_TOLERANCE_DEG, Dataset, build_dataset, bundled_layers
 
 TOKEN = "store_token"
-COMBINED = "store_combined"  # (key, Dataset) for the store's incidents beside the base
 REGISTRY_CACHE = "store_registry_cache"
 NOTICE = "store_notice"
 SESSION_ONLY = "This browser session only"
@@ -205,16 +204,10 @@ def dataset_with_store(base: Dataset, context: StoreContext | None) -> Dataset:
         return base
     state = context.store.state()
     viewer = _viewer_key(context.account)
-    key = (base.content_hash, context.store.url, state, viewer)
-    cached = st.session_state.get(COMBINED)
-    if cached is not None and cached[0] == key:
-        return cached[1]
     combined = _store_dataset(
         context.store, base, base.content_hash, context.store.url, state, viewer
     )
-    dataset = base if combined is None else combined
-    st.session_state[COMBINED] = (key, dataset)
-    return dataset
+    return base if combined is None else combined
 
 
 # ---------------------------------------------------------------------- sidebar

@@ -455,9 +455,9 @@
             return "conic-gradient(" + stops.join(",") + ")";
         }
         // Clusters are placed with left/top, not Leaflet's 3D transform: as translate3d each of
-        // several hundred clusters is a compositing layer of its own, and a zoom step at a
-        // million incidents took 200-280 ms; placed flat, about 100 ms (bench/paint.py). They
-        // hide during the zoom animation; the view is redrawn when it ends.
+        // several hundred clusters is a compositing layer of its own: a zoom step at a million
+        // incidents took 185-280 ms, placed flat 136-210 ms (bench/paint.py's zoom repaint,
+        // alternating runs). They hide during the zoom animation; the view is redrawn after.
         var FlatMarker = L.Marker.extend({
             onAdd: function(map) {
                 this._zoomAnimated = false;

@@ -97,6 +97,34 @@ def _prepared_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["RAIL_INCIDENTS_CACHE"] = str(tmp_path_factory.mktemp("prepared-cache"))
 
 
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch):
+    """Return a function giving the bytes an AppTest download button delivers when clicked.
+
+    Every download button of the app writes its file on the click (a callable), as a browser
+    would ask for it; this runs that callable through AppTest's own media file manager.
+    """
+    import streamlit.testing.v1.app_test as app_test_module
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    managers: list[MediaFileManager] = []
+
+    class RecordingManager(MediaFileManager):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            managers.append(self)
+
+    monkeypatch.setattr(app_test_module, "MediaFileManager", RecordingManager)
+
+    def click(button) -> bytes:
+        file_id = button.proto.deferred_file_id
+        assert file_id, f"download button {button.proto.label!r} holds its file on the page"
+        url = managers[-1].execute_deferred(file_id)
+        return managers[-1]._storage.get_file(url.rsplit("/", 1)[-1]).content
+
+    return click
+
+
 # The app and its servers use a store of the test run's own, never a developer's var/store.sqlite.
 os.environ.setdefault(
     "INCIDENT_STORE_URL",

@@ -386,7 +386,11 @@ def test_uploaded_acled_file_joins_the_map_and_the_count(page, server):
     map_frame(page).get_by_text(f"{events} incidents on map").wait_for(timeout=30_000)
     report = sidebar.get_by_text(f"kept {result.kept} of {result.rows_read} rows")
     assert report.count() == 1
-    assert sidebar.get_by_role("button", name=f"Rejected rows of {fixture.name} (CSV)").count() == 1
+    rejected = sidebar.get_by_role("button", name=f"Rejected rows of {fixture.name} (CSV)")
+    with page.expect_download() as download_info:
+        rejected.click()
+    table = pd.read_csv(download_info.value.path())
+    assert len(table) == result.rows_read - result.kept
 
 
 @pytest.fixture(scope="module")

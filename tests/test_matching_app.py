@@ -79,23 +79,11 @@ def test_review_shows_reports_side_by_side_and_a_rejection_splits_them(app, expe
     ]
 
 
-def test_the_snapshot_records_matches_and_decisions(monkeypatch, app):
-    import streamlit.testing.v1.app_test as app_test_module
-    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-
-    storages = []
-
-    class RecordingStorage(MemoryMediaFileStorage):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            storages.append(self)
-
-    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
+def test_the_snapshot_records_matches_and_decisions(app, downloads):
     app.run()
     app.selectbox(key="review_event").set_value("EV:RAIL-004").run()
     app.button(key="review_confirm").click().run()
-    url = app.get("download_button")[0].proto.url
-    collection = json.loads(storages[-1].get_file(url.rsplit("/", 1)[-1]).content)
+    collection = json.loads(downloads(app.get("download_button")[0]))
     matching = collection["metadata"]["matching"]
     assert matching["settings"]["tolerance_days"] == 1
     assert {"RAIL-004", "ACLED:PAK900001"} <= {p["first_id"] for p in matching["pairs"]} | {

@@ -228,7 +228,7 @@ def _mapping_table(name: str, result: ImportResult) -> None:
     )
     st.download_button(
         messages.label("Actor mapping of {name} (CSV)", name=name),
-        data=result.actor_mapping_csv(),
+        data=result.actor_mapping_csv,
         file_name=f"{name}.actor-mapping.csv",
         mime="text/csv",
         key=f"mapping_{_digest(name)}",
@@ -241,7 +241,7 @@ def _rejected_table(name: str, result: ImportResult) -> None:
     st.dataframe(result.rejected, hide_index=True, height=160)
     st.download_button(
         messages.label("Rejected rows of {name} (CSV)", name=name),
-        data=result.rejected_csv(),
+        data=result.rejected_csv,
         file_name=f"{name}.rejected.csv",
         mime="text/csv",
         key=f"rejected_{_digest(name)}",

@@ -341,7 +341,7 @@ def _decisions_table() -> None:
     left, right = st.columns(2)
     left.download_button(
         "Decisions (CSV)",
-        data=safe_csv(table),
+        data=lambda: safe_csv(table),
         file_name="match-decisions.csv",
         mime="text/csv",
         key="download_decisions",

@@ -24,7 +24,7 @@ from ui.data import Dataset, summary_table, timeline_table
 
 TABLE_ROW_CAP = 2_000  # rows sent to the browser's table
 DETAIL_CHOICE_CAP = 2_000  # incidents listed in the details chooser
-EAGER_EXPORT_CAP = 5_000  # above this, the snapshot is written when the button is clicked
+COMPRESSED_EXPORT_ABOVE = 5_000  # larger selections are offered gzip-compressed GeoJSON first
 
 TABLE_COLUMNS = {
     "incident_id": "Id",
@@ -149,7 +149,7 @@ def table_panel(selected: gpd.GeoDataFrame) -> None:
     # "=HYPERLINK(...)" for a spreadsheet to run. This one neutralises them (geo.spreadsheet).
     st.download_button(
         f"Download the table as CSV ({len(selected):,} incidents)",
-        data=write() if len(selected) <= EAGER_EXPORT_CAP else write,
+        data=write,
         file_name="incidents-table.csv",
         mime="text/csv",
         key="download_table_csv",
@@ -267,13 +267,13 @@ def export_panel(
 ) -> None:
     """Download button for a snapshot of exactly the filtered incidents, in a chosen format.
 
-    Small selections are written with the page; larger ones only when the button is clicked,
-    so a filter change never waits for an export nobody asked for. Above that size the
-    compressed GeoJSON is offered first (a tenth of the size, and it opens again here).
+    The snapshot is written when the button is clicked, so a filter change never waits for an
+    export nobody asked for. Large selections are offered the compressed GeoJSON first (a tenth
+    of the size, and it opens again here).
     ``matching`` (:meth:`geo.matching.MatchResult.to_metadata`) records the matches and
     decisions in force.
     """
-    large = len(selected) > EAGER_EXPORT_CAP
+    large = len(selected) > COMPRESSED_EXPORT_ABOVE
     label = st.selectbox(
         "Snapshot format",
         list(EXPORT_FORMATS),
@@ -302,7 +302,7 @@ def export_panel(
         messages.warning("{note}", note=restricted)
     st.download_button(
         f"Download {label} snapshot ({len(selected)} incidents)",
-        data=write if large else write(),
+        data=write,
         file_name=f"incidents-snapshot-{stamp}{ending}",
         mime=mime,
         key="download_snapshot",

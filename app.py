@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import stat
+from functools import partial
 from pathlib import Path
 
 import folium
@@ -413,7 +414,9 @@ def main() -> None:
             selected,
             flt,
             dataset,
-            matching=None if result is None else result.to_metadata(selected["incident_id"]),
+            matching=None
+            if result is None
+            else partial(result.to_metadata, selected["incident_id"]),
         )
     details_opened = st.session_state.get("details_opened", 0)
     # Opening a tab reruns the page, so a tab's content is computed only while it is open

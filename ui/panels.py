@@ -6,6 +6,7 @@ link columns), never through Markdown or HTML, so it cannot inject markup.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import altair as alt
@@ -263,15 +264,15 @@ def export_panel(
     flt: IncidentFilter,
     dataset: Dataset,
     *,
-    matching: dict | None = None,
+    matching: Callable[[], dict] | None = None,
 ) -> None:
     """Download button for a snapshot of exactly the filtered incidents, in a chosen format.
 
     The snapshot is written when the button is clicked, so a filter change never waits for an
     export nobody asked for. Large selections are offered the compressed GeoJSON first (a tenth
     of the size, and it opens again here).
-    ``matching`` (:meth:`geo.matching.MatchResult.to_metadata`) records the matches and
-    decisions in force.
+    ``matching`` returns what the snapshot records of the matches and decisions in force
+    (:meth:`geo.matching.MatchResult.to_metadata`); called on the click, as the file is written.
     """
     large = len(selected) > COMPRESSED_EXPORT_ABOVE
     label = st.selectbox(
@@ -292,7 +293,7 @@ def export_panel(
             dataset_hash=dataset.content_hash,
             dataset_count=len(dataset.incidents),
             exported_at=datetime.now(UTC),
-            matching=matching,
+            matching=None if matching is None else matching(),
         )
 
     ending, mime = SNAPSHOT_FILE_FORMATS[file_format]

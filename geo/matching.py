@@ -977,16 +977,10 @@ def event_frame(incidents: gpd.GeoDataFrame, event_ids: pd.Series) -> gpd.GeoDat
         (``"; "``-joined) and ``reported_by`` (who reported which figures). ``incident_id`` is
         the event id and ``dataset`` names every dataset that reported it.
     """
-    ids = incidents["incident_id"].astype(str)
-    events = ids.map(event_ids).fillna(ids).astype(str).to_numpy()
+    events = report_events(incidents, event_ids)
     sizes = pd.Series(events).groupby(events).transform("size").to_numpy()
     single = sizes == 1
-    out_single = incidents[single].copy()
-    out_single["event_id"] = events[single]
-    out_single["reports"] = 1
-    out_single["report_ids"] = ids[single].to_numpy()
-    out_single["datasets"] = incidents.loc[single, "dataset"].astype(str).to_numpy()
-    out_single["reported_by"] = ""
+    out_single = lone_reports(incidents, events, single)
     multi = incidents[~single]
     if multi.empty:
         return out_single
@@ -994,6 +988,41 @@ def event_frame(incidents: gpd.GeoDataFrame, event_ids: pd.Series) -> gpd.GeoDat
     frames = [out_single, combined] if len(out_single) else [combined]
     out = pd.concat(frames)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=incidents.crs)
+
+
+def report_events(incidents: pd.DataFrame, event_ids: pd.Series) -> np.ndarray:
+    """Return the event id of each report (a report missing from ``event_ids`` is its own)."""
+    ids = incidents["incident_id"].astype(str)
+    return ids.map(event_ids).fillna(ids).astype(str).to_numpy()
+
+
+def lone_reports(
+    incidents: gpd.GeoDataFrame, events: np.ndarray, which: np.ndarray
+) -> gpd.GeoDataFrame:
+    """Return the ``which`` reports as :func:`event_frame` rows of one report each.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Reports in the schema.
+    events : numpy.ndarray
+        Event id of every report (:func:`report_events`).
+    which : numpy.ndarray
+        Boolean mask of the reports wanted.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The reports as they are, with ``event_id``, ``reports`` (1), ``report_ids`` (the
+        report's id), ``datasets`` (its dataset) and an empty ``reported_by``.
+    """
+    out = incidents[which].copy()
+    out["event_id"] = events[which]
+    out["reports"] = 1
+    out["report_ids"] = out["incident_id"].astype(str).to_numpy()
+    out["datasets"] = out["dataset"].astype(str).to_numpy()
+    out["reported_by"] = ""
+    return out
 
 
 def _combine(reports: gpd.GeoDataFrame, events: np.ndarray) -> gpd.GeoDataFrame:

@@ -1,0 +1,101 @@
+"""The event table gives any selection of reports the rows event_frame gives it (geo.event_table).
+
+On the labelled matching set (tests/fixtures/matching: ACLED-, GTD- and UCDP-layout rows beside
+the bundled incidents; the Mach attack has nine reports, others two or three).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from geo.event_table import event_table
+from geo.matching import event_frame, match_incidents
+from geo.matching_eval import load_labelled
+
+MACH = ["RAIL-004", "ACLED:PAK900001", "GTD:202401290001", "UCDP:990001"]
+
+
+@pytest.fixture(scope="module")
+def matched():
+    incidents, _ = load_labelled()
+    reports = incidents.reset_index(drop=True)
+    result = match_incidents(reports)
+    return reports, result.event_ids, event_table(reports, result.event_ids)
+
+
+def positions_of(reports, ids: list[str]) -> np.ndarray:
+    return np.flatnonzero(reports["incident_id"].isin(ids).to_numpy())
+
+
+def same_rows(shown: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """Compare event rows whatever their order (cells as text: dtypes differ by concatenation)."""
+    assert sorted(shown.columns) == sorted(expected.columns)
+    columns = sorted(expected.columns)
+
+    def canonical(frame: pd.DataFrame) -> pd.DataFrame:
+        text = frame[columns].astype(str)
+        return text.sort_values("incident_id").reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(canonical(shown), canonical(expected))
+
+
+def test_every_report_selected_shows_every_event_once(matched):
+    reports, event_ids, table = matched
+    rows = table.rows_for(np.arange(len(reports)))
+    shown = table.frame.iloc[rows]
+    assert len(shown) == match_incidents(reports).events
+    mach = shown[shown["report_ids"].str.contains("RAIL-004", regex=False)]
+    assert mach["reports"].tolist() == [9]
+    same_rows(shown, event_frame(reports, event_ids))
+
+
+def test_a_report_selected_without_its_event_shows_alone(matched):
+    reports, event_ids, table = matched
+    rows = table.rows_for(positions_of(reports, ["GTD:202401290001"]))
+    shown = table.frame.iloc[rows]
+    assert shown["incident_id"].tolist() == ["GTD:202401290001"]
+    assert shown["reports"].tolist() == [1]
+    assert shown["datasets"].tolist() == ["gtd.csv"]
+    same_rows(
+        shown, event_frame(reports.iloc[positions_of(reports, ["GTD:202401290001"])], event_ids)
+    )
+
+
+def test_part_of_an_event_with_more_than_one_report_is_not_in_the_table(matched):
+    reports, _, table = matched
+    assert table.rows_for(positions_of(reports, MACH)) is None
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_selection_shows_what_event_frame_gives_it(matched, data):
+    reports, event_ids, table = matched
+    events = reports["incident_id"].map(event_ids).fillna(reports["incident_id"]).to_numpy()
+    # Per event: none, all, one or any of its reports (as filters cut events in a real file).
+    chosen = np.zeros(len(reports), dtype=bool)
+    for event in pd.unique(events):
+        members = np.flatnonzero(events == event)
+        how = data.draw(st.sampled_from(["none", "all", "one", "any"]))
+        if how == "all":
+            chosen[members] = True
+        elif how == "one":
+            chosen[data.draw(st.sampled_from(list(members)))] = True
+        elif how == "any":
+            chosen[members] = data.draw(
+                st.lists(st.booleans(), min_size=len(members), max_size=len(members))
+            )
+    positions = np.flatnonzero(chosen)
+    rows = table.rows_for(positions)
+    counts = pd.Series(events[chosen]).value_counts()
+    sizes = pd.Series(events).value_counts()
+    if any(1 < k < sizes[e] for e, k in counts.items()):
+        assert rows is None
+        return
+    assert rows is not None
+    same_rows(table.frame.iloc[rows], event_frame(reports.iloc[positions], event_ids))

@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 
 import folium
+import geopandas as gpd
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -228,7 +229,7 @@ def draw_map(
     options: dict[str, bool],
     focus: MapFocus | None = None,
     *,
-    rows_of_dataset: bool = True,
+    published: tuple[gpd.GeoDataFrame, str] | None = None,
     view_key: tuple[str, str] | None = None,
 ) -> None:
     """Show the map; only the incident, province and heat layers change with the filters.
@@ -236,9 +237,9 @@ def draw_map(
     The whole selection goes to the browser once; panning and zooming never rerun the app
     (``returned_objects`` is empty); only a popup's "Open in Incident details" button does.
     A place found by search (``focus``) moves the map there without rebuilding it. A large
-    selection of the dataset's own rows (``rows_of_dataset``: not matched events, and a dataset
-    every session may see) is sent as a mask over the dataset's payload, which the page fetches
-    once (see :mod:`layers.payload`).
+    selection of the rows of ``published`` (a frame every session may see, such as the dataset's
+    incidents or its event table, and a key naming its content) is sent as a mask over that
+    frame's payload, which the page fetches once (see :mod:`layers.payload`).
     """
     view = map_view()
     basemap = view.basemap or filter_ui.basemap_choice(command_line().basemap)
@@ -265,7 +266,7 @@ def draw_map(
     provinces = build_province_layer(dataset.provinces_display, selected["province"].value_counts())
     if not view.shows("provinces"):
         start_hidden(provinces)
-    shared = shared_selection(dataset, selected, colours) if rows_of_dataset else None
+    shared = None if published is None else shared_selection(*published, selected, colours)
     # Sent with the map: made once per selection (view_key names it), not once per page run.
     payload = None
     if shared is None and view_key is not None:
@@ -318,14 +319,19 @@ def main() -> None:
     end_expired_sessions()  # closed tabs past their reconnect time, with their files
     start_session_reaper()  # and the same when no page runs (once per process)
     dataset = choose_dataset()
-    shared_dataset = st.session_state.get(SERVER_DATASET)  # None once a snapshot was opened
+    # Whether every visitor sees these incidents: the server's dataset (not a snapshot this
+    # session opened), the store's part for a visitor not logged in, no imports of this session.
+    public = dataset is st.session_state.get(SERVER_DATASET)
     store = None
     with messages.guarded("the team store"):
         store = store_ui.store_context()
         dataset = store_ui.dataset_with_store(dataset, store)
+        public = public and store_ui.everyone_sees(store)
         matching_ui.use_store(store)
     with messages.guarded("the imported incidents"):
-        dataset = dataset_with_imports(dataset)
+        with_imports = dataset_with_imports(dataset)
+        public = public and with_imports is dataset
+        dataset = with_imports
     found = None
     with messages.guarded("the place search"):
         found = place_search(gazetteer())
@@ -371,9 +377,13 @@ def main() -> None:
             matching_ui.match_result(dataset) if matching_ui.count_once_option(dataset) else None
         )
     shown = selected
+    # What the map's rows are rows of: published as a file once when every session may see it.
+    rows_of = (dataset.incidents, dataset.content_hash)
     if result is not None:
-        shown = matching_ui.events_of(selected, result, view_key)
-        view_key = (f"{view_key[0]}|events|{hash(matching_ui.decision_key())}", view_key[1])
+        events = matching_ui.events_of(dataset, selected, result, view_key)
+        shown = events.shown
+        rows_of = None if events.table is None else (events.table, events.table_key)
+        view_key = (f"{view_key[0]}|events|{events.table_key}", view_key[1])
 
     st.header("Armed attacks around Pakistan's railways and provinces")
     messages.caption(
@@ -405,10 +415,9 @@ def main() -> None:
     if not_drawn:
         messages.caption(not_drawn)
     with messages.guarded("the map"):
-        # Only a dataset every session may see is published as a file (not one holding this
-        # session's imports or the store's incidents, which only some accounts may read).
-        publishable = result is None and dataset is shared_dataset
-        draw_map(dataset, shown, options, focus, rows_of_dataset=publishable, view_key=view_key)
+        # Only data every visitor sees is published as a file the page fetches.
+        published = rows_of if public else None
+        draw_map(dataset, shown, options, focus, published=published, view_key=view_key)
     with messages.guarded("the snapshot download"):
         panels.export_panel(
             selected,

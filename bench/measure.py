@@ -32,7 +32,7 @@ from layers.assets import localize_assets
 from layers.basemap import build_base_map
 from layers.context import build_province_layer
 from layers.incidents import DETAIL_LIMIT, build_incident_layer, compact_payload, escaped_json
-from layers.payload import positions_in, publish_payload
+from layers.payload import MaskedSelection, positions_in, publish_payload
 from layers.style import group_colours
 from ui.data import SYNTHETIC_SEED, build_dataset
 
@@ -70,7 +70,7 @@ def shared(dataset, selected, colours):
     published = publish_payload(
         dataset.incidents, colours, dataset.content_hash, directory=PAYLOADS
     )
-    return published, positions_in(dataset.incidents, selected)
+    return MaskedSelection(published, positions_in(dataset.incidents, selected))
 
 
 def layer_string(dataset, selected, colours) -> str:

@@ -1,4 +1,4 @@
-"""Every event of a set of reports, made once, and the rows any selection of reports shows.
+"""Every event of a set of reports, made once, and the events any selection of reports shows.
 
 Counting each event once (:mod:`geo.matching`) turns the selected reports into one row per
 event (:func:`geo.matching.event_frame`). Doing that for every filter change costs seconds at a
@@ -6,12 +6,12 @@ million reports, and the rows it gives are new each time, so the map cannot fetc
 take each selection as a mask (:mod:`layers.payload`).
 
 An :class:`EventTable` holds, for all the reports, one row per event and, for each report of an
-event with several reports, that report alone as an event row. A selection of reports then
-shows exactly these rows: an event whose reports are all selected is its event row, and a report
-selected without the other reports of its event is its own row, which is what
-:func:`geo.matching.event_frame` gives for that selection. Only a selection holding some, but
-more than one, of an event's three or more reports needs rows the table does not hold;
-:meth:`EventTable.rows_for` then says so and the caller works that selection out as before.
+event with several reports, that report alone as an event row. A selection of reports shows
+exactly these rows for most events: an event whose reports are all selected is its event row,
+and a report selected without the other reports of its event is its own row. Only an event of
+three or more reports of which a selection holds some, but more than one, needs a row the table
+does not hold (a period that starts during a multi-day attack): :meth:`EventTable.events` works
+those few out from their reports and gives them index labels the table does not use.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from geo.matching import event_frame, lone_reports, report_events
 
 @dataclass(frozen=True)
 class EventTable:
-    """The event rows of a set of reports, and where each report's rows are.
+    """The event rows of a set of reports, and where each report's rows are (see the module).
 
     Attributes
     ----------
@@ -43,6 +43,8 @@ class EventTable:
     lone_row : numpy.ndarray
         Per report: its row in ``frame`` when it is shown without the other reports of its
         event (its event's row when it has none).
+    event_ids : pandas.Series
+        The matching the table was made from.
     """
 
     frame: gpd.GeoDataFrame
@@ -50,31 +52,58 @@ class EventTable:
     event_size: np.ndarray
     event_row: np.ndarray
     lone_row: np.ndarray
+    event_ids: pd.Series
 
-    def rows_for(self, positions: np.ndarray) -> np.ndarray | None:
-        """Return the rows of ``frame`` that a selection of reports shows, in ``frame``'s order.
+    def rows_for(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return where a selection of reports finds its events.
 
         Parameters
         ----------
         positions : numpy.ndarray
-            Positions of the selected reports among the reports the table was made from.
+            Positions of the selected reports among ``reports``.
 
         Returns
         -------
-        numpy.ndarray or None
-            Row positions in ``frame``; None when the selection holds more than one but not
-            all of the reports of some event (its combined row is not in the table).
+        rows : numpy.ndarray
+            Rows of ``frame`` the selection shows, in ``frame``'s order.
+        apart : numpy.ndarray
+            Positions (among ``positions``' values) of the selected reports whose event is
+            only partly selected and has no row for that part in ``frame``.
         """
         positions = np.asarray(positions, dtype=np.int64)
         events = self.report_event[positions]
         selected = np.bincount(events, minlength=len(self.event_size))
         size = self.event_size[events]
         count = selected[events]
-        if np.any((count > 1) & (count < size)):
-            return None
         whole = np.flatnonzero((selected == self.event_size) & (selected > 0))
         alone = positions[(count == 1) & (size > 1)]
-        return np.sort(np.concatenate([self.event_row[whole], self.lone_row[alone]]))
+        apart = positions[(count > 1) & (count < size)]
+        rows = np.sort(np.concatenate([self.event_row[whole], self.lone_row[alone]]))
+        return rows, apart
+
+    def events(self, reports: gpd.GeoDataFrame, positions: np.ndarray) -> gpd.GeoDataFrame:
+        """Return :func:`geo.matching.event_frame` of the reports at ``positions``.
+
+        ``reports`` are the reports the table was made from (the table does not keep them: it
+        may outlive them in a cache). Rows of ``frame`` keep their index labels (their
+        positions in it), so a map can take them as a mask over ``frame``; the events worked
+        out here are labelled from ``len(frame)`` on.
+        """
+        rows, apart = self.rows_for(positions)
+        taken = _rows_of(self.frame, rows)
+        if not len(apart):
+            return taken
+        worked_out = event_frame(reports.iloc[apart], self.event_ids)
+        worked_out.index = pd.RangeIndex(len(self.frame), len(self.frame) + len(worked_out))
+        both = pd.concat([taken, worked_out])
+        return gpd.GeoDataFrame(both, geometry="geometry", crs=self.frame.crs)
+
+
+def _rows_of(frame: gpd.GeoDataFrame, rows: np.ndarray) -> gpd.GeoDataFrame:
+    """Return ``frame``'s rows at ``rows`` (sorted): a slice, not a copy, when they lead it."""
+    if len(rows) == 0 or rows[-1] == len(rows) - 1:
+        return frame.iloc[: len(rows)]
+    return frame.iloc[rows]
 
 
 def event_table(reports: gpd.GeoDataFrame, event_ids: pd.Series) -> EventTable:
@@ -102,5 +131,5 @@ def event_table(reports: gpd.GeoDataFrame, event_ids: pd.Series) -> EventTable:
     lone_row = event_row[report_event].copy()
     lone_row[shared] = len(whole) + np.arange(int(shared.sum()))
     frame = pd.concat([whole, alone], ignore_index=True) if len(alone) else whole
-    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=reports.crs)
-    return EventTable(frame.reset_index(drop=True), report_event, event_size, event_row, lone_row)
+    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=reports.crs).reset_index(drop=True)
+    return EventTable(frame, report_event, event_size, event_row, lone_row, event_ids)

@@ -35,7 +35,7 @@ from geo.schema import (
     TEXT_COLUMNS,
     split_groups,
 )
-from layers.payload import SharedPayload, selection_mask
+from layers.payload import MaskedSelection, selection_mask
 from layers.rendered import RenderedAsText
 from layers.style import PRECISION_STYLE, RAIL_COLOURS, colour_of, marker_radius, size_key
 
@@ -347,11 +347,10 @@ class IncidentLayer(JSCSSMixin, RenderedAsText, MacroElement):
         What the page's link says about the map (``basemap`` shown, ``basemaps`` and
         ``overlays`` as ``{layer-control name: short name}``, ``shown`` overlays), so the map
         can keep the link up to date as the analyst pans, zooms and switches layers.
-    shared : tuple, optional
-        ``(SharedPayload, positions)``: the dataset's published payload (see
-        :mod:`layers.payload`) and the positions of ``incidents`` in it. Above
-        :data:`DETAIL_LIMIT` incidents only the selection mask is sent and the page fetches the
-        payload once.
+    shared : MaskedSelection, optional
+        The published payload ``incidents`` were taken from (see :mod:`layers.payload`), their
+        positions in it, and any rows it does not hold. Above :data:`DETAIL_LIMIT` incidents
+        only the selection mask (and those rows) is sent and the page fetches the payload once.
     payload : str, optional
         What :func:`layer_payload` returns for these incidents (made once and kept by the
         caller: at a million incidents it takes a second).
@@ -389,7 +388,7 @@ class IncidentLayer(JSCSSMixin, RenderedAsText, MacroElement):
         playback: bool = True,
         interval_ms: int = 900,
         link_state: dict[str, object] | None = None,
-        shared: tuple[SharedPayload, np.ndarray] | None = None,
+        shared: MaskedSelection | None = None,
         payload: str | None = None,
     ) -> None:
         super().__init__()
@@ -438,7 +437,7 @@ def layer_payload(
     colours: dict[str, str],
     *,
     details: bool = True,
-    shared: tuple[SharedPayload, np.ndarray] | None = None,
+    shared: MaskedSelection | None = None,
 ) -> str:
     """Return the incident layer's data as its script reads it (JSON, safe inside a script).
 
@@ -459,13 +458,15 @@ def layer_payload(
     if details and len(incidents) <= DETAIL_LIMIT:
         payload = incident_payload(incidents, colours, details=True)
     elif shared is not None:
-        published, positions = shared
+        extra = shared.extra if shared.extra is not None and len(shared.extra) else None
         payload = {
-            "url": published.url,
-            "count": published.count,
-            "selected": len(positions),
-            "mask": selection_mask(positions, published.count),
+            "url": shared.payload.url,
+            "count": shared.payload.count,
+            "selected": len(shared.positions) + (0 if extra is None else len(extra)),
+            "mask": selection_mask(shared.positions, shared.payload.count),
         }
+        if extra is not None:
+            payload["extra"] = compact_payload(extra, colours)
     else:
         payload = compact_payload(incidents, colours)
     return escaped_json(payload)
@@ -480,7 +481,7 @@ def build_incident_layer(
     details: bool = True,
     playback: bool = True,
     link_state: dict[str, object] | None = None,
-    shared: tuple[SharedPayload, np.ndarray] | None = None,
+    shared: MaskedSelection | None = None,
     payload: str | None = None,
 ) -> folium.FeatureGroup:
     """Return a FeatureGroup holding the incident layer (for ``feature_group_to_add``).

@@ -60,6 +60,26 @@ class SharedPayload:
     count: int
 
 
+@dataclass(frozen=True)
+class MaskedSelection:
+    """A selection drawn from a published payload, and the few rows it holds beyond it.
+
+    Attributes
+    ----------
+    payload : SharedPayload
+        The published file.
+    positions : numpy.ndarray
+        Positions of the selected rows in it.
+    extra : geopandas.GeoDataFrame or None
+        Selected rows the file does not hold (events worked out for this selection alone),
+        sent with the map and drawn after the file's rows.
+    """
+
+    payload: SharedPayload
+    positions: np.ndarray
+    extra: gpd.GeoDataFrame | None = None
+
+
 def payload_name(dataset_key: str, colours: dict[str, str]) -> str:
     """Return the file name for a dataset's payload with these colours.
 
@@ -238,3 +258,39 @@ def positions_in(
     if len(positions) and positions.min() < 0:
         return None
     return positions
+
+
+def split_rows(
+    published: gpd.GeoDataFrame, selected: gpd.GeoDataFrame, max_extra: int
+) -> tuple[np.ndarray, gpd.GeoDataFrame | None] | None:
+    """Return the positions of ``selected``'s rows in ``published`` and the rows not in it.
+
+    Parameters
+    ----------
+    published : geopandas.GeoDataFrame
+        The frame a payload was published from (unique index labels).
+    selected : geopandas.GeoDataFrame
+        Rows taken from it (same index labels), and perhaps a few others with labels it does
+        not use.
+    max_extra : int
+        Most rows outside ``published`` worth sending beside a mask over it.
+
+    Returns
+    -------
+    tuple or None
+        ``(positions, extra)`` with ``extra`` None when every row is in ``published``; None
+        when more than ``max_extra`` rows are not in it, or ``published``'s labels are not
+        unique.
+    """
+    if selected is published:
+        return np.arange(len(published)), None
+    if not published.index.is_unique:
+        return None
+    found = published.index.get_indexer(selected.index)
+    outside = found < 0
+    count = int(outside.sum())
+    if count == 0:
+        return found, None
+    if count > max_extra:
+        return None
+    return found[~outside], selected[outside]

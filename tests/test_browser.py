@@ -220,8 +220,12 @@ def watch_errors(page) -> list[str]:
     return errors
 
 
+# The dashboard's map (620 px high); an editor's forms hold smaller maps of their own.
+MAIN_MAP = 'iframe[title="streamlit_folium.st_folium"][height="620"]'
+
+
 def map_frame(page):
-    return page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    return page.frame_locator(MAIN_MAP)
 
 
 def open_app(page, url: str, query: str = "") -> None:

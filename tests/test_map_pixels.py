@@ -23,6 +23,7 @@ from tests.test_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     LOCAL_HOSTS,
+    MAIN_MAP,
     start_app,
     stop_app,
 )
@@ -166,7 +167,7 @@ def mp(map_page, request):
 
 
 def leaflet(page):
-    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    frame = page.locator(MAIN_MAP).element_handle().content_frame()
     frame.evaluate(
         """() => { if (!window.__testErrors) { window.__testErrors = [];
             window.addEventListener("error", e => window.__testErrors.push(String(e.message)));

@@ -103,14 +103,14 @@ def test_sessions_share_the_matching_but_not_each_others_decisions(monkeypatch, 
         lambda incidents, **kw: calls.append(1) or match_incidents(incidents, **kw),
     )
     framed = []
-    original_frame = ui.matching.event_frame
+    original_table = ui.matching.event_table
     monkeypatch.setattr(
         ui.matching,
-        "event_frame",
-        lambda selected, ids: framed.append(1) or original_frame(selected, ids),
+        "event_table",
+        lambda reports, ids: framed.append(1) or original_table(reports, ids),
     )
     ui.matching._shared_match.clear()
-    ui.matching._shared_events.clear()
+    ui.matching._shared_event_table.clear()
     monkeypatch.setattr(sys, "argv", ["app.py"])
     sessions = []
     for _ in range(2):

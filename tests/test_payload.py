@@ -7,16 +7,19 @@ import gzip
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from geo.io import load_bundled
 from layers.incidents import DETAIL_LIMIT, IncidentLayer
 from layers.payload import (
+    MaskedSelection,
     is_published,
     payload_name,
     positions_in,
     publish_payload,
     selection_mask,
+    split_rows,
 )
 from layers.style import group_colours
 
@@ -81,7 +84,7 @@ def test_a_large_selection_sends_the_url_and_mask_not_the_incidents(bundle, colo
     many = incidents.iloc[np.zeros(DETAIL_LIMIT + 1, dtype=int)]  # over the limit, by repeating
     published = publish_payload(incidents, colours, "h", directory=tmp_path, url_prefix="/c")
     positions = np.array([0, 3])
-    layer = IncidentLayer(many, colours, shared=(published, positions))
+    layer = IncidentLayer(many, colours, shared=MaskedSelection(published, positions))
     sent = json.loads(layer.payload)
     assert sent == {
         "url": published.url,
@@ -89,5 +92,35 @@ def test_a_large_selection_sends_the_url_and_mask_not_the_incidents(bundle, colo
         "selected": 2,
         "mask": selection_mask(positions, len(incidents)),
     }
-    small = IncidentLayer(incidents.iloc[:3], colours, shared=(published, np.arange(3)))
+    small = IncidentLayer(
+        incidents.iloc[:3], colours, shared=MaskedSelection(published, np.arange(3))
+    )
     assert "columns" in json.loads(small.payload)  # small selections carry every detail
+
+
+def test_rows_beyond_the_published_frame_are_split_off_while_few(bundle):
+    incidents = bundle.incidents.reset_index(drop=True)
+    taken = incidents.iloc[[4, 9]]
+    positions, extra = split_rows(incidents, taken, max_extra=5)
+    assert positions.tolist() == [4, 9] and extra is None
+    worked_out = incidents.iloc[[0, 1]].set_axis([len(incidents), len(incidents) + 1])
+    both = pd.concat([taken, worked_out])
+    positions, extra = split_rows(incidents, both, max_extra=5)
+    assert positions.tolist() == [4, 9]
+    assert extra.index.tolist() == [len(incidents), len(incidents) + 1]
+    assert split_rows(incidents, both, max_extra=1) is None  # more: the whole selection is sent
+
+
+def test_rows_beyond_the_file_go_with_the_mask_and_count_in_the_selection(
+    bundle, colours, tmp_path
+):
+    incidents = bundle.incidents.reset_index(drop=True)
+    published = publish_payload(incidents, colours, "h", directory=tmp_path, url_prefix="/c")
+    many = incidents.iloc[np.zeros(DETAIL_LIMIT + 1, dtype=int)]
+    extra = incidents.iloc[[7, 8, 9]]
+    shared = MaskedSelection(published, np.array([0, 3]), extra)
+    sent = json.loads(IncidentLayer(many, colours, shared=shared).payload)
+    assert sent["selected"] == 5
+    assert unpack(sent["mask"], len(incidents)).tolist() == [0, 3]
+    assert sent["extra"]["count"] == 3
+    assert sent["extra"]["columns"]["place"]["dict"] == list(pd.unique(extra["place"].astype(str)))

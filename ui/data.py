@@ -26,12 +26,15 @@ from geo.groups import GroupRegistry
 from geo.io import BundledData, load_bundled
 from geo.prepared import prepared_file, prepared_synthetic
 from layers.incidents import DETAIL_LIMIT, layer_payload
-from layers.payload import SharedPayload, is_published, positions_in, publish_payload
+from layers.payload import MaskedSelection, is_published, publish_payload, split_rows
 from ui.memory import release_memory
 
 LOGGER = logging.getLogger(__name__)
 SYNTHETIC_SEED = 20250311
 DISPLAY_TOLERANCE_DEG = 0.005  # ~500 m: province outlines for display only, never for analysis.
+# Rows a selection may hold beyond a published payload (events worked out for it alone), sent
+# with the map beside the mask; more, and the whole selection is sent with the map.
+MAX_EXTRA_ROWS = 50_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -238,35 +241,39 @@ def timeline_table(_selected: gpd.GeoDataFrame, key: tuple[str, str], freq: str)
 
 
 def shared_selection(
-    dataset: Dataset, selected: gpd.GeoDataFrame, colours: dict[str, str]
-) -> tuple[SharedPayload, np.ndarray] | None:
-    """Publish the dataset's map payload (once) and locate a large selection's rows in it.
+    rows_of: gpd.GeoDataFrame, key: str, selected: gpd.GeoDataFrame, colours: dict[str, str]
+) -> MaskedSelection | None:
+    """Publish the map payload of ``rows_of`` (once) and locate a large selection's rows in it.
 
     Parameters
     ----------
-    dataset : Dataset
-        The incidents being explored.
+    rows_of : geopandas.GeoDataFrame
+        Every row a selection may take: the dataset's incidents, or its event table.
+        A selection may also hold up to :data:`MAX_EXTRA_ROWS` rows of its own (events worked
+        out for it), sent with the map.
+    key : str
+        Names ``rows_of``'s content (its content hash).
     selected : geopandas.GeoDataFrame
-        Rows of ``dataset.incidents`` to draw.
+        Rows of ``rows_of`` to draw.
     colours : dict
         Colour per canonical group.
 
     Returns
     -------
-    tuple or None
-        ``(SharedPayload, positions)`` for :func:`layers.incidents.build_incident_layer`, or
-        None when the selection is small enough to send with its details (or not the dataset's
-        own rows).
+    MaskedSelection or None
+        For :func:`layers.incidents.build_incident_layer`; None when the selection is small
+        enough to send with its details (or not rows of ``rows_of``).
     """
     if len(selected) <= DETAIL_LIMIT:
         return None
-    positions = positions_in(dataset.incidents, selected)
-    if positions is None:
+    split = split_rows(rows_of, selected, MAX_EXTRA_ROWS)
+    if split is None:
         return None
-    building = not is_published(dataset.content_hash, colours)
-    note = f"Preparing the map's data ({len(dataset.incidents):,} incidents, once)…"
+    positions, extra = split
+    building = not is_published(key, colours)
+    note = f"Preparing the map's data ({len(rows_of):,} incidents, once)…"
     with st.spinner(note) if building else nullcontext():
-        return publish_payload(dataset.incidents, colours, dataset.content_hash), positions
+        return MaskedSelection(publish_payload(rows_of, colours, key), positions, extra)
 
 
 def inline_payload(

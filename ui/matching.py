@@ -10,6 +10,8 @@ so they apply again whenever the same files are loaded.
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.compact import distinct_text
+from geo.event_table import EventTable, event_table
 from geo.matching import (
     Decision,
     MatchResult,
@@ -28,6 +31,7 @@ from geo.matching import (
     reports_side_by_side,
 )
 from geo.spreadsheet import safe_csv
+from layers.payload import positions_in
 from ui import messages
 from ui.data import Dataset
 
@@ -195,9 +199,65 @@ def _shared_match(
     return match_incidents(_incidents, decisions=_decisions)
 
 
-def events_of(selected: gpd.GeoDataFrame, result: MatchResult, key: tuple) -> gpd.GeoDataFrame:
-    """One row per event among the selected reports, shared by every session showing them."""
-    return _shared_events(selected, result, (*key, _decisions_key()))
+@dataclass(frozen=True)
+class Events:
+    """One row per event among the selected reports, and the table those rows come from.
+
+    Attributes
+    ----------
+    shown : geopandas.GeoDataFrame
+        The events (see :func:`geo.matching.event_frame`).
+    table : geopandas.GeoDataFrame or None
+        The event table of every report whose rows ``shown`` are (the map fetches it once and
+        takes each selection as a mask over it); None when ``shown`` was worked out for this
+        selection alone.
+    table_key : str
+        Names the table's content (the data, the decisions and the settings).
+    """
+
+    shown: gpd.GeoDataFrame
+    table: gpd.GeoDataFrame | None
+    table_key: str
+
+
+def events_of(
+    dataset: Dataset, selected: gpd.GeoDataFrame, result: MatchResult, key: tuple
+) -> Events:
+    """One row per event among the selected reports, shared by every session showing them.
+
+    Most rows come from the dataset's :class:`geo.event_table.EventTable`, made once per data
+    and decisions; the few events a selection holds only part of are worked out for it.
+    """
+    table, table_key = _shared_event_table(
+        dataset.incidents, result, f"{dataset.content_hash}|{_result_key(result)}"
+    )
+    shown = _shared_table_events(dataset, selected, table, (*key, table_key))
+    if shown is None:  # not rows of the dataset: worked out on their own
+        shown = _shared_events(selected, result, (*key, _decisions_key()))
+        return Events(shown, None, table_key)
+    return Events(shown, table.frame, table_key)
+
+
+def _result_key(result: MatchResult) -> str:
+    """Name a match result by its decisions and settings (the same in every process)."""
+    text = repr((_decisions_key(), sorted(result.settings.to_dict().items())))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+# One table per (data, decisions) for the whole server, like the match result it comes from.
+@st.cache_resource(max_entries=2, show_spinner="Counting each event once…")
+def _shared_event_table(
+    _incidents: gpd.GeoDataFrame, _result: MatchResult, table_key: str
+) -> tuple[EventTable, str]:
+    return event_table(_incidents, _result.event_ids), table_key
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _shared_table_events(
+    _dataset: Dataset, _selected: gpd.GeoDataFrame, _table: EventTable, key: tuple
+) -> gpd.GeoDataFrame | None:
+    positions = positions_in(_dataset.incidents, _selected)
+    return None if positions is None else _table.events(_dataset.incidents, positions)
 
 
 # Keyed on the selection (dataset hash and filters) and the decisions in force: sessions that show

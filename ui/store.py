@@ -188,6 +188,11 @@ def _viewer_key(account: Account | None) -> tuple[int, str, str] | None:
     return None if account is None else (account.id, account.username, account.role)
 
 
+def everyone_sees(context: StoreContext | None) -> bool:
+    """Whether what the store adds to the page is what every visitor sees (no one logged in)."""
+    return context is None or context.account is None
+
+
 def dataset_with_store(base: Dataset, context: StoreContext | None) -> Dataset:
     """Return ``base`` with the store's incidents beside it (those this viewer may see).
 

@@ -295,19 +295,21 @@
         }
         return payloads[url];
     }
-    function selection(mask, n) {
+    // The masked rows of the first n, then every row from n to total (rows sent with the map).
+    function selection(mask, n, total) {
         // numpy.packbits order: the first incident is the most significant bit of byte 0.
-        var out, k = 0;
+        var out, k = 0, a;
+        total = total === undefined ? n : total;
         if (mask === null || mask === undefined) {
-            out = new Uint32Array(n);
-            for (var a = 0; a < n; a++) { out[a] = a; }
+            out = new Uint32Array(total);
+            for (a = 0; a < total; a++) { out[a] = a; }
             return out;
         }
         var bin = atob(mask), count = 0, b, j;
         for (b = 0; b < bin.length; b++) {
             for (j = bin.charCodeAt(b); j; j &= j - 1) { count++; }
         }
-        out = new Uint32Array(count);
+        out = new Uint32Array(count + total - n);
         for (b = 0; b < bin.length; b++) {
             var byte = bin.charCodeAt(b);
             if (!byte) { continue; }
@@ -315,7 +317,37 @@
                 if (byte & (128 >> j)) { out[k++] = b * 8 + j; }
             }
         }
+        for (a = n; a < total; a++) { out[k++] = a; }
         return out;
+    }
+    // A selection may hold a few rows the published file does not (events worked out for it):
+    // they come with the map and are drawn after the file's rows. The file's decoded columns
+    // are shared by every rerun, so they are copied, never changed.
+    var ROW_NUMBERS = ["lat", "lon", "g", "r", "p", "t0", "t1", "f", "w"];
+    function withExtra(shared, extraData) {
+        var a = shared.cols, b = decode(extraData), n = a.n + b.n;
+        var groups = shared.data.groups.slice(), colours = shared.data.colours.slice();
+        var slot = extraData.groups.map(function(name, k) {
+            var at = groups.indexOf(name);
+            if (at < 0) { at = groups.length; groups.push(name); colours.push(extraData.colours[k]); }
+            return at;
+        });
+        var cols = {n: n, text: {}};
+        ROW_NUMBERS.forEach(function(k) {
+            var out = new a[k].constructor(n);
+            out.set(a[k]);
+            out.set(k === "g" ? b.g.map(function(g) { return slot[g]; }) : b[k], a.n);
+            cols[k] = out;
+        });
+        Object.keys(a.text).concat(Object.keys(b.text)).forEach(function(k) {
+            var first = a.text[k], second = b.text[k];
+            cols.text[k] = function(i) {
+                var get = i < a.n ? first : second;
+                return get ? get(i < a.n ? i : i - a.n) : "";
+            };
+        });
+        var data = Object.assign({}, shared.data, {groups: groups, colours: colours});
+        return {data: data, cols: cols};
     }
     function loadFailed(map, error) {
         var note = L.control({position: "bottomleft"});
@@ -332,7 +364,9 @@
     window.incidentLayer = function(fg, map, data, options, state) {
         var loading = data.url
             ? sharedPayload(data.url).then(function(shared) {
-                return {data: shared.data, cols: shared.cols, sel: selection(data.mask, shared.cols.n)};
+                var whole = data.extra ? withExtra(shared, data.extra) : shared;
+                return {data: whole.data, cols: whole.cols,
+                        sel: selection(data.mask, shared.cols.n, whole.cols.n)};
             })
             : new Promise(function(resolve) {
                 var cols = decode(data);

@@ -1,0 +1,215 @@
+"""Each event counted once, on a team store, at more events than are sent with the map.
+
+A store holding 8,000 synthetic incidents and an ACLED-layout file that reports bundled
+incidents again (tests/fixtures/matching/acled.csv), beside the bundled incidents: two datasets,
+so the map draws one row per event. A visitor who is not logged in sees what every visitor
+sees, so the page fetches the event table once as a file and each filter change sends a mask; a
+matched event's marker opens a popup that says how many reports it has. Once an analyst logs in,
+the events hold what that account may read: they are sent with the map and never written as a
+file. Fails on any page error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from geo.importers import import_incidents
+from geo.importers.result import ImportResult, empty_rejected
+from geo.io import load_bundled
+from geo.matching import match_incidents
+from geo.schema import INCIDENT_COLUMNS, conform
+from geo.store import open_store
+from geo.synthetic import synthetic_incidents
+from tests.conftest import ROOT
+from tests.store_helpers import PASSWORD
+from tests.test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    map_frame,
+    start_app,
+    stop_app,
+    watch_errors,
+)
+from tests.test_map_pixels import JS_SHOWN_AT, leaflet, on_page
+from tests.test_map_selection_browser import legend_total, on_map
+from tests.test_store_browser import log_in, open_page
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+SIZE = 8_000  # over the detail limit (2,000 events) in the last 12 months too
+MATCHED = ROOT / "tests" / "fixtures" / "matching" / "acled.csv"
+HEADLINE = re.compile(r"Showing ([\d,]+) events \(([\d,]+) reports\)")
+JS_FIND_EVENT = """
+id => {
+    const cols = window.__incidentData.cols;
+    for (const i of window.__incidentData.sel) {
+        if (cols.text.id(i) === id) { return {i: i, lat: cols.lat[i], lon: cols.lon[i]}; }
+    }
+    return null;
+}
+"""
+
+
+def apart_from(synthetic: gpd.GeoDataFrame, matched: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Drop the synthetic rows that the matching puts into a real event (the test counts them)."""
+    real = pd.concat(
+        [load_bundled().incidents[list(INCIDENT_COLUMNS)], matched[list(INCIDENT_COLUMNS)]]
+    )
+    both = conform(gpd.GeoDataFrame(pd.concat([real, synthetic[list(INCIDENT_COLUMNS)]]), crs=4326))
+    events = match_incidents(both.reset_index(drop=True)).event_ids
+    joined = set(events[events.isin(set(events[events.index.isin(real["incident_id"])]))].index)
+    kept = synthetic[~synthetic["incident_id"].isin(joined)]
+    assert len(kept) > SIZE * 0.9
+    return kept
+
+
+@pytest.fixture(scope="module")
+def events_server(tmp_path_factory) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('events') / 'store.sqlite'}"
+    store = open_store(url)
+    admin = store.create_account("admin", PASSWORD, "admin", actor=None)
+    store.create_account("asma", PASSWORD, "editor", actor=admin)
+    matched = import_incidents(MATCHED, name=MATCHED.name)
+    synthetic = apart_from(synthetic_incidents(SIZE, bundle=load_bundled()), matched.incidents)
+    rows = ImportResult(
+        "synthetic.geojson", "snapshot", synthetic, empty_rejected(), len(synthetic)
+    )
+    store.import_result(rows, actor=admin)
+    store.import_result(matched, actor=admin)
+    store.close()
+    previous = os.environ.get("INCIDENT_STORE_URL")
+    os.environ["INCIDENT_STORE_URL"] = url
+    try:
+        process, address = start_app()
+    finally:
+        if previous is None:
+            del os.environ["INCIDENT_STORE_URL"]
+        else:
+            os.environ["INCIDENT_STORE_URL"] = previous
+    yield address
+    stop_app(process)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def headline(page) -> tuple[int, int]:
+    """Return (events, reports) of the count above the map."""
+    page.get_by_text(HEADLINE).first.wait_for(timeout=120_000)
+    events, reports = HEADLINE.search(page.get_by_text(HEADLINE).first.inner_text()).groups()
+    return int(events.replace(",", "")), int(reports.replace(",", ""))
+
+
+def open_watched(browser, address: str):
+    """Open the page, recording the payload files it fetches and the messages it receives."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors = watch_errors(page)
+    page.fetched, page.received = [], []
+    page.on(
+        "response", lambda r: "/static/cache/incidents-" in r.url and page.fetched.append(r.url)
+    )
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: page.received.append(f)))
+    page.goto(address)
+    return context, page, errors
+
+
+def layer_messages(page) -> list[str]:
+    """The messages that carried the incident layer (one per map drawn)."""
+    texts = [f.decode("utf-8", "replace") if isinstance(f, bytes) else f for f in page.received]
+    return [t for t in texts if "incidentLayer" in t]
+
+
+def open_popup(page, event_id: str):
+    """Click the event's marker (a district's point lists its events first); return the popup."""
+    frame = leaflet(page)
+    event = frame.evaluate(JS_FIND_EVENT, event_id)
+    assert event is not None, f"{event_id} is not among the incidents drawn"
+    x, y = on_page(page, frame.evaluate(JS_SHOWN_AT, [event["lat"], event["lon"], 16]))
+    page.mouse.click(x, y)
+    listing = map_frame(page).locator(".incident-stack a", has_text=event_id)
+    popup = map_frame(page).locator(f'.incident-popup[data-incident-id="{event_id}"]')
+    listing.or_(popup).first.wait_for(timeout=10_000)
+    if listing.count():
+        listing.first.click()
+    popup.wait_for(timeout=10_000)
+    return popup
+
+
+def test_a_visitor_fetches_the_events_once_and_each_filter_sends_a_mask(browser, events_server):
+    context, page, errors = open_watched(browser, events_server)
+    events, reports = headline(page)
+    assert SIZE < events < reports  # the ACLED rows report bundled incidents again
+    on_map(page, f"{events:,} incidents on map")
+    assert leaflet(page).evaluate("window.__incidentData.source") == "published file"
+    assert legend_total(page) == events
+    assert len(page.fetched) == 1
+
+    # The Mach attack of January 2024: one event for the bundled report and ACLED's.
+    text = open_popup(page, "EV:RAIL-004").inner_text()
+    assert re.search(r"Reports\s*6 \(one event", text), text
+
+    page.received.clear()
+    page.locator('[data-testid="stSidebar"]').get_by_text("Last 12 months of data").click()
+    page.wait_for_function(
+        "n => !document.body.innerText.includes('Showing ' + n + ' events')", arg=f"{events:,}"
+    )
+    year, year_reports = headline(page)
+    assert 2_000 < year < events and year <= year_reports
+    on_map(page, f"{year:,} incidents on map")
+    assert legend_total(page) == year
+    (layer,) = layer_messages(page)
+    # Which rows of the file are selected, not the events themselves.
+    assert '\\"mask\\":\\"' in layer and '\\"columns\\"' not in layer
+    assert len(page.fetched) == 1, page.fetched
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "event-map-visitor.png"))
+    context.close()
+    assert errors == [], errors
+
+
+def test_an_event_cut_by_the_period_is_drawn_with_the_reports_inside_it(browser, events_server):
+    # The Jaffar Express attack ran from 11 to 12 March 2025; ACLED has a row for each day.
+    # Up to 11 March, the event holds the bundled report and ACLED's first day only.
+    context, page, errors = open_watched(browser, f"{events_server}/?end=2025-03-11")
+    events, _ = headline(page)
+    assert events > 2_000
+    on_map(page, f"{events:,} incidents on map")
+    assert legend_total(page) == events
+    (layer,) = layer_messages(page)
+    assert '\\"mask\\":\\"' in layer and '\\"extra\\"' in layer
+    text = open_popup(page, "EV:RAIL-008").inner_text()
+    assert re.search(r"Reports\s*2 \(one event", text), text
+    assert "2025-03-11 to 2025-03-12" in text, text  # the bundled report spans both days
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "event-map-cut-event.png"))
+    context.close()
+    assert errors == [], errors
+
+
+def test_a_logged_in_analysts_events_are_never_written_as_a_file(browser, events_server):
+    from layers.payload import PAYLOAD_DIR
+
+    context, page, errors = open_page(browser, events_server)
+    events, _ = headline(page)
+    on_map(page, f"{events:,} incidents on map")
+    before = set(PAYLOAD_DIR.glob("incidents-*"))
+    log_in(page, "asma")
+    page.get_by_text(HEADLINE).first.wait_for(timeout=120_000)
+    on_map(page, f"{headline(page)[0]:,} incidents on map")
+    assert leaflet(page).evaluate("window.__incidentData.source") == "sent with the map"
+    assert set(PAYLOAD_DIR.glob("incidents-*")) == before
+    context.close()
+    assert errors == [], errors

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import Literal
 
 import geopandas as gpd
@@ -221,7 +221,7 @@ class MatchResult:
         """Number of incident rows (reports)."""
         return len(self.event_ids)
 
-    @property
+    @cached_property
     def events(self) -> int:
         """Number of distinct events."""
         return int(self.event_ids.nunique())
@@ -1139,9 +1139,12 @@ def reports_side_by_side(
         Index: field labels (:data:`REPORT_FIELDS`); one column per report, named
         ``"dataset · id"``; every value as text.
     """
-    ids = incidents["incident_id"].astype(str)
-    events = ids.map(event_ids).fillna(ids)
-    reports = incidents[events.to_numpy() == event_id]
+    # The event's members, then their rows: two vectorised passes (mapping every report's id to
+    # its event took half a second at a million reports, on every page run).
+    members = event_ids.index[among(event_ids, [event_id])]
+    if event_id not in event_ids.index:  # an incident the matching never saw is its own event
+        members = members.append(pd.Index([event_id]))
+    reports = incidents[among(incidents["incident_id"], pd.Series(members, dtype="str"))]
     columns = {}
     for _, row in reports.iterrows():
         values = {

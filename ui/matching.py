@@ -19,7 +19,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo.compact import distinct_text
+from geo.compact import among, distinct_text
 from geo.event_table import EventTable, event_table
 from geo.matching import (
     Decision,
@@ -302,22 +302,29 @@ def reported_by_panel(events: gpd.GeoDataFrame) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
 
-def review_panel(selected: gpd.GeoDataFrame, result: MatchResult) -> None:
-    """Show the reports of one event side by side, why they match, and the review controls."""
+def review_panel(selected: gpd.GeoDataFrame, events: gpd.GeoDataFrame, result: MatchResult) -> None:
+    """Show the reports of one event side by side, why they match, and the review controls.
+
+    Parameters
+    ----------
+    selected : geopandas.GeoDataFrame
+        The selected reports.
+    events : geopandas.GeoDataFrame
+        One row per event among them (:func:`events_of`), with the count of its selected
+        reports (``reports``).
+    result : MatchResult
+        The matching in force.
+    """
     st.subheader("Reports of one event")
-    event_ids = result.event_ids
-    ids = selected["incident_id"].astype(str)
-    events = ids.map(event_ids).fillna(ids)
-    sizes = events.value_counts()
-    shared = sizes[sizes > 1]
+    multi = events.loc[events["reports"].to_numpy() > 1, ["event_id", "reports"]]
+    multi = multi.sort_values("reports", ascending=False, kind="stable")
+    sizes = dict(zip(multi["event_id"].astype(str), multi["reports"].astype(int), strict=True))
     st.caption(
         f"{result.events:,} events from {result.reports:,} reports; "
-        f"{len(shared):,} events in this selection have more than one report."
+        f"{len(multi):,} events in this selection have more than one report."
     )
-    chosen_report = st.session_state.get("detail_incident")
-    options = list(shared.index[:EVENT_CHOICE_CAP])
-    chosen = events[ids == chosen_report]  # one comparison, not a set of a million ids
-    default = chosen.iloc[0] if len(chosen) else None
+    options = list(sizes)[:EVENT_CHOICE_CAP]
+    default = _chosen_event(selected, result)
     if default is not None and default not in options:
         options.insert(0, default)
     if not options:
@@ -327,14 +334,24 @@ def review_panel(selected: gpd.GeoDataFrame, result: MatchResult) -> None:
             "Event",
             options,
             index=options.index(default) if default in options else 0,
-            format_func=lambda e: f"{e} ({_reports_text(int(sizes.get(e, 1)))})",
+            format_func=lambda e: f"{e} ({_reports_text(sizes.get(e, 1))})",
             key="review_event",
         )
-        side = reports_side_by_side(selected, event_ids, event)
+        side = reports_side_by_side(selected, result.event_ids, event)
         st.dataframe(side, width="stretch")
         _pairs_review(result, event)
     _join_form(selected)
     _decisions_table()
+
+
+def _chosen_event(selected: gpd.GeoDataFrame, result: MatchResult) -> str | None:
+    """Return the event of the report the details tab shows, if it is among the selected."""
+    chosen = st.session_state.get("detail_incident")
+    if not isinstance(chosen, str):
+        return None
+    if not (selected["incident_id"] == chosen).any():  # one comparison, not a set of ids
+        return None
+    return str(result.event_ids.get(chosen, chosen))
 
 
 def _reports_text(count: int) -> str:
@@ -371,8 +388,8 @@ def _join_form(selected: gpd.GeoDataFrame) -> None:
             submitted = st.form_submit_button("Join")
         if not submitted:
             return
-        known = set(selected["incident_id"].astype(str))
-        unknown = [i for i in (first.strip(), second.strip()) if i not in known]
+        typed = pd.Series([first.strip(), second.strip()], dtype="str")
+        unknown = typed[~among(typed, selected["incident_id"])].tolist()
         if unknown:
             st.error(
                 "Not among the incidents shown; check the id: "

@@ -92,9 +92,12 @@ def test_the_snapshot_records_matches_and_decisions(app, downloads):
     assert [d["kind"] for d in matching["decisions"]] == ["confirm"]
 
 
-def test_sessions_share_the_matching_but_not_each_others_decisions(monkeypatch, acled, expected):
+def test_sessions_share_the_matching_but_not_each_others_decisions(
+    monkeypatch, acled, expected, tmp_path
+):
     import ui.matching
 
+    monkeypatch.setenv("RAIL_INCIDENTS_CACHE", str(tmp_path))  # nothing matched before
     events, reports = expected
     calls = []
     monkeypatch.setattr(
@@ -125,3 +128,24 @@ def test_sessions_share_the_matching_but_not_each_others_decisions(monkeypatch, 
     assert shown(first) == f"**Showing {events + 1} events ({reports} reports)**"
     assert shown(second.run()) == f"**Showing {events} events ({reports} reports)**"
     assert len(calls) == 2  # the rejection made its own result; the other session kept its
+
+
+def test_a_restarted_server_reads_the_matching_back(monkeypatch, acled, expected, tmp_path):
+    import ui.matching
+
+    monkeypatch.setenv("RAIL_INCIDENTS_CACHE", str(tmp_path))
+    calls = []
+    monkeypatch.setattr(
+        ui.matching,
+        "match_incidents",
+        lambda incidents, **kw: calls.append(1) or match_incidents(incidents, **kw),
+    )
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    events, reports = expected
+    for _ in range(2):
+        ui.matching._shared_match.clear()  # what a restart forgets
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.session_state["imports"] = {"acled.csv": acled}
+        at.run()
+        assert shown(at) == f"**Showing {events} events ({reports} reports)**"
+    assert len(calls) == 1

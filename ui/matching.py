@@ -21,6 +21,7 @@ import streamlit as st
 
 from geo.compact import among, distinct_text
 from geo.event_table import EventTable, event_table
+from geo.match_cache import cached_match
 from geo.matching import (
     Decision,
     MatchResult,
@@ -196,7 +197,8 @@ def _shared_match(
     _decisions: tuple[Decision, ...],
     decisions_key: tuple,
 ) -> MatchResult:
-    return match_incidents(_incidents, decisions=_decisions)
+    # Kept on disk too (geo.match_cache): a restarted server reads it back.
+    return cached_match(_incidents, content_hash, _decisions, match=match_incidents)
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ A store holding 8,000 synthetic incidents and an ACLED-layout file that reports 
 incidents again (tests/fixtures/matching/acled.csv), beside the bundled incidents: two datasets,
 so the map draws one row per event. A visitor who is not logged in sees what every visitor
 sees, so the page fetches the event table once as a file and each filter change sends a mask; a
-matched event's marker opens a popup that says how many reports it has. Once an analyst logs in,
-the events hold what that account may read: they are sent with the map and never written as a
-file. Fails on any page error.
+matched event's marker opens a popup that says how many reports it has. An analyst who sees
+only shared datasets sees the visitors' events and fetches the same file; one whose own private
+import is among the events gets them with the map, never written as a file. Fails on any page
+error.
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ from tests.test_browser import (
 )
 from tests.test_map_pixels import JS_SHOWN_AT, leaflet, on_page
 from tests.test_map_selection_browser import legend_total, on_map
-from tests.test_store_browser import log_in, open_page
+from tests.test_store_browser import log_in
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 SIZE = 8_000  # over the detail limit (2,000 events) in the last 12 months too
 MATCHED = ROOT / "tests" / "fixtures" / "matching" / "acled.csv"
+PRIVATE = ROOT / "tests" / "fixtures" / "imports" / "acled_extract.csv"  # asma's, seen by her only
 HEADLINE = re.compile(r"Showing ([\d,]+) events \(([\d,]+) reports\)")
 JS_FIND_EVENT = """
 id => {
@@ -75,7 +77,8 @@ def events_server(tmp_path_factory) -> Iterator[str]:
     url = f"sqlite:///{tmp_path_factory.mktemp('events') / 'store.sqlite'}"
     store = open_store(url)
     admin = store.create_account("admin", PASSWORD, "admin", actor=None)
-    store.create_account("asma", PASSWORD, "editor", actor=admin)
+    asma = store.create_account("asma", PASSWORD, "editor", actor=admin)
+    store.create_account("bilal", PASSWORD, "editor", actor=admin)
     matched = import_incidents(MATCHED, name=MATCHED.name)
     synthetic = apart_from(synthetic_incidents(SIZE, bundle=load_bundled()), matched.incidents)
     rows = ImportResult(
@@ -83,6 +86,8 @@ def events_server(tmp_path_factory) -> Iterator[str]:
     )
     store.import_result(rows, actor=admin)
     store.import_result(matched, actor=admin)
+    private = import_incidents(PRIVATE, name=PRIVATE.name)
+    store.import_result(private, actor=asma, visibility="private")
     store.close()
     previous = os.environ.get("INCIDENT_STORE_URL")
     os.environ["INCIDENT_STORE_URL"] = url
@@ -199,17 +204,34 @@ def test_an_event_cut_by_the_period_is_drawn_with_the_reports_inside_it(browser,
     assert errors == [], errors
 
 
-def test_a_logged_in_analysts_events_are_never_written_as_a_file(browser, events_server):
+def test_an_analyst_with_private_data_gets_it_with_the_map_never_as_a_file(browser, events_server):
     from layers.payload import PAYLOAD_DIR
 
-    context, page, errors = open_page(browser, events_server)
-    events, _ = headline(page)
+    context, page, errors = open_watched(browser, events_server)
+    events, reports = headline(page)
     on_map(page, f"{events:,} incidents on map")
     before = set(PAYLOAD_DIR.glob("incidents-*"))
     log_in(page, "asma")
-    page.get_by_text(HEADLINE).first.wait_for(timeout=120_000)
-    on_map(page, f"{headline(page)[0]:,} incidents on map")
+    page.wait_for_function(
+        "n => !document.body.innerText.includes('(' + n + ' reports)')", arg=f"{reports:,}"
+    )
+    own, own_reports = headline(page)
+    assert own_reports > reports  # her private import
+    on_map(page, f"{own:,} incidents on map")
     assert leaflet(page).evaluate("window.__incidentData.source") == "sent with the map"
     assert set(PAYLOAD_DIR.glob("incidents-*")) == before
+    context.close()
+    assert errors == [], errors
+
+
+def test_an_analyst_who_sees_what_visitors_see_fetches_the_same_file(browser, events_server):
+    context, page, errors = open_watched(browser, events_server)
+    events, reports = headline(page)
+    on_map(page, f"{events:,} incidents on map")
+    log_in(page, "bilal")
+    assert headline(page) == (events, reports)  # only shared datasets: the visitors' events
+    on_map(page, f"{events:,} incidents on map")
+    assert leaflet(page).evaluate("window.__incidentData.source") == "published file"
+    assert len(set(page.fetched)) == 1, page.fetched
     context.close()
     assert errors == [], errors

@@ -97,6 +97,30 @@ def test_sessions_of_one_viewer_share_one_copy_of_the_stores_incidents(
     assert len(prepared[0].incidents) == bundled_count + 3
     log_in(second, "asma")
     assert shown(second) == shown(first)  # no private import: the same incidents
+    assert len(prepared) == 1  # and the same copy of them
+
+
+def test_a_private_import_gives_its_owner_a_copy_of_their_own(
+    team, bundled_count, monkeypatch, tmp_path
+):
+    import ui.store
+
+    prepared = []
+    original = ui.store.working_set
+    monkeypatch.setattr(
+        ui.store,
+        "working_set",
+        lambda *a, **kw: prepared.append(original(*a, **kw)) or prepared[-1],
+    )
+    asma = team.login("asma", PASSWORD).account
+    rows = [dict(r, event_id_cnty=r["event_id_cnty"].replace("PAK", "PKX")) for r in FIRST_EXPORT]
+    private = acled_csv(tmp_path / "acled-private.csv", rows)
+    import_rows(team, asma, private, visibility="private")
+    visitor = fresh_app()
+    analyst = log_in(AppTest.from_file(APP, default_timeout=120).run(), "asma")
+    assert len(prepared) == 2
+    assert [len(p.incidents) for p in prepared] == [bundled_count + 3, bundled_count + 6]
+    assert shown(analyst) != shown(visitor)
 
 
 def test_an_editor_adds_and_corrects_an_incident_and_the_history_shows_it(team, bundled_count):

@@ -188,9 +188,22 @@ def _viewer_key(account: Account | None) -> tuple[int, str, str] | None:
     return None if account is None else (account.id, account.username, account.role)
 
 
+def _owns_private_data(context: StoreContext) -> bool:
+    """Whether the logged-in account sees datasets no one else may read (its private imports)."""
+    if context.account is None:
+        return False
+    return any(d.visibility != "shared" for d in context.store.datasets(viewer=context.account))
+
+
 def everyone_sees(context: StoreContext | None) -> bool:
-    """Whether what the store adds to the page is what every visitor sees (no one logged in)."""
-    return context is None or context.account is None
+    """Whether what the store adds to the page is what every visitor sees.
+
+    True with no store, for a visitor not logged in, and for an account that sees only shared
+    datasets when visitors may read the store without logging in.
+    """
+    if context is None or context.account is None:
+        return True
+    return context.settings.anonymous_read and not _owns_private_data(context)
 
 
 def dataset_with_store(base: Dataset, context: StoreContext | None) -> Dataset:
@@ -208,7 +221,8 @@ def dataset_with_store(base: Dataset, context: StoreContext | None) -> Dataset:
     if context is None or not context.can_read:
         return base
     state = context.store.state()
-    viewer = _viewer_key(context.account)
+    # An account that sees only shared datasets sees the rows a visitor sees: one copy for both.
+    viewer = _viewer_key(context.account) if _owns_private_data(context) else None
     combined = _store_dataset(
         context.store, base, base.content_hash, context.store.url, state, viewer
     )

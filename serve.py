@@ -1,10 +1,11 @@
 """The dashboard's server: ``streamlit run serve.py [-- options]`` serves ``app.py``.
 
 Streamlit runs ``app.py`` only once a browser has opened the page, so the first visitor waits
-for the modules to load and the dataset to be read (five seconds at a million incidents). This
-server starts both the moment it starts (:func:`ui.data.warm_start`, in a thread, so the server
-answers at once), while the browser is still loading the page; the first page run then finds
-them in the caches every session shares. The options after ``--`` are ``app.py``'s.
+for the modules to load and the dataset to be read (five seconds at a million incidents), and
+with a team store for its incidents to be read, matched and published. This server starts all
+that the moment it starts (:func:`ui.warm.warm_start`, in a thread, so the server answers at
+once); the first page run then finds them in the caches every session shares. The options after
+``--`` are ``app.py``'s.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import streamlit as st
 
 
 def _warm() -> None:
-    from ui.data import warm_start
+    from ui.warm import warm_start
 
     warm_start()
 

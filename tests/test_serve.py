@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.test_browser import browser, start_app, stop_app  # noqa: F401 - browser is a fixture
 
 pytestmark = pytest.mark.browser
+MATCHED = ROOT / "tests" / "fixtures" / "matching" / "acled.csv"  # reports bundled incidents too
 
 
 def wait_for(predicate, timeout_s: float) -> bool:
@@ -37,6 +40,45 @@ def test_the_dataset_is_prepared_before_any_page_is_opened(tmp_path, monkeypatch
         page.close()
     finally:
         stop_app(process)
+
+
+def test_the_team_stores_events_are_prepared_before_any_page_is_opened(
+    tmp_path,
+    monkeypatch,
+    browser,  # noqa: F811
+):
+    from geo.importers import import_incidents
+    from geo.store import open_store
+    from tests.store_helpers import PASSWORD
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    store = open_store(url)
+    admin = store.create_account("admin", PASSWORD, "admin", actor=None)
+    store.import_result(import_incidents(MATCHED, name=MATCHED.name), actor=admin)
+    store.close()
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("RAIL_INCIDENTS_CACHE", str(cache))
+    monkeypatch.setenv("INCIDENT_STORE_URL", url)
+    process, address = start_app()
+    try:
+        # Nobody has opened the page: the server's start read the store and matched its reports.
+        assert wait_for(lambda: any(cache.glob("store-*.parquet")), 120)
+        assert wait_for(lambda: any(cache.glob("match-*.pairs.parquet")), 120)
+        time.sleep(1)  # the events file is written after the pairs
+        kept = {p: p.stat().st_mtime_ns for p in cache.glob("match-*.parquet")}
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(address)
+        page.get_by_text(re.compile(r"Showing \d+ events \(\d+ reports\)")).wait_for(timeout=60_000)
+        assert errors == []
+        page.close()
+    finally:
+        stop_app(process)
+    # The page found the server's matching under the same name and read it: no other result,
+    # and the kept one not written again.
+    assert {p: p.stat().st_mtime_ns for p in cache.glob("match-*.parquet")} == kept
+    assert len(kept) == 2  # the events and the pairs of one result
 
 
 @pytest.mark.parametrize(

@@ -325,20 +325,28 @@ PAGE_MODULES = (
 )
 
 
-def warm_start() -> None:
+def warm_start() -> Dataset | None:
     """Load the page's modules and read the dataset named on the command line into the caches.
 
-    Called by the server when it starts (``serve.py``), before any page has run: the first
-    visitor's page then finds the dataset read. A file that cannot be read is left for the page
-    run, which tells the user why; here the failure is only logged.
+    Called by the server when it starts (``serve.py``, through :func:`ui.warm.warm_start`),
+    before any page has run: the first visitor's page then finds the dataset read. A file that
+    cannot be read is left for the page run, which tells the user why; here the failure is only
+    logged.
+
+    Returns
+    -------
+    Dataset or None
+        The dataset every session starts on (bundled, synthetic or a GeoParquet file); None for
+        a file the page imports itself (CSV, a snapshot) or one that could not be read.
     """
     try:
         for name in PAGE_MODULES:
             importlib.import_module(name)
         options = command_line()
         if options.incidents is not None and options.incidents.suffix.lower() == ".parquet":
-            file_dataset(options.incidents)
-        elif options.incidents is None and options.snapshot is None:
-            bundled_dataset()  # or the synthetic incidents --synthetic names
+            return file_dataset(options.incidents)
+        if options.incidents is None and options.snapshot is None:
+            return bundled_dataset()  # or the synthetic incidents --synthetic names
     except Exception:  # noqa: BLE001 - the page run reads it again and reports the problem
         LOGGER.exception("warm start: the dataset could not be read in advance")
+    return None

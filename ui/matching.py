@@ -11,6 +11,7 @@ so they apply again whenever the same files are loaded.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -76,9 +77,14 @@ def use_store(context: StoreContext | None) -> None:
     key = (context.store.url, context.store.revision())
     cached = st.session_state.get(STORED_CACHE)
     if cached is None or cached[0] != key:
-        cached = (key, _read_stored(context.store.match_decisions()))
+        cached = (key, stored_decisions(context))
         st.session_state[STORED_CACHE] = cached
     st.session_state[STORED_DECISIONS] = cached[1]
+
+
+def stored_decisions(context: StoreContext) -> list[Decision]:
+    """Return the team store's decisions, oldest first (rows of an unknown kind left out)."""
+    return _read_stored(context.store.match_decisions())
 
 
 def _read_stored(frame: pd.DataFrame) -> list[Decision]:
@@ -180,9 +186,12 @@ def _decisions_key() -> tuple:
     return tuple((d.kind, *d.pair) for d in effective_decisions(decisions()))
 
 
-def match_result(dataset: Dataset) -> MatchResult:
-    """Match the dataset's reports, shared by every session with the same data and decisions."""
-    own = tuple(decisions())
+def match_result(dataset: Dataset, in_force: Sequence[Decision] | None = None) -> MatchResult:
+    """Match the dataset's reports, shared by every session with the same data and decisions.
+
+    ``in_force`` are the decisions to apply (this session's, :func:`decisions`, when None).
+    """
+    own = tuple(decisions() if in_force is None else in_force)
     # Every field of every decision (notes and times too): the result carries them into exports.
     key = tuple(repr(decision.to_dict()) for decision in own)
     return _shared_match(dataset.incidents, dataset.content_hash, own, key)
@@ -230,9 +239,7 @@ def events_of(
     Most rows come from the dataset's :class:`geo.event_table.EventTable`, made once per data
     and decisions; the few events a selection holds only part of are worked out for it.
     """
-    table, table_key = _shared_event_table(
-        dataset.incidents, result, f"{dataset.content_hash}|{_result_key(result)}"
-    )
+    table, table_key = event_table_of(dataset, result)
     shown = _shared_table_events(dataset, selected, table, (*key, table_key))
     if shown is None:  # not rows of the dataset: worked out on their own
         shown = _shared_events(selected, result, (*key, _decisions_key()))
@@ -240,10 +247,16 @@ def events_of(
     return Events(shown, table.frame, table_key)
 
 
-def _result_key(result: MatchResult) -> str:
-    """Name a match result by its decisions and settings (the same in every process)."""
-    text = repr((_decisions_key(), sorted(result.settings.to_dict().items())))
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+def event_table_of(dataset: Dataset, result: MatchResult) -> tuple[EventTable, str]:
+    """Return the dataset's event table for ``result`` and the key naming its content.
+
+    One per data and decisions for the whole server; the key is the same in every process (it
+    names the map's published file).
+    """
+    effective = tuple((d.kind, *d.pair) for d in effective_decisions(result.decisions))
+    text = repr((effective, sorted(result.settings.to_dict().items())))
+    table_key = f"{dataset.content_hash}|{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+    return _shared_event_table(dataset.incidents, result, table_key)
 
 
 # One table per (data, decisions) for the whole server, like the match result it comes from.

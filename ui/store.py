@@ -18,7 +18,6 @@ import folium
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.gazetteer import Gazetteer
 from geo.groups import GroupRegistry
@@ -150,6 +149,22 @@ def store_context() -> StoreContext | None:
         del st.session_state[TOKEN]
         st.session_state[NOTICE] = "Your login has expired or ended; log in again to write."
     return StoreContext(store, settings, account)
+
+
+def visitor_context() -> StoreContext | None:
+    """Return the store as a visitor who has not logged in reads it (None: no store to read).
+
+    For the server's warm start (:mod:`ui.warm`): no page, no session, nothing said to anyone;
+    a store that cannot be opened is only logged.
+    """
+    try:
+        settings = load_settings(_store_option())
+        if not settings.anonymous_read:
+            return None
+        return StoreContext(_open(settings.url), settings, None)
+    except Exception:  # noqa: BLE001 - the page opens it again and says what is wrong
+        messages.LOGGER.exception("warm start: the team store could not be opened")
+        return None
 
 
 # ---------------------------------------------------------------------- incidents
@@ -549,6 +564,10 @@ def _place_picker(prefix: str, record: dict, places: Gazetteer) -> None:
     ).add_to(picker)
     folium.CircleMarker([lat, lon], radius=6, color="#c0392b", fill=True).add_to(picker)
     localize_assets(picker)
+    # Imported here, in a page run: this module is also imported by the server's warm start
+    # (ui.warm), and a component imported outside a page run is not registered with the server.
+    from streamlit_folium import st_folium
+
     state = st_folium(
         picker,
         key=f"{prefix}_map",

@@ -1,0 +1,55 @@
+"""What the server prepares when it starts, before the first visitor's page runs.
+
+Streamlit runs ``app.py`` only once a browser has opened the page. ``serve.py`` calls
+:func:`warm_start` in a thread as the server starts, so the first page finds in the caches every
+session shares what it would otherwise wait for:
+
+- the page's modules and the dataset named on the command line (:func:`ui.data.warm_start`);
+- with a team store that visitors may read: the store's incidents beside that dataset
+  (:func:`ui.store.dataset_with_store`), the matching of the reports with the team's decisions
+  (read back from disk after a restart, :mod:`geo.match_cache`), the event table and the map's
+  published file of it.
+
+Each step goes through the same cached functions, with the same keys, as a visitor's page, so a
+page that starts while a step is still running waits for it rather than doing it twice. Nothing
+here says anything to a user; a failure is logged and left for the page run, which reports it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from layers.incidents import DETAIL_LIMIT
+from layers.payload import publish_payload
+from layers.style import group_colours
+from ui import data
+from ui import matching as matching_ui
+from ui import store as store_ui
+
+LOGGER = logging.getLogger(__name__)
+
+
+def warm_start() -> None:
+    """Prepare the server's dataset and, with a team store, a visitor's first page."""
+    base = data.warm_start()
+    if base is None:
+        return
+    try:
+        _warm_team_store(base)
+    except Exception:  # noqa: BLE001 - the page run does it again and reports the problem
+        LOGGER.exception("warm start: the team store's incidents could not be prepared")
+
+
+def _warm_team_store(base: data.Dataset) -> None:
+    """Read the store's incidents a visitor sees, match them and publish the map's events."""
+    context = store_ui.visitor_context()
+    if context is None:
+        return
+    dataset = store_ui.dataset_with_store(base, context)
+    if len(matching_ui.dataset_names(dataset)) < 2:
+        return  # one dataset: the map publishes the incidents themselves on the first page
+    result = matching_ui.match_result(dataset, matching_ui.stored_decisions(context))
+    table, table_key = matching_ui.event_table_of(dataset, result)
+    if result.events > DETAIL_LIMIT:  # fewer go with the map, with every detail
+        publish_payload(table.frame, group_colours(dataset.groups.names), table_key)
+    LOGGER.info("warm start: %s events of the team store ready", f"{result.events:,}")

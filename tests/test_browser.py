@@ -55,10 +55,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(*args: str, settings: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def start_app(
+    *args: str, settings: dict[str, str] | None = None, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
     """Start the dashboard (``args`` for app.py, ``settings`` as Streamlit's ``--name value``).
 
     As ``make run`` starts it: ``serve.py``, which serves app.py and reads its data at start.
+    ``env`` adds to this process's environment for the server (such as the team store's URL).
     """
     port = free_port()
     command = [
@@ -80,7 +83,13 @@ def start_app(*args: str, settings: dict[str, str] | None = None) -> tuple[subpr
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"streamlit-{port}.log"
     with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -40,6 +40,19 @@ def team(store_url, monkeypatch, tmp_path):
     st.cache_data.clear()
 
 
+@pytest.fixture
+def prepared(monkeypatch) -> list:
+    """Every working set the page prepares (geo.store.working_set), in order."""
+    import ui.store
+
+    made = []
+    original = ui.store.working_set
+    monkeypatch.setattr(
+        ui.store, "working_set", lambda *a, **kw: made.append(original(*a, **kw)) or made[-1]
+    )
+    return made
+
+
 def fresh_app() -> AppTest:
     """A new page as after a server restart: no session and no cached data."""
     release_stores()
@@ -79,17 +92,8 @@ def test_store_incidents_are_there_after_a_restart(team, bundled_count):
 
 
 def test_sessions_of_one_viewer_share_one_copy_of_the_stores_incidents(
-    team, bundled_count, monkeypatch
+    team, bundled_count, prepared
 ):
-    import ui.store
-
-    prepared = []
-    original = ui.store.working_set
-    monkeypatch.setattr(
-        ui.store,
-        "working_set",
-        lambda *a, **kw: prepared.append(original(*a, **kw)) or prepared[-1],
-    )
     first = fresh_app()
     second = AppTest.from_file(APP, default_timeout=120).run()
     assert shown(second) == shown(first)
@@ -101,17 +105,8 @@ def test_sessions_of_one_viewer_share_one_copy_of_the_stores_incidents(
 
 
 def test_a_private_import_gives_its_owner_a_copy_of_their_own(
-    team, bundled_count, monkeypatch, tmp_path
+    team, bundled_count, prepared, tmp_path
 ):
-    import ui.store
-
-    prepared = []
-    original = ui.store.working_set
-    monkeypatch.setattr(
-        ui.store,
-        "working_set",
-        lambda *a, **kw: prepared.append(original(*a, **kw)) or prepared[-1],
-    )
     asma = team.login("asma", PASSWORD).account
     rows = [dict(r, event_id_cnty=r["event_id_cnty"].replace("PAK", "PKX")) for r in FIRST_EXPORT]
     private = acled_csv(tmp_path / "acled-private.csv", rows)

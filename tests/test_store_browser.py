@@ -6,7 +6,6 @@ separate sessions, two accounts). A viewer's page offers no way to write.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 
@@ -43,15 +42,7 @@ def team_server(tmp_path_factory) -> Iterator[str]:
     for name, role in (("asma", "editor"), ("bilal", "editor"), ("vera", "viewer")):
         store.create_account(name, PASSWORD, role, actor=admin)
     store.close()
-    previous = os.environ.get("INCIDENT_STORE_URL")
-    os.environ["INCIDENT_STORE_URL"] = url
-    try:
-        process, address = start_app()
-    finally:
-        if previous is None:
-            del os.environ["INCIDENT_STORE_URL"]
-        else:
-            os.environ["INCIDENT_STORE_URL"] = previous
+    process, address = start_app(env={"INCIDENT_STORE_URL": url})
     yield address, url
     process.terminate()
     try:

@@ -362,6 +362,9 @@
 
     // ---- The layer ----
     window.incidentLayer = function(fg, map, data, options, state) {
+        // Drawn again: the selection changed, so a popup left open may describe an incident the
+        // filters now leave out.
+        if (window.__incidentData) { map.closePopup(); }
         var loading = data.url
             ? sharedPayload(data.url).then(function(shared) {
                 var whole = data.extra ? withExtra(shared, data.extra) : shared;

@@ -320,7 +320,8 @@ def main() -> None:
     start_session_reaper()  # and the same when no page runs (once per process)
     dataset = choose_dataset()
     # Whether every visitor sees these incidents: the server's dataset (not a snapshot this
-    # session opened), the store's part for a visitor not logged in, no imports of this session.
+    # session opened), the store's part that visitors read (ui.store.everyone_sees), and no
+    # imports of this session.
     public = dataset is st.session_state.get(SERVER_DATASET)
     store = None
     with messages.guarded("the team store"):

@@ -177,12 +177,8 @@ def count_once_option(dataset: Dataset) -> bool:
     )
 
 
-def decision_key() -> tuple:
-    """Return a hashable summary of the decisions in force (for cache keys)."""
-    return _decisions_key()
-
-
 def _decisions_key() -> tuple:
+    """Return a hashable summary of the decisions in force (for cache keys)."""
     return tuple((d.kind, *d.pair) for d in effective_decisions(decisions()))
 
 

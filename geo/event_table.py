@@ -60,7 +60,7 @@ class EventTable:
         Parameters
         ----------
         positions : numpy.ndarray
-            Positions of the selected reports among ``reports``.
+            Positions of the selected reports among the reports the table was made from.
 
         Returns
         -------

@@ -743,6 +743,70 @@ class _Clusters:
         return True
 
 
+@dataclass(frozen=True, eq=False)
+class ScoredCandidates:
+    """What a matching run finds before any decision: every candidate pair and its score.
+
+    Made by :func:`score_candidates`; :func:`match_incidents` reuses it for another set of
+    decisions (an analyst's confirm, reject or join), so a decision does not compare every
+    candidate pair again.
+
+    Attributes
+    ----------
+    ids : numpy.ndarray
+        The reports' ids, in their order.
+    rows : _Rows
+        Per-report values the candidates and the clusters use.
+    candidates : int
+        How many candidate pairs the windows let through.
+    scored : pandas.DataFrame
+        The candidate pairs compared (``i``, ``j``, ``score``, ``reasons``): every one when
+        ``min_score`` is 0.
+    settings : MatchSettings
+    min_score : float
+        Pairs that could not reach it were not compared.
+    """
+
+    ids: np.ndarray
+    rows: _Rows
+    candidates: int
+    scored: pd.DataFrame
+    settings: MatchSettings
+    min_score: float = 0.0
+
+
+def score_candidates(
+    incidents: gpd.GeoDataFrame,
+    *,
+    settings: MatchSettings | None = None,
+    registry: GroupRegistry | None = None,
+    places: PlaceNames | None = None,
+    min_score: float = 0.0,
+) -> ScoredCandidates:
+    """Find and compare the candidate pairs of ``incidents`` (see :func:`match_incidents`).
+
+    ``min_score`` above 0 leaves out the pairs that cannot reach it (quicker; such a result
+    serves decisions without a confirm or a join only).
+
+    Raises
+    ------
+    ValueError
+        If incident ids are not unique.
+    """
+    settings = settings or MatchSettings()
+    ids = incidents["incident_id"].astype(str).to_numpy()
+    duplicated = pd.Series(ids).duplicated()
+    if duplicated.any():
+        msg = f"incident ids must be unique to match; repeated: {sorted(set(ids[duplicated]))[:5]}"
+        raise ValueError(msg)
+    rows = _rows(incidents, settings)  # once: 0.6 s each time at a million reports
+    pairs = _candidates(rows, settings)
+    scored = _compare(
+        incidents, rows, pairs, settings, registry=registry, places=places, min_score=min_score
+    )
+    return ScoredCandidates(ids, rows, len(pairs), scored, settings, min_score)
+
+
 def match_incidents(
     incidents: gpd.GeoDataFrame,
     *,
@@ -750,6 +814,7 @@ def match_incidents(
     decisions: Sequence[Decision] = (),
     registry: GroupRegistry | None = None,
     places: PlaceNames | None = None,
+    scored: ScoredCandidates | None = None,
 ) -> MatchResult:
     """Find the reports of one event across datasets and group them into events.
 
@@ -764,6 +829,9 @@ def match_incidents(
         have no effect).
     registry : GroupRegistry, optional
     places : PlaceNames, optional
+    scored : ScoredCandidates, optional
+        :func:`score_candidates` of these incidents with these settings, reused instead of
+        comparing the candidates again.
 
     Returns
     -------
@@ -772,27 +840,30 @@ def match_incidents(
     Raises
     ------
     ValueError
-        If incident ids are not unique.
+        If incident ids are not unique, or ``scored`` was made with other settings or for
+        another number of reports.
     """
-    settings = settings or MatchSettings()
-    ids = incidents["incident_id"].astype(str).to_numpy()
-    duplicated = pd.Series(ids).duplicated()
-    if duplicated.any():
-        msg = f"incident ids must be unique to match; repeated: {sorted(set(ids[duplicated]))[:5]}"
-        raise ValueError(msg)
+    settings = settings or (scored.settings if scored is not None else MatchSettings())
     decisions = tuple(effective_decisions(decisions))
-    rows = _rows(incidents, settings)  # once: 0.6 s each time at a million reports
-    pairs = _candidates(rows, settings)
     forced_pairs = {d.pair for d in decisions if d.kind != "reject"}
-    scored = _compare(
-        incidents,
-        rows,
-        pairs,
-        settings,
-        registry=registry,
-        places=places,
-        min_score=settings.threshold if not forced_pairs else 0.0,
-    )
+    if scored is None:
+        # Without a confirm or a join, pairs that cannot reach the threshold are not compared.
+        scored = score_candidates(
+            incidents,
+            settings=settings,
+            registry=registry,
+            places=places,
+            min_score=0.0 if forced_pairs else settings.threshold,
+        )
+    elif scored.settings != settings or len(scored.ids) != len(incidents):
+        msg = "scored candidates were made for other settings or other reports"
+        raise ValueError(msg)
+    elif forced_pairs and scored.min_score > 0:
+        msg = "a confirm or a join needs every candidate pair scored (min_score 0)"
+        raise ValueError(msg)
+    ids, rows = scored.ids, scored.rows
+    pairs_count = scored.candidates
+    scored = scored.scored
     clusters = _Clusters(rows, settings.tolerance_days)
     position = {incident_id: k for k, incident_id in enumerate(ids)}
     rejected = {d.pair for d in decisions if d.kind == "reject"}
@@ -815,7 +886,7 @@ def match_incidents(
     return MatchResult(
         pairs=matched,
         event_ids=pd.Series(event_ids, index=pd.Index(ids, name="incident_id"), name="event_id"),
-        candidates=len(pairs),
+        candidates=pairs_count,
         settings=settings,
         decisions=decisions,
     )

@@ -25,6 +25,7 @@ from geo.matching import (
     event_frame,
     match_incidents,
     reports_side_by_side,
+    score_candidates,
 )
 from geo.matching_eval import evaluate, load_labelled
 from geo.schema import conform
@@ -269,6 +270,43 @@ def test_reject_confirm_and_join_decisions():
     assert members(confirmed, "OWN-1") == {"OWN-1", "ACLED:1"}
     later = [Decision("reject", "OWN-1", "ACLED:1"), Decision("confirm", "ACLED:1", "OWN-1")]
     assert members(match_incidents(incidents, decisions=later), "OWN-1") == {"OWN-1", "ACLED:1"}
+
+
+@pytest.mark.parametrize(
+    "decisions",
+    [
+        (),
+        (Decision("reject", "RAIL-007", "ACLED:PAK900006"),),
+        (Decision("join", "RAIL-005", "RAIL-006", note="one night"),),
+        (
+            Decision("confirm", "RAIL-004", "UCDP:990001"),
+            Decision("reject", "RAIL-004", "GTD:202401290002"),
+        ),
+    ],
+    ids=["none", "reject", "join", "confirm-and-reject"],
+)
+def test_a_decision_on_scored_candidates_matches_as_afresh(labelled, decisions):
+    incidents, _, _ = labelled
+    scored = score_candidates(incidents)
+    reused = match_incidents(incidents, decisions=decisions, scored=scored)
+    fresh = match_incidents(incidents, decisions=decisions)
+    pd.testing.assert_series_equal(reused.event_ids, fresh.event_ids)
+    pd.testing.assert_frame_equal(reused.pairs, fresh.pairs)
+    assert reused.candidates == fresh.candidates
+
+
+def test_scored_candidates_serve_only_their_own_reports_and_settings(labelled):
+    incidents, _, _ = labelled
+    scored = score_candidates(incidents)
+    with pytest.raises(ValueError, match="other settings or other reports"):
+        match_incidents(incidents, settings=MatchSettings(tolerance_days=3), scored=scored)
+    with pytest.raises(ValueError, match="other settings or other reports"):
+        match_incidents(incidents.iloc[:-1], scored=scored)
+    quick = score_candidates(incidents, min_score=0.6)
+    with pytest.raises(ValueError, match="needs every candidate pair scored"):
+        match_incidents(
+            incidents, decisions=[Decision("join", "RAIL-005", "RAIL-006")], scored=quick
+        )
 
 
 def test_decisions_round_trip_through_a_table_and_name_bad_values():

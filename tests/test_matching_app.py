@@ -149,3 +149,22 @@ def test_a_restarted_server_reads_the_matching_back(monkeypatch, acled, expected
         at.run()
         assert shown(at) == f"**Showing {events} events ({reports} reports)**"
     assert len(calls) == 1
+
+
+def test_a_decision_does_not_compare_the_reports_again(monkeypatch, app, expected, tmp_path):
+    import ui.matching
+
+    monkeypatch.setenv("RAIL_INCIDENTS_CACHE", str(tmp_path))  # nothing matched before
+    ui.matching._shared_match.clear()
+    ui.matching._shared_scores.clear()
+    scored = []
+    original = ui.matching.score_candidates
+    monkeypatch.setattr(
+        ui.matching, "score_candidates", lambda incidents: scored.append(1) or original(incidents)
+    )
+    events, reports = expected
+    app.run()
+    app.selectbox(key="review_event").set_value("EV:RAIL-007").run()
+    app.button(key="review_reject").click().run()
+    assert shown(app) == f"**Showing {events + 1} events ({reports} reports)**"
+    assert scored == [1]  # the candidates compared for the first page served the rejection

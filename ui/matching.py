@@ -26,11 +26,13 @@ from geo.match_cache import cached_match
 from geo.matching import (
     Decision,
     MatchResult,
+    ScoredCandidates,
     decisions_frame,
     effective_decisions,
     event_frame,
     match_incidents,
     reports_side_by_side,
+    score_candidates,
 )
 from geo.spreadsheet import safe_csv
 from layers.payload import positions_in
@@ -202,8 +204,19 @@ def _shared_match(
     _decisions: tuple[Decision, ...],
     decisions_key: tuple,
 ) -> MatchResult:
-    # Kept on disk too (geo.match_cache): a restarted server reads it back.
-    return cached_match(_incidents, content_hash, _decisions, match=match_incidents)
+    # Kept on disk too (geo.match_cache): a restarted server reads it back. Matched afresh, the
+    # compared candidates of these reports are reused: a decision does not compare them again.
+    def match(incidents: gpd.GeoDataFrame, decisions: tuple[Decision, ...]) -> MatchResult:
+        scored = _shared_scores(incidents, content_hash)
+        return match_incidents(incidents, decisions=decisions, scored=scored)
+
+    return cached_match(_incidents, content_hash, _decisions, match=match)
+
+
+# The decision-free part of matching, for the reports last matched: every candidate pair scored.
+@st.cache_resource(max_entries=1, show_spinner="Comparing reports across datasets…")
+def _shared_scores(_incidents: gpd.GeoDataFrame, content_hash: str) -> ScoredCandidates:
+    return score_candidates(_incidents)
 
 
 @dataclass(frozen=True)

@@ -250,14 +250,8 @@ def positions_in(
         None when the dataset's index is not unique or a selected row is not in it (such as a
         frame of matched events), so the caller sends the selection itself instead.
     """
-    if selected is dataset_incidents:
-        return np.arange(len(dataset_incidents))
-    if not dataset_incidents.index.is_unique:
-        return None
-    positions = dataset_incidents.index.get_indexer(selected.index)
-    if len(positions) and positions.min() < 0:
-        return None
-    return positions
+    split = split_rows(dataset_incidents, selected, max_extra=0)
+    return None if split is None else split[0]
 
 
 def split_rows(

@@ -124,7 +124,7 @@ def event_table(reports: gpd.GeoDataFrame, event_ids: pd.Series) -> EventTable:
     events = report_events(reports, event_ids)
     report_event, names = pd.factorize(events, sort=False)
     event_size = np.bincount(report_event, minlength=len(names))
-    whole = event_frame(reports, event_ids)
+    whole = event_frame(reports, event_ids, events=events)
     event_row = pd.Index(whole["event_id"].astype(str)).get_indexer(names)
     shared = event_size[report_event] > 1
     alone = lone_reports(reports, events, shared)

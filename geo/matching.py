@@ -1023,7 +1023,9 @@ def _matched_pairs(
 # Events
 
 
-def event_frame(incidents: gpd.GeoDataFrame, event_ids: pd.Series) -> gpd.GeoDataFrame:
+def event_frame(
+    incidents: gpd.GeoDataFrame, event_ids: pd.Series, *, events: np.ndarray | None = None
+) -> gpd.GeoDataFrame:
     """Return one row per event: same columns as ``incidents`` plus the reports behind it.
 
     The representative report gives the point and the text fields: the most precisely located
@@ -1040,6 +1042,8 @@ def event_frame(incidents: gpd.GeoDataFrame, event_ids: pd.Series) -> gpd.GeoDat
     event_ids : pandas.Series
         ``incident_id`` -> event id, from :attr:`MatchResult.event_ids`; ids not in it are
         their own event.
+    events : numpy.ndarray, optional
+        The event of every report when already worked out (:func:`report_events`).
 
     Returns
     -------
@@ -1048,7 +1052,8 @@ def event_frame(incidents: gpd.GeoDataFrame, event_ids: pd.Series) -> gpd.GeoDat
         (``"; "``-joined) and ``reported_by`` (who reported which figures). ``incident_id`` is
         the event id and ``dataset`` names every dataset that reported it.
     """
-    events = report_events(incidents, event_ids)
+    if events is None:
+        events = report_events(incidents, event_ids)
     sizes = pd.Series(events).groupby(events).transform("size").to_numpy()
     single = sizes == 1
     out_single = lone_reports(incidents, events, single)

@@ -179,9 +179,10 @@ def count_once_option(dataset: Dataset) -> bool:
     )
 
 
-def _decisions_key() -> tuple:
-    """Return a hashable summary of the decisions in force (for cache keys)."""
-    return tuple((d.kind, *d.pair) for d in effective_decisions(decisions()))
+def _decisions_key(in_force: Sequence[Decision] | None = None) -> tuple:
+    """Return a hashable summary of the decisions (this session's in force when None)."""
+    made = decisions() if in_force is None else in_force
+    return tuple((d.kind, *d.pair) for d in effective_decisions(made))
 
 
 def match_result(dataset: Dataset, in_force: Sequence[Decision] | None = None) -> MatchResult:
@@ -262,18 +263,17 @@ def event_table_of(dataset: Dataset, result: MatchResult) -> tuple[EventTable, s
     One per data and decisions for the whole server; the key is the same in every process (it
     names the map's published file).
     """
-    effective = tuple((d.kind, *d.pair) for d in effective_decisions(result.decisions))
-    text = repr((effective, sorted(result.settings.to_dict().items())))
+    text = repr((_decisions_key(result.decisions), sorted(result.settings.to_dict().items())))
     table_key = f"{dataset.content_hash}|{hashlib.sha256(text.encode()).hexdigest()[:24]}"
-    return _shared_event_table(dataset.incidents, result, table_key)
+    return _shared_event_table(dataset.incidents, result, table_key), table_key
 
 
 # One table per (data, decisions) for the whole server, like the match result it comes from.
 @st.cache_resource(max_entries=2, show_spinner="Counting each event once…")
 def _shared_event_table(
     _incidents: gpd.GeoDataFrame, _result: MatchResult, table_key: str
-) -> tuple[EventTable, str]:
-    return event_table(_incidents, _result.event_ids), table_key
+) -> EventTable:
+    return event_table(_incidents, _result.event_ids)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -12,6 +12,7 @@ import hashlib
 import sys
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import folium
@@ -61,6 +62,16 @@ class StoreContext:
     def can_write(self) -> bool:
         """Whether the logged-in account may write."""
         return self.account is not None and self.account.can_write
+
+    @cached_property
+    def owns_private_data(self) -> bool:
+        """Whether the account sees datasets no one else may read (its private imports).
+
+        Asked of the store once per page run (a context is made for each run).
+        """
+        if self.account is None:
+            return False
+        return any(d.visibility != "shared" for d in self.store.datasets(viewer=self.account))
 
 
 def _store_option() -> str | None:
@@ -203,13 +214,6 @@ def _viewer_key(account: Account | None) -> tuple[int, str, str] | None:
     return None if account is None else (account.id, account.username, account.role)
 
 
-def _owns_private_data(context: StoreContext) -> bool:
-    """Whether the logged-in account sees datasets no one else may read (its private imports)."""
-    if context.account is None:
-        return False
-    return any(d.visibility != "shared" for d in context.store.datasets(viewer=context.account))
-
-
 def everyone_sees(context: StoreContext | None) -> bool:
     """Whether what the store adds to the page is what every visitor sees.
 
@@ -218,7 +222,7 @@ def everyone_sees(context: StoreContext | None) -> bool:
     """
     if context is None or context.account is None:
         return True
-    return context.settings.anonymous_read and not _owns_private_data(context)
+    return context.settings.anonymous_read and not context.owns_private_data
 
 
 def dataset_with_store(base: Dataset, context: StoreContext | None) -> Dataset:
@@ -237,7 +241,7 @@ def dataset_with_store(base: Dataset, context: StoreContext | None) -> Dataset:
         return base
     state = context.store.state()
     # An account that sees only shared datasets sees the rows a visitor sees: one copy for both.
-    viewer = _viewer_key(context.account) if _owns_private_data(context) else None
+    viewer = _viewer_key(context.account) if context.owns_private_data else None
     combined = _store_dataset(
         context.store, base, base.content_hash, context.store.url, state, viewer
     )

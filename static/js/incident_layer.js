@@ -362,8 +362,8 @@
 
     // ---- The layer ----
     window.incidentLayer = function(fg, map, data, options, state) {
-        // Drawn again: the selection changed, so a popup left open may describe an incident the
-        // filters now leave out.
+        // Drawn again (a new selection, or new display options): a popup left open may describe
+        // an incident the filters now leave out.
         if (window.__incidentData) { map.closePopup(); }
         var loading = data.url
             ? sharedPayload(data.url).then(function(shared) {

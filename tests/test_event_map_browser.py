@@ -35,6 +35,7 @@ from tests.test_browser import (
     map_frame,
     start_app,
     stop_app,
+    wait_until_idle,
     watch_errors,
 )
 from tests.test_map_pixels import JS_SHOWN_AT, leaflet, on_page
@@ -145,10 +146,8 @@ def open_popup(page, event_id: str):
 
 
 def test_a_visitor_fetches_the_events_once_and_each_filter_sends_a_mask(browser, events_server):
-    context, page, errors = open_watched(browser, events_server)
-    events, reports = headline(page)
+    context, page, errors, events, reports = open_as_visitor(browser, events_server)
     assert SIZE < events < reports  # the ACLED rows report bundled incidents again
-    on_map(page, f"{events:,} incidents on map")
     assert leaflet(page).evaluate("window.__incidentData.source") == "published file"
     assert legend_total(page) == events
     assert len(page.fetched) == 1
@@ -198,12 +197,18 @@ def test_an_event_cut_by_the_period_is_drawn_with_the_reports_inside_it(browser,
     assert errors == [], errors
 
 
+def open_as_visitor(browser, address: str):
+    """Open the page and wait for its map; return the context, page, errors and the count."""
+    context, page, errors = open_watched(browser, address)
+    events, reports = headline(page)
+    on_map(page, f"{events:,} incidents on map")
+    return context, page, errors, events, reports
+
+
 def test_an_analyst_with_private_data_gets_it_with_the_map_never_as_a_file(browser, events_server):
     from layers.payload import PAYLOAD_DIR
 
-    context, page, errors = open_watched(browser, events_server)
-    events, reports = headline(page)
-    on_map(page, f"{events:,} incidents on map")
+    context, page, errors, _, reports = open_as_visitor(browser, events_server)
     before = set(PAYLOAD_DIR.glob("incidents-*"))
     log_in(page, "asma")
     page.wait_for_function(
@@ -219,13 +224,15 @@ def test_an_analyst_with_private_data_gets_it_with_the_map_never_as_a_file(brows
 
 
 def test_an_analyst_who_sees_what_visitors_see_fetches_the_same_file(browser, events_server):
-    context, page, errors = open_watched(browser, events_server)
-    events, reports = headline(page)
-    on_map(page, f"{events:,} incidents on map")
+    context, page, errors, events, reports = open_as_visitor(browser, events_server)
+    page.received.clear()
     log_in(page, "bilal")
+    wait_until_idle(page)  # the run after the login has drawn its map
     assert headline(page) == (events, reports)  # only shared datasets: the visitors' events
     on_map(page, f"{events:,} incidents on map")
     assert leaflet(page).evaluate("window.__incidentData.source") == "published file"
+    # A map drawn again after the login is a mask over the same file, never the events.
+    assert all('\\"url\\"' in layer for layer in layer_messages(page))
     assert len(set(page.fetched)) == 1, page.fetched
     context.close()
     assert errors == [], errors

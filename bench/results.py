@@ -6,7 +6,9 @@ and ``PEERS`` summary lines stay last, so a section goes above them.
 
 from __future__ import annotations
 
+import platform
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +40,54 @@ def put_section(section: str, begin: str, end: str, results: Path = RESULTS) -> 
         )
         text = "\n".join([*lines[:first], section, "", *lines[first:]]).rstrip("\n") + "\n"
     results.write_text(text, encoding="utf-8")
+
+
+def write_section(
+    name: str,
+    title: str,
+    command: str,
+    notes: list[str],
+    body: list[str],
+    results: Path = RESULTS,
+) -> str:
+    """Write a separate benchmark's section, headed by when, where and how it was measured.
+
+    Parameters
+    ----------
+    name : str
+        The section's name in its markers (``<!-- name:begin -->`` and ``<!-- name:end -->``,
+        the names ``python -m bench.run`` keeps).
+    title : str
+        Its heading.
+    command : str
+        The command that measured it.
+    notes : list of str
+        Lines said of the measurement, after the date, commit, machine and command.
+    body : list of str
+        The figures.
+    results : pathlib.Path
+
+    Returns
+    -------
+    str
+        The section as written.
+    """
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    lines = [
+        begin,
+        f"## {title}",
+        "",
+        f"- Date: {datetime.now(UTC).isoformat(timespec='seconds')}; commit {commit()}",
+        f"- Machine: {platform.platform()}; 2 CPUs shared with other work",
+        f"- Command: `{command}`",
+        *notes,
+        "",
+        *body,
+        end,
+    ]
+    section = "\n".join(lines)
+    put_section(section, begin, end, results)
+    return section
 
 
 def commit() -> str:

@@ -24,21 +24,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.results import commit, put_section
+from bench.results import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
-BEGIN, END = "<!-- store-bench:begin -->", "<!-- store-bench:end -->"
 PASSWORD = "bench password 2026"
 FILTER = {"start": date(2024, 1, 1), "end": date(2024, 6, 30), "groups": ("BLA",)}
 BOX = (66.5, 29.0, 68.0, 30.5)
@@ -152,17 +150,12 @@ def _row(r: dict) -> str:
 
 def write_results(rows: list[dict], command: str) -> str:
     """Put the table between the markers in bench/RESULTS.md; return the section."""
-    lines = [
-        BEGIN,
-        "## Store (bench/store.py)",
-        "",
-        f"- Date: {datetime.now(UTC).isoformat(timespec='seconds')}; commit {commit()}",
-        f"- Machine: {platform.platform()}; 2 CPUs shared with other work",
-        f"- Command: `{command}`",
+    notes = [
         f"- Filter: {FILTER['start']}..{FILTER['end']}, group BLA (with affiliates); with box "
         f"{BOX}. 'memory' = `IncidentFilter.mask` on the loaded incidents (the app's path); "
-        "'store' = `store.incidents(flt=...)` including reading the selected rows.",
-        "",
+        "'store' = `store.incidents(flt=...)` including reading the selected rows."
+    ]
+    body = [
         "| back end | incidents | import | re-import (unchanged) | open (read all) "
         "| working set: after a write / on a restart "
         "| filter: memory / store (selected) | filter + box: memory / store | peak RSS |",
@@ -178,11 +171,8 @@ def write_results(rows: list[dict], command: str) -> str:
             f"filter_store_ms={r['filter_store_ms']:.0f} rss_mb={r['peak_rss_mb']:.0f}"
             for r in rows
         ],
-        END,
     ]
-    section = "\n".join(lines)
-    put_section(section, BEGIN, END)
-    return section
+    return write_section("store-bench", "Store (bench/store.py)", command, notes, body)
 
 
 def main(argv: list[str] | None = None) -> int:

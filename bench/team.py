@@ -23,13 +23,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.results import commit, put_section
+from bench.results import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
-BEGIN, END = "<!-- team-bench:begin -->", "<!-- team-bench:end -->"
 PRESETS = ("Last 12 months of data", "Last 30 days of data")
 
 
@@ -195,15 +193,11 @@ def write_results(rows: list[dict], command: str) -> str:
             f"{b['All time_ms']:,.0f} ms | {b['server_mb']['VmRSS']:,.0f} MB | "
             f"{len(b['page_errors'])} |"
         )
-    lines = [
-        BEGIN,
-        "## The dashboard on a team store (bench/team.py)",
-        "",
-        f"- Date: {datetime.now(UTC).isoformat(timespec='seconds')}; commit {commit()}",
-        f"- Command: `{command}`",
+    notes = [
         "- PostGIS store holding N synthetic incidents beside the 70 bundled ones; AppTest "
-        "page runs on the server (no browser); each event counted once (two datasets).",
-        "",
+        "page runs on the server (no browser); each event counted once (two datasets)."
+    ]
+    body = [
         *table,
         "",
         "In Chromium, served by `serve.py` (its warm start reads the store, the kept matching "
@@ -214,11 +208,9 @@ def write_results(rows: list[dict], command: str) -> str:
         *(f"- {f['size']:,}: {f['restart']['shown']}" for f in rows),
         "",
         *(_line(f) for f in rows),
-        END,
     ]
-    section = "\n".join(lines)
-    put_section(section, BEGIN, END)
-    return section
+    title = "The dashboard on a team store (bench/team.py)"
+    return write_section("team-bench", title, command, notes, body)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@ summary lines the issue asks to find at the end."""
 
 from __future__ import annotations
 
-from bench.results import put_section
+from bench.results import put_section, write_section
 
 BEGIN, END = "<!-- x-bench:begin -->", "<!-- x-bench:end -->"
 SUMMARY = "SCALE size=1000000 ready_s=9.6\nPEERS size=100000 pydeck_paint_x=1.80\n"
@@ -27,3 +27,19 @@ def test_a_missing_file_gets_the_section(tmp_path):
     results = tmp_path / "RESULTS.md"
     put_section(f"{BEGIN}\nonly\n{END}", BEGIN, END, results)
     assert results.read_text() == f"{BEGIN}\nonly\n{END}\n"
+
+
+def test_a_section_is_headed_by_when_where_and_how_it_was_measured(tmp_path):
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Results\n\n" + SUMMARY)
+    write_section(
+        "x-bench", "X (bench/x.py)", "python -m bench.x", ["- a note"], ["| a |"], results
+    )
+    text = results.read_text()
+    section = text[text.index(BEGIN) : text.index(END) + len(END)]
+    lines = section.splitlines()
+    assert lines[:3] == [BEGIN, "## X (bench/x.py)", ""]
+    assert lines[3].startswith("- Date: ") and "; commit " in lines[3]
+    assert lines[4].startswith("- Machine: ")
+    assert lines[5:] == ["- Command: `python -m bench.x`", "- a note", "", "| a |", END]
+    assert text.endswith("\n\n" + SUMMARY)  # the summary lines stay last

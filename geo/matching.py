@@ -861,9 +861,7 @@ def match_incidents(
     elif forced_pairs and scored.min_score > 0:
         msg = "a confirm or a join needs every candidate pair scored (min_score 0)"
         raise ValueError(msg)
-    ids, rows = scored.ids, scored.rows
-    pairs_count = scored.candidates
-    scored = scored.scored
+    ids, rows, compared = scored.ids, scored.rows, scored.scored
     clusters = _Clusters(rows, settings.tolerance_days)
     position = {incident_id: k for k, incident_id in enumerate(ids)}
     rejected = {d.pair for d in decisions if d.kind == "reject"}
@@ -871,7 +869,7 @@ def match_incidents(
     for decision in forced:
         if decision.first_id in position and decision.second_id in position:
             clusters.join(position[decision.first_id], position[decision.second_id], force=True)
-    accepted = scored[scored["score"] >= settings.threshold]
+    accepted = compared[compared["score"] >= settings.threshold]
     if rejected:
         keys = _pair_keys(ids, accepted["i"].to_numpy(), accepted["j"].to_numpy())
         accepted = accepted[[key not in rejected for key in keys]]
@@ -882,11 +880,11 @@ def match_incidents(
         clusters.join(int(i), int(j))
     roots = np.array([clusters.root(k) for k in range(len(ids))], dtype=np.int64)
     event_ids = _event_ids(ids, roots, incidents["dataset"].astype(str).to_numpy())
-    matched = _matched_pairs(incidents, scored, accepted, forced, event_ids, position)
+    matched = _matched_pairs(incidents, compared, accepted, forced, event_ids, position)
     return MatchResult(
         pairs=matched,
         event_ids=pd.Series(event_ids, index=pd.Index(ids, name="incident_id"), name="event_id"),
-        candidates=pairs_count,
+        candidates=scored.candidates,
         settings=settings,
         decisions=decisions,
     )

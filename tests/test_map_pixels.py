@@ -26,6 +26,7 @@ from tests.test_browser import (
     MAIN_MAP,
     start_app,
     stop_app,
+    wait_until_idle,
 )
 
 pytestmark = pytest.mark.browser
@@ -457,6 +458,7 @@ def test_the_heatmap_paints_and_the_layer_control_stays(mp):
 
 
 def test_a_popup_opens_its_incident_in_the_details_tab(mp):
+    wait_until_idle(mp)  # start from an idle page: a click during a run can be lost
     frame = leaflet(mp)
     incident, where = shown_single(mp, frame)
     x, y = on_page(mp, where)

@@ -18,7 +18,6 @@ from functools import partial
 from pathlib import Path
 
 import folium
-import geopandas as gpd
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -32,6 +31,7 @@ from layers.context import build_province_layer
 from layers.incidents import build_heatmap_layer, build_incident_layer, start_hidden
 from layers.labels import build_found_place_layer
 from layers.panes import add_panes, put_in_pane
+from layers.payload import PublishedRows
 from layers.style import group_colours
 from layers.view import OVERLAYS, MapView, basemap_names
 from ui import corridor as corridor_ui
@@ -229,7 +229,7 @@ def draw_map(
     options: dict[str, bool],
     focus: MapFocus | None = None,
     *,
-    published: tuple[gpd.GeoDataFrame, str] | None = None,
+    published: tuple[PublishedRows, str] | None = None,
     view_key: tuple[str, str] | None = None,
 ) -> None:
     """Show the map; only the incident, province and heat layers change with the filters.
@@ -237,9 +237,9 @@ def draw_map(
     The whole selection goes to the browser once; panning and zooming never rerun the app
     (``returned_objects`` is empty); only a popup's "Open in Incident details" button does.
     A place found by search (``focus``) moves the map there without rebuilding it. A large
-    selection of the rows of ``published`` (a frame every session may see, such as the dataset's
+    selection of the rows of ``published`` (rows every session may see, such as the dataset's
     incidents or its event table, and a key naming its content) is sent as a mask over that
-    frame's payload, which the page fetches once (see :mod:`layers.payload`).
+    rows' payload, which the page fetches once (see :mod:`layers.payload`).
     """
     view = map_view()
     basemap = view.basemap or filter_ui.basemap_choice(command_line().basemap)
@@ -379,7 +379,7 @@ def main() -> None:
         )
     shown = selected
     # What the map's rows are rows of: published as a file once when every session may see it.
-    rows_of = (dataset.incidents, dataset.content_hash)
+    rows_of = (PublishedRows.of(dataset.incidents), dataset.content_hash)
     if result is not None:
         events = matching_ui.events_of(dataset, selected, result, view_key)
         shown = events.shown

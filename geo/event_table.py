@@ -5,13 +5,18 @@ event (:func:`geo.matching.event_frame`). Doing that for every filter change cos
 million reports, and the rows it gives are new each time, so the map cannot fetch them once and
 take each selection as a mask (:mod:`layers.payload`).
 
-An :class:`EventTable` holds, for all the reports, one row per event and, for each report of an
-event with several reports, that report alone as an event row. A selection of reports shows
-exactly these rows for most events: an event whose reports are all selected is its event row,
-and a report selected without the other reports of its event is its own row. Only an event of
-three or more reports of which a selection holds some, but more than one, needs a row the table
-does not hold (a period that starts during a multi-day attack): :meth:`EventTable.events` works
-those few out from their reports and gives them index labels the table does not use.
+An :class:`EventTable` numbers the rows any selection of the reports may show: row ``i`` (for
+``i`` below the number of reports) is report ``i`` as an event of its own, and the rows after
+them are the events of several reports, each made from all its reports. A selection of reports
+shows exactly these rows for most events: an event whose reports are all selected is its event
+row, and a report selected without the other reports of its event is its own row. Only an event
+of three or more reports of which a selection holds some, but more than one, needs a row the
+table does not number (a period that starts during a multi-day attack): :meth:`EventTable.events`
+works those few out from their reports and labels them after the table's rows.
+
+The table keeps only the rows of events of several reports (a few thousand at a million
+reports); a report's own row is made from the report when a selection shows it, so the table
+costs a fraction of a second copy of the reports.
 """
 
 from __future__ import annotations
@@ -22,37 +27,45 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.matching import event_frame, lone_reports, report_events
+from geo.matching import combined_events, event_frame, lone_events, report_events
 
 
 @dataclass(frozen=True)
 class EventTable:
-    """The event rows of a set of reports, and where each report's rows are (see the module).
+    """Where each event of a set of reports is among the numbered rows (see the module).
 
     Attributes
     ----------
-    frame : geopandas.GeoDataFrame
-        :func:`geo.matching.event_frame` of every report, then each report of an event with
-        several reports as a row of its own (:func:`geo.matching.lone_reports`).
+    joined : geopandas.GeoDataFrame
+        The events of several reports (:func:`geo.matching.event_frame` rows), labelled by
+        their row: the number of reports and on.
     report_event : numpy.ndarray
         Per report (in the reports' order): its event's number.
     event_size : numpy.ndarray
         Per event number: how many reports it has.
     event_row : numpy.ndarray
-        Per event number: its row in ``frame``.
-    lone_row : numpy.ndarray
-        Per report: its row in ``frame`` when it is shown without the other reports of its
-        event (its event's row when it has none).
+        Per event number: its row (a report's own row for an event of one report).
+    renamed : pandas.Series
+        Report position -> event id, for the reports whose own row names an event other than
+        the report (the reports of events of several reports).
+    renamed_at : numpy.ndarray
+        Per report: whether it is in ``renamed``.
     event_ids : pandas.Series
         The matching the table was made from.
     """
 
-    frame: gpd.GeoDataFrame
+    joined: gpd.GeoDataFrame
     report_event: np.ndarray
     event_size: np.ndarray
     event_row: np.ndarray
-    lone_row: np.ndarray
+    renamed: pd.Series
+    renamed_at: np.ndarray
     event_ids: pd.Series
+
+    @property
+    def rows(self) -> int:
+        """Number of rows a selection may show: one per report, then the joined events."""
+        return len(self.report_event) + len(self.joined)
 
     def rows_for(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return where a selection of reports finds its events.
@@ -65,10 +78,10 @@ class EventTable:
         Returns
         -------
         rows : numpy.ndarray
-            Rows of ``frame`` the selection shows, in ``frame``'s order.
+            The rows the selection shows, in order.
         apart : numpy.ndarray
             Positions (among ``positions``' values) of the selected reports whose event is
-            only partly selected and has no row for that part in ``frame``.
+            only partly selected and has no row for that part.
         """
         positions = np.asarray(positions, dtype=np.int64)
         events = self.report_event[positions]
@@ -78,32 +91,73 @@ class EventTable:
         whole = np.flatnonzero((selected == self.event_size) & (selected > 0))
         alone = positions[(count == 1) & (size > 1)]
         apart = positions[(count > 1) & (count < size)]
-        rows = np.sort(np.concatenate([self.event_row[whole], self.lone_row[alone]]))
+        rows = np.sort(np.concatenate([self.event_row[whole], alone]))
         return rows, apart
+
+    def frame(self, reports: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """Return every row, in order (what the map publishes once as a file).
+
+        ``reports`` are the reports the table was made from (the table does not keep them: it
+        may outlive them in a cache).
+        """
+        return self._rows_of(reports, np.arange(self.rows))
 
     def events(self, reports: gpd.GeoDataFrame, positions: np.ndarray) -> gpd.GeoDataFrame:
         """Return :func:`geo.matching.event_frame` of the reports at ``positions``.
 
-        ``reports`` are the reports the table was made from (the table does not keep them: it
-        may outlive them in a cache). Rows of ``frame`` keep their index labels (their
-        positions in it), so a map can take them as a mask over ``frame``; the events worked
-        out here are labelled from ``len(frame)`` on.
+        ``reports`` are the reports the table was made from. Each event keeps its row as index
+        label, so a map can take them as a mask over :meth:`frame`; the events worked out here
+        are labelled from :attr:`rows` on.
         """
         rows, apart = self.rows_for(positions)
-        taken = _rows_of(self.frame, rows)
         if not len(apart):
-            return taken
+            return self._rows_of(reports, rows)
         worked_out = event_frame(reports.iloc[apart], self.event_ids)
-        worked_out.index = pd.RangeIndex(len(self.frame), len(self.frame) + len(worked_out))
-        both = pd.concat([taken, worked_out])
-        return gpd.GeoDataFrame(both, geometry="geometry", crs=self.frame.crs)
+        worked_out.index = pd.RangeIndex(self.rows, self.rows + len(worked_out))
+        return self._rows_of(reports, rows, worked_out)
+
+    def _rows_of(
+        self, reports: gpd.GeoDataFrame, rows: np.ndarray, worked_out: pd.DataFrame | None = None
+    ) -> gpd.GeoDataFrame:
+        """Return the rows ``rows`` (sorted), labelled by their numbers, then ``worked_out``.
+
+        One copy of the selected rows: the reports' own rows are taken with a place for each
+        event of several reports after them, which is then filled in (a selection of most of a
+        million reports is not copied twice, as joining two frames would).
+        """
+        count = len(self.report_event)
+        cut = int(np.searchsorted(rows, count))
+        own, joined = rows[:cut], rows[cut:] - count
+        after = self.joined.iloc[joined]
+        if worked_out is not None:
+            after = pd.concat([after, worked_out])
+        # Any report will do as the place of a row that is filled in.
+        taken = reports.iloc[np.concatenate([own, np.zeros(len(after), dtype=np.int64)])]
+        events = pd.Series(taken["incident_id"].array)
+        is_named = np.concatenate([self.renamed_at[own], np.zeros(len(after), dtype=bool)])
+        if is_named.any():
+            events[is_named] = self.renamed.loc[own[is_named[: len(own)]]].to_numpy()
+        out = lone_events(taken, events.array)
+        del taken  # shares its columns with ``out``: kept, each filled-in column would be copied
+        out.index = pd.Index(np.concatenate([own, after.index.to_numpy()]))
+        _fill_in(out, after)
+        return out
 
 
-def _rows_of(frame: gpd.GeoDataFrame, rows: np.ndarray) -> gpd.GeoDataFrame:
-    """Return ``frame``'s rows at ``rows`` (sorted): a slice, not a copy, when they lead it."""
-    if len(rows) == 0 or rows[-1] == len(rows) - 1:
-        return frame.iloc[: len(rows)]
-    return frame.iloc[rows]
+def _fill_in(frame: pd.DataFrame, last: pd.DataFrame) -> None:
+    """Put ``last``'s values in ``frame``'s last rows, column by column, in place."""
+    if not len(last):
+        return
+    start = len(frame) - len(last)
+    for k, column in enumerate(frame.columns):
+        values = last[column]
+        dtype = frame[column].dtype
+        if isinstance(dtype, pd.CategoricalDtype) and values.dtype != dtype:
+            # New values (a joined group list, a note on the figures) become categories too.
+            new = pd.Index(values.dropna().astype(str).unique()).difference(dtype.categories)
+            if len(new):
+                frame[column] = frame[column].cat.add_categories(new)
+        frame.iloc[start:, k] = values.to_numpy()
 
 
 def event_table(reports: gpd.GeoDataFrame, event_ids: pd.Series) -> EventTable:
@@ -124,12 +178,17 @@ def event_table(reports: gpd.GeoDataFrame, event_ids: pd.Series) -> EventTable:
     events = report_events(reports, event_ids)
     report_event, names = pd.factorize(events, sort=False)
     event_size = np.bincount(report_event, minlength=len(names))
-    whole = event_frame(reports, event_ids, events=events)
-    event_row = pd.Index(whole["event_id"].astype(str)).get_indexer(names)
-    shared = event_size[report_event] > 1
-    alone = lone_reports(reports, events, shared)
-    lone_row = event_row[report_event].copy()
-    lone_row[shared] = len(whole) + np.arange(int(shared.sum()))
-    frame = pd.concat([whole, alone], ignore_index=True) if len(alone) else whole
-    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=reports.crs).reset_index(drop=True)
-    return EventTable(frame, report_event, event_size, event_row, lone_row, event_ids)
+    shared = np.flatnonzero(event_size[report_event] > 1)
+    joined = combined_events(reports.iloc[shared], events[shared])
+    joined.index = pd.RangeIndex(len(reports), len(reports) + len(joined))
+    event_row = np.empty(len(names), dtype=np.int64)
+    event_row[report_event] = np.arange(len(reports))  # events of one report: its own row
+    number = dict(zip(events[shared], report_event[shared], strict=True))
+    joined_events = np.array([number[e] for e in joined["event_id"]], dtype=np.int64)
+    event_row[joined_events] = joined.index.to_numpy()
+    own_ids = reports["incident_id"].astype(str).to_numpy()
+    renamed_at = np.flatnonzero(events != own_ids)
+    renamed = pd.Series(events[renamed_at], index=renamed_at, dtype=object)
+    is_renamed = np.zeros(len(reports), dtype=bool)
+    is_renamed[renamed_at] = True
+    return EventTable(joined, report_event, event_size, event_row, renamed, is_renamed, event_ids)

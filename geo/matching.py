@@ -1054,11 +1054,11 @@ def event_frame(
         events = report_events(incidents, event_ids)
     sizes = pd.Series(events).groupby(events).transform("size").to_numpy()
     single = sizes == 1
-    out_single = lone_reports(incidents, events, single)
+    out_single = lone_events(incidents[single], events[single])
     multi = incidents[~single]
     if multi.empty:
         return out_single
-    combined = _combine(multi, events[~single])
+    combined = combined_events(multi, events[~single])
     frames = [out_single, combined] if len(out_single) else [combined]
     out = pd.concat(frames)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=incidents.crs)
@@ -1067,22 +1067,20 @@ def event_frame(
 def report_events(incidents: pd.DataFrame, event_ids: pd.Series) -> np.ndarray:
     """Return the event id of each report (a report missing from ``event_ids`` is its own)."""
     ids = incidents["incident_id"].astype(str)
+    if event_ids.empty:  # no report in a matched event (and nothing to fill from)
+        return ids.to_numpy(dtype=object)
     return ids.map(event_ids).fillna(ids).astype(str).to_numpy()
 
 
-def lone_reports(
-    incidents: gpd.GeoDataFrame, events: np.ndarray, which: np.ndarray
-) -> gpd.GeoDataFrame:
-    """Return the ``which`` reports as :func:`event_frame` rows of one report each.
+def lone_events(reports: gpd.GeoDataFrame, events: np.ndarray) -> gpd.GeoDataFrame:
+    """Return each of ``reports`` as an :func:`event_frame` row of one report.
 
     Parameters
     ----------
-    incidents : geopandas.GeoDataFrame
+    reports : geopandas.GeoDataFrame
         Reports in the schema.
     events : numpy.ndarray
-        Event id of every report (:func:`report_events`).
-    which : numpy.ndarray
-        Boolean mask of the reports wanted.
+        Event id of each of them (:func:`report_events`).
 
     Returns
     -------
@@ -1090,16 +1088,32 @@ def lone_reports(
         The reports as they are, with ``event_id``, ``reports`` (1), ``report_ids`` (the
         report's id), ``datasets`` (its dataset) and an empty ``reported_by``.
     """
-    out = incidents[which].copy()
-    out["event_id"] = events[which]
+    out = reports.copy(deep=False)  # the new columns only: the reports' own are shared
+    out["event_id"] = events
     out["reports"] = 1
-    out["report_ids"] = out["incident_id"].astype(str).to_numpy()
-    out["datasets"] = out["dataset"].astype(str).to_numpy()
+    out["report_ids"] = out["incident_id"].array
+    out["datasets"] = out["dataset"].array
     out["reported_by"] = ""
     return out
 
 
-def _combine(reports: gpd.GeoDataFrame, events: np.ndarray) -> gpd.GeoDataFrame:
+def combined_events(reports: gpd.GeoDataFrame, events: np.ndarray) -> gpd.GeoDataFrame:
+    """Return one :func:`event_frame` row per event of ``reports``, made from all of them.
+
+    Parameters
+    ----------
+    reports : geopandas.GeoDataFrame
+        The reports of events of several reports.
+    events : numpy.ndarray
+        Event id of each report (:func:`report_events`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per event, in the order of the event ids.
+    """
+    if reports.empty:
+        return lone_events(reports, events)  # no row, the columns of events
     frame = reports.copy()
     frame["event_id"] = events
     dataset_order = {name: k for k, name in enumerate(pd.unique(frame["dataset"].astype(str)))}

@@ -20,7 +20,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ from typing import BinaryIO
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 _ROOT = Path(__file__).resolve().parent.parent
 PAYLOAD_DIR = _ROOT / "static" / "cache"
@@ -35,7 +36,14 @@ PAYLOAD_URL = "/app/static/cache"
 # Part of each file's name, with the code that shapes the payload: a change to either must not
 # reuse a file an older version wrote.
 PAYLOAD_VERSION = 1
-PAYLOAD_CODE = ("layers/incidents.py", "layers/style.py", "geo/flags.py", "geo/schema.py")
+PAYLOAD_CODE = (
+    "layers/incidents.py",
+    "layers/style.py",
+    "geo/flags.py",
+    "geo/schema.py",
+    "geo/event_table.py",  # the order and content of the event rows a file may hold
+    "geo/matching.py",
+)
 # Files kept; older ones are removed when a new one is written (a page that still needs one
 # gets it rebuilt on its next rerun).
 KEEP_FILES = 16
@@ -58,6 +66,27 @@ class SharedPayload:
 
     url: str
     count: int
+
+
+@dataclass(frozen=True)
+class PublishedRows:
+    """The rows a payload file holds, made only when the file is not there yet.
+
+    Attributes
+    ----------
+    index : pandas.Index
+        Their labels, in the file's order (unique): a selection of them carries the same.
+    make : callable
+        Returns the rows (a GeoDataFrame with that index).
+    """
+
+    index: pd.Index
+    make: Callable[[], gpd.GeoDataFrame]
+
+    @classmethod
+    def of(cls, frame: gpd.GeoDataFrame) -> PublishedRows:
+        """Return the rows of a frame already made."""
+        return cls(frame.index, lambda: frame)
 
 
 @dataclass(frozen=True)
@@ -110,7 +139,7 @@ def _code_digest() -> str:
 
 
 def publish_payload(
-    incidents: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame | PublishedRows,
     colours: dict[str, str],
     dataset_key: str,
     *,
@@ -125,8 +154,9 @@ def publish_payload(
 
     Parameters
     ----------
-    incidents : geopandas.GeoDataFrame
-        Every incident of the dataset, in the order selections refer to.
+    incidents : geopandas.GeoDataFrame or PublishedRows
+        Every incident of the dataset, in the order selections refer to (made only when the
+        file is missing, when given as :class:`PublishedRows`).
     colours : dict
         Colour per canonical group.
     dataset_key : str
@@ -140,12 +170,13 @@ def publish_payload(
     -------
     SharedPayload
     """
+    rows = incidents if isinstance(incidents, PublishedRows) else PublishedRows.of(incidents)
     name = payload_name(dataset_key, colours)
     path = directory / name
     with _BUILD_LOCK:
         if not path.exists():
-            _write_payload(incidents, colours, path)
-    return SharedPayload(url=f"{url_prefix}/{name}", count=len(incidents))
+            _write_payload(rows.make(), colours, path)
+    return SharedPayload(url=f"{url_prefix}/{name}", count=len(rows.index))
 
 
 def is_published(
@@ -250,19 +281,21 @@ def positions_in(
         None when the dataset's index is not unique or a selected row is not in it (such as a
         frame of matched events), so the caller sends the selection itself instead.
     """
-    split = split_rows(dataset_incidents, selected, max_extra=0)
+    if selected is dataset_incidents:
+        return np.arange(len(dataset_incidents))
+    split = split_rows(dataset_incidents.index, selected, max_extra=0)
     return None if split is None else split[0]
 
 
 def split_rows(
-    published: gpd.GeoDataFrame, selected: gpd.GeoDataFrame, max_extra: int
+    published: pd.Index, selected: gpd.GeoDataFrame, max_extra: int
 ) -> tuple[np.ndarray, gpd.GeoDataFrame | None] | None:
     """Return the positions of ``selected``'s rows in ``published`` and the rows not in it.
 
     Parameters
     ----------
-    published : geopandas.GeoDataFrame
-        The frame a payload was published from (unique index labels).
+    published : pandas.Index
+        The labels of the rows a payload was published from (:attr:`PublishedRows.index`).
     selected : geopandas.GeoDataFrame
         Rows taken from it (same index labels), and perhaps a few others with labels it does
         not use.
@@ -276,11 +309,9 @@ def split_rows(
         when more than ``max_extra`` rows are not in it, or ``published``'s labels are not
         unique.
     """
-    if selected is published:
-        return np.arange(len(published)), None
-    if not published.index.is_unique:
+    if not published.is_unique:
         return None
-    found = published.index.get_indexer(selected.index)
+    found = published.get_indexer(selected.index)
     outside = found < 0
     count = int(outside.sum())
     if count == 0:

@@ -68,7 +68,7 @@ def test_part_of_an_event_of_three_or_more_reports_is_worked_out_apart(matched):
     shown = table.events(reports, positions_of(reports, [*MACH, "RAIL-008"]))
     assert shown.loc[shown["incident_id"] == "EV:RAIL-004", "reports"].tolist() == [len(MACH)]
     # Labelled after the table's rows, so a map never takes it for one of them.
-    assert shown.index.tolist()[-1] >= len(table.frame)
+    assert shown.index.tolist()[-1] >= table.rows
     same_rows(
         shown, event_frame(reports.iloc[positions_of(reports, [*MACH, "RAIL-008"])], event_ids)
     )
@@ -78,7 +78,7 @@ def test_part_of_an_event_of_three_or_more_reports_is_worked_out_apart(matched):
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
-def test_any_selection_shows_what_event_frame_gives_it(matched, data):
+def test_any_selection_shows_what_event_frame_gives_it(matched, published, data):
     reports, event_ids, table = matched
     events = reports["incident_id"].map(event_ids).fillna(reports["incident_id"]).to_numpy()
     # Per event: none, all, one or any of its reports (as filters cut events in a real file).
@@ -95,4 +95,38 @@ def test_any_selection_shows_what_event_frame_gives_it(matched, data):
                 st.lists(st.booleans(), min_size=len(members), max_size=len(members))
             )
     positions = np.flatnonzero(chosen)
-    same_rows(table.events(reports, positions), event_frame(reports.iloc[positions], event_ids))
+    shown = table.events(reports, positions)
+    same_rows(shown, event_frame(reports.iloc[positions], event_ids))
+    # The map takes the labels as rows of the file it published: they must be those rows.
+    in_file = shown.index < table.rows
+    same_rows(shown[in_file], published.loc[shown.index[in_file]])
+
+
+@pytest.fixture(scope="module")
+def published(matched):
+    """The table's rows in the order the map publishes them."""
+    reports, _, table = matched
+    return table.frame(reports)
+
+
+def test_the_published_rows_are_every_report_then_every_joined_event(matched, published):
+    reports, event_ids, table = matched
+    assert published.index.equals(pd.RangeIndex(table.rows))
+    # Row i is report i; events of several reports follow, one row each.
+    assert published["incident_id"].iloc[: len(reports)].tolist() == (
+        reports["incident_id"].tolist()
+    )
+    joined = published.iloc[len(reports) :]
+    assert joined["reports"].min() > 1
+    assert "EV:RAIL-004" in joined["incident_id"].tolist()
+    assert table.rows == len(reports) + (event_frame(reports, event_ids)["reports"] > 1).sum()
+
+
+def test_reports_that_match_nothing_are_each_an_event_of_their_own(matched):
+    reports = matched[0]
+    unmatched = pd.Series(dtype="str")  # no report in a matched event
+    table = event_table(reports, unmatched)
+    assert table.rows == len(reports)
+    shown = table.events(reports, np.arange(len(reports)))
+    assert shown["reports"].tolist() == [1] * len(reports)
+    same_rows(shown, event_frame(reports, unmatched))

@@ -101,14 +101,15 @@ def test_a_large_selection_sends_the_url_and_mask_not_the_incidents(bundle, colo
 def test_rows_beyond_the_published_frame_are_split_off_while_few(bundle):
     incidents = bundle.incidents.reset_index(drop=True)
     taken = incidents.iloc[[4, 9]]
-    positions, extra = split_rows(incidents, taken, max_extra=5)
+    positions, extra = split_rows(incidents.index, taken, max_extra=5)
     assert positions.tolist() == [4, 9] and extra is None
     worked_out = incidents.iloc[[0, 1]].set_axis([len(incidents), len(incidents) + 1])
     both = pd.concat([taken, worked_out])
-    positions, extra = split_rows(incidents, both, max_extra=5)
+    positions, extra = split_rows(incidents.index, both, max_extra=5)
     assert positions.tolist() == [4, 9]
     assert extra.index.tolist() == [len(incidents), len(incidents) + 1]
-    assert split_rows(incidents, both, max_extra=1) is None  # more: the whole selection is sent
+    # More: the whole selection is sent.
+    assert split_rows(incidents.index, both, max_extra=1) is None
 
 
 def test_rows_beyond_the_file_go_with_the_mask_and_count_in_the_selection(

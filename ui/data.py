@@ -26,7 +26,13 @@ from geo.groups import GroupRegistry
 from geo.io import BundledData, load_bundled
 from geo.prepared import prepared_file, prepared_synthetic
 from layers.incidents import DETAIL_LIMIT, layer_payload
-from layers.payload import MaskedSelection, is_published, publish_payload, split_rows
+from layers.payload import (
+    MaskedSelection,
+    PublishedRows,
+    is_published,
+    publish_payload,
+    split_rows,
+)
 from ui.memory import release_memory
 
 LOGGER = logging.getLogger(__name__)
@@ -241,13 +247,13 @@ def timeline_table(_selected: gpd.GeoDataFrame, key: tuple[str, str], freq: str)
 
 
 def shared_selection(
-    rows_of: gpd.GeoDataFrame, key: str, selected: gpd.GeoDataFrame, colours: dict[str, str]
+    rows_of: PublishedRows, key: str, selected: gpd.GeoDataFrame, colours: dict[str, str]
 ) -> MaskedSelection | None:
     """Publish the map payload of ``rows_of`` (once) and locate a large selection's rows in it.
 
     Parameters
     ----------
-    rows_of : geopandas.GeoDataFrame
+    rows_of : PublishedRows
         Every row a selection may take: the dataset's incidents, or its event table.
         A selection may also hold up to :data:`MAX_EXTRA_ROWS` rows of its own (events worked
         out for it), sent with the map.
@@ -266,12 +272,12 @@ def shared_selection(
     """
     if len(selected) <= DETAIL_LIMIT:
         return None
-    split = split_rows(rows_of, selected, MAX_EXTRA_ROWS)
+    split = split_rows(rows_of.index, selected, MAX_EXTRA_ROWS)
     if split is None:
         return None
     positions, extra = split
     building = not is_published(key, colours)
-    note = f"Preparing the map's data ({len(rows_of):,} incidents, once)…"
+    note = f"Preparing the map's data ({len(rows_of.index):,} incidents, once)…"
     with st.spinner(note) if building else nullcontext():
         return MaskedSelection(publish_payload(rows_of, colours, key), positions, extra)
 

@@ -35,7 +35,7 @@ from geo.matching import (
     score_candidates,
 )
 from geo.spreadsheet import safe_csv
-from layers.payload import positions_in
+from layers.payload import PublishedRows, positions_in
 from ui import messages
 from ui.data import Dataset
 
@@ -228,16 +228,16 @@ class Events:
     ----------
     shown : geopandas.GeoDataFrame
         The events (see :func:`geo.matching.event_frame`).
-    table : geopandas.GeoDataFrame or None
-        The event table of every report whose rows ``shown`` are (the map fetches it once and
-        takes each selection as a mask over it); None when ``shown`` was worked out for this
-        selection alone.
+    table : PublishedRows or None
+        The rows of the event table of every report, which ``shown`` is a selection of (the
+        map fetches them once and takes each selection as a mask over them); None when
+        ``shown`` was worked out for this selection alone.
     table_key : str
         Names the table's content (the data, the decisions and the settings).
     """
 
     shown: gpd.GeoDataFrame
-    table: gpd.GeoDataFrame | None
+    table: PublishedRows | None
     table_key: str
 
 
@@ -254,7 +254,12 @@ def events_of(
     if shown is None:  # not rows of the dataset: worked out on their own
         shown = _shared_events(selected, result, (*key, _decisions_key()))
         return Events(shown, None, table_key)
-    return Events(shown, table.frame, table_key)
+    return Events(shown, table_rows(dataset, table), table_key)
+
+
+def table_rows(dataset: Dataset, table: EventTable) -> PublishedRows:
+    """Return the rows of the dataset's event table, as the map publishes them."""
+    return PublishedRows(pd.RangeIndex(table.rows), lambda: table.frame(dataset.incidents))
 
 
 def event_table_of(dataset: Dataset, result: MatchResult) -> tuple[EventTable, str]:

@@ -51,5 +51,6 @@ def _warm_team_store(base: data.Dataset) -> None:
     result = matching_ui.match_result(dataset, matching_ui.stored_decisions(context))
     table, table_key = matching_ui.event_table_of(dataset, result)
     if result.events > DETAIL_LIMIT:  # fewer go with the map, with every detail
-        publish_payload(table.frame, group_colours(dataset.groups.names), table_key)
+        rows = matching_ui.table_rows(dataset, table)
+        publish_payload(rows, group_colours(dataset.groups.names), table_key)
     LOGGER.info("warm start: %s events of the team store ready", f"{result.events:,}")

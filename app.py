@@ -60,7 +60,12 @@ from ui.geography import (
     place_search,
 )
 from ui.imports import dataset_with_imports, import_panel, run_import
-from ui.memory import end_expired_sessions, release_when_session_ends, start_session_reaper
+from ui.memory import (
+    collect_run_garbage,
+    end_expired_sessions,
+    release_when_session_ends,
+    start_session_reaper,
+)
 
 st.set_page_config(page_title="Rail & province incident map — Pakistan", layout="wide")
 LOGGER = messages.LOGGER
@@ -467,3 +472,4 @@ def main() -> None:
 
 with messages.guarded("this page"):
     main()
+collect_run_garbage()  # what this run freed by replacing the last run's selection and map

@@ -56,3 +56,51 @@ def test_the_run_import_is_not_a_process_wide_cache():
 
 def test_release_memory_asks_glibc_to_trim():
     assert release_memory() is True
+
+
+class _Cycle:
+    """An object in a reference cycle, as a run's map is (folium elements hold their parent)."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.fixture
+def no_automatic_collection():
+    """Collections happen only where the code asks for them (as with millions of long-lived
+    objects, where a full collection is rare)."""
+    gc.disable()
+    yield
+    gc.enable()
+    gc.unfreeze()
+
+
+def test_a_page_run_frees_the_map_the_run_before_drew(app, monkeypatch, no_automatic_collection):
+    import folium
+
+    maps = []
+    original = folium.Map.__init__
+
+    def recording(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        maps.append(weakref.ref(self))
+
+    monkeypatch.setattr(folium.Map, "__init__", recording)
+    app.run()
+    first = list(maps)
+    app.run()
+    assert not app.exception
+    assert first and all(drawn() is None for drawn in first)
+
+
+def test_frozen_cycles_wait_for_the_next_full_release(no_automatic_collection):
+    from ui.memory import collect_run_garbage
+
+    kept = _Cycle()
+    gone = weakref.ref(kept)
+    release_memory()  # the cycle is alive and long-lived: frozen
+    del kept
+    collect_run_garbage()  # a page run's collection skips frozen objects
+    assert gone() is not None
+    release_memory()  # a dataset read or a session ended: everything is collected again
+    assert gone() is None

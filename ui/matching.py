@@ -38,6 +38,7 @@ from geo.spreadsheet import safe_csv
 from layers.payload import PublishedRows, positions_in
 from ui import messages
 from ui.data import Dataset
+from ui.memory import release_memory
 
 if TYPE_CHECKING:
     from ui.store import StoreContext
@@ -211,7 +212,9 @@ def _shared_match(
         scored = _shared_scores(incidents, content_hash)
         return match_incidents(incidents, decisions=decisions, scored=scored)
 
-    return cached_match(_incidents, content_hash, _decisions, match=match)
+    result = cached_match(_incidents, content_hash, _decisions, match=match)
+    release_memory()  # what matching or reading the kept result left in the allocators' pools
+    return result
 
 
 # The decision-free part of matching, for the reports last matched: every candidate pair scored.
@@ -278,7 +281,9 @@ def event_table_of(dataset: Dataset, result: MatchResult) -> tuple[EventTable, s
 def _shared_event_table(
     _incidents: gpd.GeoDataFrame, _result: MatchResult, table_key: str
 ) -> EventTable:
-    return event_table(_incidents, _result.event_ids)
+    table = event_table(_incidents, _result.event_ids)
+    release_memory()
+    return table
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -45,7 +45,41 @@ def release_memory() -> bool:
     bool
         Whether the C library could be asked to return pages (glibc only).
     """
+    # A full collection, over every object; what survives it is long-lived (a dataset, its
+    # matching and event table: millions of objects at a million incidents) and is frozen, so
+    # the collections after each page run (collect_run_garbage) skip it.
+    gc.unfreeze()
     gc.collect()
+    gc.freeze()
+    return return_free_pages()
+
+
+def collect_run_garbage() -> bool:
+    """Free what a page run left in reference cycles and give free pages back to the system.
+
+    A page run's map (folium elements hold their parents, and the selection's data with them)
+    is garbage in cycles once the next run replaces it; with millions of long-lived objects a
+    full collection rarely happens, so 100-150 MB a filter change stayed resident at a million
+    incidents (measured). Objects frozen by :func:`release_memory` are not traversed: a few
+    milliseconds instead of 0.14 s.
+
+    Returns
+    -------
+    bool
+        Whether the C library could be asked to return pages (glibc only).
+    """
+    gc.collect()
+    return return_free_pages()
+
+
+def return_free_pages() -> bool:
+    """Return the pages the allocators hold free to the system (no garbage collection).
+
+    Returns
+    -------
+    bool
+        Whether the C library could be asked to return pages (glibc only).
+    """
     # Arrow (GeoParquet reads, string columns) keeps freed blocks in its own pool: 0.6 GB after
     # reading a million prepared incidents.
     pyarrow.default_memory_pool().release_unused()

@@ -32,6 +32,7 @@ from geo.store.working_set import working_set
 from layers.assets import localize_assets
 from ui import messages
 from ui.data import DISPLAY_TOLERANCE_DEG, Dataset, build_dataset, bundled_layers
+from ui.memory import release_memory
 
 TOKEN = "store_token"
 REGISTRY_CACHE = "store_registry_cache"
@@ -205,9 +206,11 @@ def _store_dataset(
         enriched=True,
     )
     figures = _store.figures(viewer=account)
-    return dataclasses.replace(
+    dataset = dataclasses.replace(
         dataset, figures=pd.concat([_base.figures, figures], ignore_index=True)
     )
+    release_memory()  # what reading the store or its prepared file left in the allocators' pools
+    return dataset
 
 
 def _viewer_key(account: Account | None) -> tuple[int, str, str] | None:

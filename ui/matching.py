@@ -38,7 +38,7 @@ from geo.spreadsheet import safe_csv
 from layers.payload import PublishedRows, positions_in
 from ui import messages
 from ui.data import Dataset
-from ui.memory import release_memory
+from ui.memory import keep_what_was_loaded
 
 if TYPE_CHECKING:
     from ui.store import StoreContext
@@ -213,7 +213,7 @@ def _shared_match(
         return match_incidents(incidents, decisions=decisions, scored=scored)
 
     result = cached_match(_incidents, content_hash, _decisions, match=match)
-    release_memory()  # what matching or reading the kept result left in the allocators' pools
+    keep_what_was_loaded()  # and what matching or reading the kept result left in the pools
     return result
 
 
@@ -282,7 +282,7 @@ def _shared_event_table(
     _incidents: gpd.GeoDataFrame, _result: MatchResult, table_key: str
 ) -> EventTable:
     table = event_table(_incidents, _result.event_ids)
-    release_memory()
+    keep_what_was_loaded()
     return table
 
 

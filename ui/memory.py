@@ -54,6 +54,23 @@ def release_memory() -> bool:
     return return_free_pages()
 
 
+def keep_what_was_loaded() -> bool:
+    """Freeze the objects a dataset's load made and return free pages (no collection).
+
+    For the end of a load (the store's incidents, a match result, an event table): what it
+    made is alive and long-lived, and a full collection over millions of objects finds nearly
+    nothing (0.13-0.14 s at a million incidents, measured). Frozen, later collections skip it;
+    :func:`release_memory` unfreezes everything again.
+
+    Returns
+    -------
+    bool
+        Whether the C library could be asked to return pages (glibc only).
+    """
+    gc.freeze()
+    return return_free_pages()
+
+
 def collect_run_garbage() -> bool:
     """Free what a page run left in reference cycles and give free pages back to the system.
 

@@ -32,7 +32,7 @@ from geo.store.working_set import working_set
 from layers.assets import localize_assets
 from ui import messages
 from ui.data import DISPLAY_TOLERANCE_DEG, Dataset, build_dataset, bundled_layers
-from ui.memory import release_memory
+from ui.memory import keep_what_was_loaded
 
 TOKEN = "store_token"
 REGISTRY_CACHE = "store_registry_cache"
@@ -209,7 +209,7 @@ def _store_dataset(
     dataset = dataclasses.replace(
         dataset, figures=pd.concat([_base.figures, figures], ignore_index=True)
     )
-    release_memory()  # what reading the store or its prepared file left in the allocators' pools
+    keep_what_was_loaded()  # and what reading the store or its prepared file left in the pools
     return dataset
 
 

@@ -152,6 +152,13 @@ def _fill_in(frame: pd.DataFrame, last: pd.DataFrame) -> None:
     for k, column in enumerate(frame.columns):
         values = last[column]
         dtype = frame[column].dtype
+        if isinstance(dtype, pd.StringDtype):
+            # Arrow text cannot be changed in place (setting rows copies the whole column):
+            # the column's first rows and the new ones as chunks of one array, nothing copied.
+            head = frame[column].iloc[:start]
+            tail = pd.Series(values.astype(dtype).array, index=frame.index[start:])
+            frame[column] = pd.concat([head, tail]).array
+            continue
         if isinstance(dtype, pd.CategoricalDtype) and values.dtype != dtype:
             # New values (a joined group list, a note on the figures) become categories too.
             new = pd.Index(values.dropna().astype(str).unique()).difference(dtype.categories)

@@ -263,3 +263,21 @@ def test_an_editor_adds_a_spelling_that_the_teams_imports_then_read(team, tmp_pa
         "groups"
     ].tolist() == ["BLA"]
     assert callable(team_registry)
+
+
+def test_the_datasets_table_follows_a_write_made_elsewhere(team, tmp_path):
+    at = fresh_app()
+    assert table_with(at, "Imported by")["Dataset"].tolist() == ["acled-march.csv"]
+    # Another analyst imports a file from the command line while this page is open.
+    editor = team.login("asma", PASSWORD).account
+    second = [dict(FIRST_EXPORT[0], event_id_cnty="PAK9101", event_date="2025-04-02")]
+    import_rows(team, editor, acled_csv(tmp_path / "acled-april.csv", second))
+    at.run()
+    datasets = table_with(at, "Imported by")
+    assert datasets[["Dataset", "Imported by", "Rows"]].values.tolist() == [
+        ["acled-april.csv", "asma", 1],
+        ["acled-march.csv", "admin", 3],
+    ]
+    team.remove_dataset(int(team.datasets(viewer=editor)[0].id), actor=editor)
+    at.run()
+    assert table_with(at, "Imported by")["Dataset"].tolist() == ["acled-march.csv"]

@@ -863,7 +863,7 @@ def match_incidents(
         raise ValueError(msg)
     ids, rows, compared = scored.ids, scored.rows, scored.scored
     clusters = _Clusters(rows, settings.tolerance_days)
-    position = {incident_id: k for k, incident_id in enumerate(ids)}
+    position = _positions_named(ids, decisions)
     rejected = {d.pair for d in decisions if d.kind == "reject"}
     forced = [d for d in decisions if d.kind != "reject"]
     for decision in forced:
@@ -878,7 +878,7 @@ def match_incidents(
     accepted = accepted.sort_values(["score", "i", "j"], ascending=[False, True, True])
     for i, j in zip(accepted["i"].to_numpy(), accepted["j"].to_numpy(), strict=True):
         clusters.join(int(i), int(j))
-    roots = np.array([clusters.root(k) for k in range(len(ids))], dtype=np.int64)
+    roots = _roots(np.asarray(clusters.parent, dtype=np.int64))
     event_ids = _event_ids(ids, roots, incidents["dataset"].astype(str).to_numpy())
     matched = _matched_pairs(incidents, compared, accepted, forced, event_ids, position)
     return MatchResult(
@@ -888,6 +888,25 @@ def match_incidents(
         settings=settings,
         decisions=decisions,
     )
+
+
+def _positions_named(ids: np.ndarray, decisions: Sequence[Decision]) -> dict[str, int]:
+    """Return the position of each incident id the decisions name (those present)."""
+    named = {name for d in decisions for name in (d.first_id, d.second_id)}
+    if not named:
+        return {}
+    found = np.flatnonzero(pd.Series(ids, dtype=object).isin(named).to_numpy())
+    return {str(ids[k]): int(k) for k in found}
+
+
+def _roots(parent: np.ndarray) -> np.ndarray:
+    """Return each row's root in a union-find parent array (pointer jumping, vectorised)."""
+    roots = parent
+    while True:
+        up = roots[roots]
+        if np.array_equal(up, roots):
+            return roots
+        roots = up
 
 
 BEST_EDGES = 3
@@ -944,12 +963,15 @@ def _event_ids(ids: np.ndarray, roots: np.ndarray, datasets: np.ndarray) -> np.n
     then the smallest id, so the id stays the same while the event keeps its reports.
     """
     dataset_rank = pd.factorize(pd.Series(datasets))[0]
-    frame = pd.DataFrame({"id": ids, "root": roots, "rank": dataset_rank})
+    out = np.asarray(ids, dtype=object).copy()
+    shared = np.bincount(roots, minlength=len(roots))[roots] > 1
+    if not shared.any():
+        return out
+    # Only the reports of events of several reports are ranked (a few thousand of a million).
+    frame = pd.DataFrame({"id": out[shared], "root": roots[shared], "rank": dataset_rank[shared]})
     first = frame.sort_values(["rank", "id"]).groupby("root")["id"].first()
-    sizes = frame.groupby("root")["id"].size()
-    named = pd.Series(np.where(sizes > 1, "EV:" + first.astype(str), ""), index=sizes.index)
-    label = named.reindex(roots).to_numpy()
-    return np.where(label != "", label, ids).astype(object)
+    out[shared] = ("EV:" + first.astype(str)).reindex(frame["root"]).to_numpy()
+    return out
 
 
 def _matched_pairs(
@@ -991,7 +1013,8 @@ def _matched_pairs(
         }
     listed = set(kept["pair"])
     for decision in forced:
-        if decision.pair in listed or not {decision.first_id, decision.second_id} <= set(position):
+        present = decision.first_id in position and decision.second_id in position
+        if decision.pair in listed or not present:
             continue
         a, b = position[decision.first_id], position[decision.second_id]
         found = by_pair.get(decision.pair)

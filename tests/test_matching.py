@@ -295,6 +295,32 @@ def test_a_decision_on_scored_candidates_matches_as_afresh(labelled, decisions):
     assert reused.candidates == fresh.candidates
 
 
+def test_every_threshold_matches_the_same_whether_or_not_every_pair_was_scored():
+    """A pair whose score rounds to the threshold counts however the scoring was cut short.
+
+    Synthetic reports around the bundled ones (no real data) give pairs of every score; at
+    each of their rounded scores as the threshold, the quick scoring (pairs that cannot reach
+    it left out) and the full one (as the page keeps for decisions) give the same events.
+    """
+    from geo.io import load_bundled
+    from geo.synthetic import synthetic_incidents
+
+    bundle = load_bundled()
+    both = pd.concat([bundle.incidents, synthetic_incidents(6000, bundle=bundle)])
+    incidents = conform(gpd.GeoDataFrame(both.reset_index(drop=True), crs="EPSG:4326"))
+    full = score_candidates(incidents).scored
+    thresholds = sorted(set(full.loc[full["score"].between(0.5, 0.7), "score"]))
+    assert len(thresholds) > 20
+    for threshold in thresholds:
+        settings = MatchSettings(threshold=threshold)
+        quick = match_incidents(incidents, settings=settings)
+        every = match_incidents(
+            incidents, scored=score_candidates(incidents, settings=settings, min_score=0.0)
+        )
+        pd.testing.assert_series_equal(quick.event_ids, every.event_ids, obj=f"at {threshold}")
+        pd.testing.assert_frame_equal(quick.pairs, every.pairs, obj=f"at {threshold}")
+
+
 def test_scored_candidates_serve_only_their_own_reports_and_settings(labelled):
     incidents, _, _ = labelled
     scored = score_candidates(incidents)

@@ -536,3 +536,18 @@ def test_gazetteer_spellings_of_a_town_that_is_no_station_agree():
     assert names.tokens("Dhadar, Kachhi district") & names.tokens("Dadhar town") == {"Dadhar"}
     agreement = names.agreement(names.tokens("Dhadar"), names.tokens("Dadhar"))
     assert agreement.value == 1.0 and "Dadhar" in agreement.reason
+
+
+def test_a_report_without_sub_type_or_detail_is_categorised_by_its_event_type():
+    rows = pd.DataFrame(
+        {
+            "event_type": ["Explosions/Remote violence", "Battles", "Violence against civilians"],
+            "sub_event_type": ["Suicide bomb", None, None],
+            "attack_detail": [None, None, "hostages taken"],
+        },
+        dtype="str",
+    )
+    by_category = categorise(rows).tolist()
+    assert by_category[0] == categorise(rows.iloc[[0]].fillna("")).tolist()[0] == "suicide bombing"
+    assert by_category[1] == categorise(rows.iloc[[1]].fillna("")).iloc[0]
+    assert by_category[2] == "abduction or hijacking"

@@ -460,6 +460,8 @@ def main() -> None:
         if corridor_tab.open is not False or corridor_ui.chart_in_use():
             corridor_ui.corridor_panel(filtered, dataset, colours, corridor, filtered_key)
     with details_tab, messages.guarded("the incident details"):
+        if result is not None:
+            matching_ui.open_event_report(selected, result)
         panels.details_panel(selected, dataset)
         store_ui.history_panel(
             store, st.session_state.get("detail_incident"), dataset.groups, gazetteer()

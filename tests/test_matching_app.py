@@ -168,3 +168,18 @@ def test_a_decision_does_not_compare_the_reports_again(monkeypatch, app, expecte
     app.button(key="review_reject").click().run()
     assert shown(app) == f"**Showing {events + 1} events ({reports} reports)**"
     assert scored == [1]  # the candidates compared for the first page served the rejection
+
+
+def test_an_events_popup_opens_its_first_report_and_the_event_for_review(app, expected):
+    events, _ = expected
+    app.run()
+    # What a popup's "Open in Incident details" button does with the event it shows.
+    app.session_state["detail_id"] = "EV:RAIL-006"
+    app.run()
+    assert not app.exception
+    assert app.text_input(key="detail_id").value == "RAIL-006"
+    assert app.selectbox(key="detail_incident").value == "RAIL-006"
+    assert not [w.value for w in app.warning if "No incident" in w.value]
+    assert app.selectbox(key="review_event").value == "EV:RAIL-006"
+    app.button(key="review_reject").click().run()
+    assert shown(app).startswith(f"**Showing {events + 1} events")

@@ -378,6 +378,25 @@ def review_panel(selected: gpd.GeoDataFrame, events: gpd.GeoDataFrame, result: M
     _decisions_table()
 
 
+def open_event_report(selected: gpd.GeoDataFrame, result: MatchResult) -> None:
+    """Put an event's first report in the details tab's id box when the box names the event.
+
+    A popup's "Open in Incident details" names what the map drew: an event of several reports
+    is ``EV:`` and the id of its first report (:func:`geo.matching.match_incidents`). The tab
+    shows reports, so it shows that one (or the event's first selected report), and the review
+    below it shows the event with all its reports.
+    """
+    typed = st.session_state.get("detail_id")
+    if not isinstance(typed, str) or not typed.startswith("EV:"):
+        return
+    ids = selected["incident_id"].astype(str)
+    members = ids[among(ids, result.event_ids.index[result.event_ids == typed].to_series())]
+    if members.empty:
+        return  # not an event of this selection: the tab says it found no such incident
+    first = typed.removeprefix("EV:")
+    st.session_state["detail_id"] = first if (members == first).any() else members.iloc[0]
+
+
 def _chosen_event(selected: gpd.GeoDataFrame, result: MatchResult) -> str | None:
     """Return the event of the report the details tab shows, if it is among the selected."""
     chosen = st.session_state.get("detail_incident")

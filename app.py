@@ -388,7 +388,7 @@ def main() -> None:
     if result is not None:
         events = matching_ui.events_of(dataset, selected, result, view_key)
         shown = events.shown
-        rows_of = None if events.table is None else (events.table, events.table_key)
+        rows_of = None if events.table is None else (events.table, events.rows_key)
         view_key = (f"{view_key[0]}|events|{events.table_key}", view_key[1])
 
     st.header("Armed attacks around Pakistan's railways and provinces")

@@ -94,6 +94,42 @@ class EventTable:
         rows = np.sort(np.concatenate([self.event_row[whole], alone]))
         return rows, apart
 
+    def rows_in(self, other: EventTable, rows: np.ndarray) -> np.ndarray:
+        """Return where each of ``rows`` is in ``other``, a table of the same reports.
+
+        Two matchings of the same reports (before and after an analyst's decision) share all
+        but the rows of the events the decision changed: a report's own row is the same row
+        when the report is in the same event in both, and an event of several reports is the
+        same row when it has the same id and reports.
+
+        Parameters
+        ----------
+        rows : numpy.ndarray
+            Row numbers of this table (labels of :meth:`events`; those past :attr:`rows` are
+            events worked out for a selection).
+
+        Returns
+        -------
+        numpy.ndarray
+            The same row's number in ``other``, or -1 where ``other`` has no such row.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        count = len(self.report_event)
+        found = np.full(len(rows), -1, dtype=np.int64)
+        if len(other.report_event) != count:
+            return found
+        mine = self.renamed.reindex(self.renamed.index.union(other.renamed.index))
+        theirs = other.renamed.reindex(mine.index)
+        moved = mine.index[(mine.fillna("") != theirs.fillna("")).to_numpy()]
+        own = (rows < count) & ~np.isin(rows, moved.to_numpy())
+        found[own] = rows[own]
+        joined = np.flatnonzero((rows >= count) & (rows < self.rows))
+        if len(joined):
+            where = dict(zip(_event_keys(other.joined), other.joined.index, strict=True))
+            keys = _event_keys(self.joined.iloc[rows[joined] - count])
+            found[joined] = [where.get(key, -1) for key in keys]
+        return found
+
     def frame(self, reports: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """Return every row, in order (what the map publishes once as a file).
 
@@ -142,6 +178,11 @@ class EventTable:
         out.index = pd.Index(np.concatenate([own, after.index.to_numpy()]))
         _fill_in(out, after)
         return out
+
+
+def _event_keys(events: pd.DataFrame) -> list[str]:
+    """Name each event of several reports by its id and its reports (what its row is made of)."""
+    return (events["event_id"].astype(str) + "\n" + events["report_ids"].astype(str)).tolist()
 
 
 def _fill_in(frame: pd.DataFrame, last: pd.DataFrame) -> None:

@@ -48,6 +48,7 @@ SIZE = 8_000  # over the detail limit (2,000 events) in the last 12 months too
 MATCHED = ROOT / "tests" / "fixtures" / "matching" / "acled.csv"
 PRIVATE = ROOT / "tests" / "fixtures" / "imports" / "acled_extract.csv"  # asma's, seen by her only
 HEADLINE = re.compile(r"Showing ([\d,]+) events \(([\d,]+) reports\)")
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"][height="620"]'
 JS_FIND_EVENT = """
 id => {
     const cols = window.__incidentData.cols;
@@ -234,5 +235,41 @@ def test_an_analyst_who_sees_what_visitors_see_fetches_the_same_file(browser, ev
     # A map drawn again after the login is a mask over the same file, never the events.
     assert all('\\"url\\"' in layer for layer in layer_messages(page))
     assert len(set(page.fetched)) == 1, page.fetched
+    context.close()
+    assert errors == [], errors
+
+
+def test_a_visitors_own_decision_is_drawn_over_the_file_every_visitor_fetched(
+    browser, events_server
+):
+    from layers.payload import PAYLOAD_DIR
+
+    context, page, errors, events, reports = open_as_visitor(browser, events_server)
+    before = set(PAYLOAD_DIR.glob("incidents-*"))
+    # The bundled report of a night attack and ACLED's row of it: one event of two reports.
+    text = open_popup(page, "EV:RAIL-006").inner_text()
+    assert re.search(r"Reports\s*2 \(one event", text), text
+    map_frame(page).get_by_role("button", name="Open in Incident details").click()
+    page.get_by_role("button", name="Reject this match").click()
+    page.wait_for_function(
+        "n => document.body.innerText.includes('Showing ' + n + ' events')",
+        arg=f"{events + 1:,}",
+        timeout=120_000,
+    )
+    assert headline(page) == (events + 1, reports)
+    on_map(page, f"{events + 1:,} incidents on map")
+    assert legend_total(page) == events + 1
+    # The page kept the file it had and got the two reports, now events of their own, with
+    # the mask; the server wrote no file for this visitor's matching.
+    assert len(page.fetched) == 1, page.fetched
+    assert '\\"mask\\":\\"' in layer_messages(page)[-1]
+    assert '\\"extra\\"' in layer_messages(page)[-1]
+    assert set(PAYLOAD_DIR.glob("incidents-*")) == before
+    page.locator(MAP_IFRAME).scroll_into_view_if_needed()  # the button was below the map
+    for report in ("RAIL-006", "ACLED:PAK900008"):
+        text = open_popup(page, report).inner_text()
+        assert "one event" not in text, text
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "event-map-own-decision.png"))
     context.close()
     assert errors == [], errors

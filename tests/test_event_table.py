@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.event_table import event_table
-from geo.matching import event_frame, match_incidents
+from geo.matching import Decision, event_frame, match_incidents
 from geo.matching_eval import load_labelled
 
 MACH = ["RAIL-004", "ACLED:PAK900001", "GTD:202401290001", "UCDP:990001"]
@@ -130,3 +130,30 @@ def test_reports_that_match_nothing_are_each_an_event_of_their_own(matched):
     shown = table.events(reports, np.arange(len(reports)))
     assert shown["reports"].tolist() == [1] * len(reports)
     same_rows(shown, event_frame(reports, unmatched))
+
+
+@pytest.mark.parametrize(
+    "decision",
+    [Decision("reject", "RAIL-006", "ACLED:PAK900008"), Decision("join", "RAIL-015", "RAIL-016")],
+    ids=["reject", "join"],
+)
+def test_after_a_decision_only_the_events_it_changed_are_new_rows(matched, published, decision):
+    reports, _, team = matched
+    decided = match_incidents(reports, decisions=[decision])
+    mine = event_table(reports, decided.event_ids)
+    shown = mine.events(reports, np.arange(len(reports)))
+    found = mine.rows_in(team, shown.index.to_numpy())
+    # Every event the decision left alone is the team's row, the same in every column.
+    same_rows(
+        shown[found >= 0], published.iloc[found[found >= 0]].set_axis(shown.index[found >= 0])
+    )
+    # The others are reports of the events the decision touched, before or after it.
+    named = {decision.first_id, decision.second_id}
+    touched = {
+        report
+        for event_ids in (team.event_ids, decided.event_ids)
+        for report, event in event_ids.items()
+        if event in set(event_ids[event_ids.index.isin(named)])
+    }
+    changed = {i for ids in shown.loc[found < 0, "report_ids"] for i in ids.split("; ")}
+    assert named <= changed <= touched

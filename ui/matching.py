@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -236,12 +237,17 @@ class Events:
         map fetches them once and takes each selection as a mask over them); None when
         ``shown`` was worked out for this selection alone.
     table_key : str
-        Names the table's content (the data, the decisions and the settings).
+        Names the content of ``shown``'s table (the data, the decisions and the settings).
+    rows_key : str
+        Names the content of ``table``: ``table_key``, or that of the team's table when this
+        session's own decisions change a few of its events (``shown`` is then labelled by
+        that table's rows, and the events a decision changed by labels past them).
     """
 
     shown: gpd.GeoDataFrame
     table: PublishedRows | None
     table_key: str
+    rows_key: str
 
 
 def events_of(
@@ -256,8 +262,26 @@ def events_of(
     shown = _shared_table_events(dataset, selected, table, (*key, table_key))
     if shown is None:  # not rows of the dataset: worked out on their own
         shown = _shared_events(selected, result, (*key, _decisions_key()))
-        return Events(shown, None, table_key)
-    return Events(shown, table_rows(dataset, table), table_key)
+        return Events(shown, None, table_key, table_key)
+    team = _team_table(dataset)
+    if team is None:
+        return Events(shown, table_rows(dataset, table), table_key, table_key)
+    # This session's own decisions change a few of the team's events: the map keeps the team's
+    # published rows and gets those few with the selection (no new file of a million rows).
+    team_table, team_key = team
+    labels = table.rows_in(team_table, shown.index.to_numpy())
+    apart = labels < 0
+    labels[apart] = team_table.rows + np.arange(int(apart.sum()))
+    shown = shown.set_axis(pd.Index(labels))
+    return Events(shown, table_rows(dataset, team_table), table_key, team_key)
+
+
+def _team_table(dataset: Dataset) -> tuple[EventTable, str] | None:
+    """Return the event table of the team's decisions alone, when this session has its own."""
+    if not _own():
+        return None
+    team = match_result(dataset, st.session_state.get(STORED_DECISIONS, []))
+    return event_table_of(dataset, team)
 
 
 def table_rows(dataset: Dataset, table: EventTable) -> PublishedRows:

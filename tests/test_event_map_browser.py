@@ -273,3 +273,37 @@ def test_a_visitors_own_decision_is_drawn_over_the_file_every_visitor_fetched(
     page.screenshot(path=str(ARTIFACTS / "event-map-own-decision.png"))
     context.close()
     assert errors == [], errors
+
+
+def test_a_team_decision_reaches_every_visitor_over_the_file_they_have(browser, events_server):
+    """Last in this module: the decision stays in the store the other tests read."""
+    from layers.payload import PAYLOAD_DIR
+
+    context, page, errors, events, reports = open_as_visitor(browser, events_server)
+    log_in(page, "bilal")  # an editor: his decisions are the team's
+    wait_until_idle(page)
+    before = set(PAYLOAD_DIR.glob("incidents-*"))
+    page.get_by_role("tab", name="Incident details").click()
+    box = page.get_by_placeholder("e.g. RAIL-008")  # the details tab's id box
+    box.fill("EV:RAIL-016")
+    box.press("Enter")
+    page.get_by_role("button", name="Reject this match").click()
+    page.wait_for_function(
+        "n => document.body.innerText.includes('Showing ' + n + ' events')",
+        arg=f"{events + 1:,}",
+        timeout=120_000,
+    )
+    on_map(page, f"{events + 1:,} incidents on map")
+    assert '\\"extra\\"' in layer_messages(page)[-1]
+    context.close()
+    # A visitor arriving after it sees the team's decision, drawn over the same file.
+    context, page, visitor_errors, after, _ = open_as_visitor(browser, events_server)
+    assert after == events + 1
+    assert legend_total(page) == events + 1
+    assert '\\"extra\\"' in layer_messages(page)[-1]
+    assert len(page.fetched) == 1 and set(PAYLOAD_DIR.glob("incidents-*")) == before
+    # ACLED's report of it stands alone now (the bundled one may find another match).
+    text = open_popup(page, "ACLED:PAK900013").inner_text()
+    assert "one event" not in text, text
+    context.close()
+    assert errors == [] and visitor_errors == [], errors + visitor_errors

@@ -36,9 +36,10 @@ from geo.matching import (
     score_candidates,
 )
 from geo.spreadsheet import safe_csv
-from layers.payload import PublishedRows, positions_in
+from layers.payload import PublishedRows, is_published, positions_in
+from layers.style import group_colours
 from ui import messages
-from ui.data import Dataset
+from ui.data import MAX_EXTRA_ROWS, Dataset
 from ui.memory import keep_what_was_loaded
 
 if TYPE_CHECKING:
@@ -263,25 +264,46 @@ def events_of(
     if shown is None:  # not rows of the dataset: worked out on their own
         shown = _shared_events(selected, result, (*key, _decisions_key()))
         return Events(shown, None, table_key, table_key)
-    team = _team_table(dataset)
-    if team is None:
+    base = _base_table(dataset, table, table_key)
+    if base is None:
         return Events(shown, table_rows(dataset, table), table_key, table_key)
-    # This session's own decisions change a few of the team's events: the map keeps the team's
-    # published rows and gets those few with the selection (no new file of a million rows).
-    team_table, team_key = team
-    labels = table.rows_in(team_table, shown.index.to_numpy())
+    # A decision changed a few events of a table whose file the map already has: it keeps that
+    # file and gets those few with the selection (no new file of a million rows to write and
+    # fetch); the events it changed are labelled past the file's rows.
+    base_table, base_key = base
+    labels = table.rows_in(base_table, shown.index.to_numpy())
     apart = labels < 0
-    labels[apart] = team_table.rows + np.arange(int(apart.sum()))
+    if apart.sum() > MAX_EXTRA_ROWS:  # too many to send with the map: this table's own file
+        return Events(shown, table_rows(dataset, table), table_key, table_key)
+    labels[apart] = base_table.rows + np.arange(int(apart.sum()))
     shown = shown.set_axis(pd.Index(labels))
-    return Events(shown, table_rows(dataset, team_table), table_key, team_key)
+    return Events(shown, table_rows(dataset, base_table), table_key, base_key)
 
 
-def _team_table(dataset: Dataset) -> tuple[EventTable, str] | None:
-    """Return the event table of the team's decisions alone, when this session has its own."""
-    if not _own():
+# Per dataset (content hash), the last event table whose file the map was found to have: a team
+# decision's new table is drawn over it until the server starts again (ui.warm publishes then).
+_PUBLISHED_TABLES: dict[str, tuple[EventTable, str]] = {}
+
+
+def _base_table(
+    dataset: Dataset, table: EventTable, table_key: str
+) -> tuple[EventTable, str] | None:
+    """Return the table whose published file the map draws this one over, if another.
+
+    With this session's own decisions, the team's table (every visitor's file); else the last
+    table of the same reports whose file was there, when this one's is not yet.
+    """
+    if _own():
+        team = match_result(dataset, st.session_state.get(STORED_DECISIONS, []))
+        return event_table_of(dataset, team)
+    colours = group_colours(dataset.groups.names)
+    if is_published(table_key, colours):
+        _PUBLISHED_TABLES[dataset.content_hash] = (table, table_key)
         return None
-    team = match_result(dataset, st.session_state.get(STORED_DECISIONS, []))
-    return event_table_of(dataset, team)
+    last = _PUBLISHED_TABLES.get(dataset.content_hash)
+    if last is None or last[1] == table_key or not is_published(last[1], colours):
+        return None
+    return last
 
 
 def table_rows(dataset: Dataset, table: EventTable) -> PublishedRows:

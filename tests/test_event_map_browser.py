@@ -90,6 +90,12 @@ def events_server(tmp_path_factory) -> Iterator[str]:
     private = import_incidents(PRIVATE, name=PRIVATE.name)
     store.import_result(private, actor=asma, visibility="private")
     store.close()
+    # As on a new server: a file an earlier run published for the same data and decisions
+    # would be found (the team decision's table, say) instead of being drawn over another.
+    from layers.payload import PAYLOAD_DIR
+
+    for published in PAYLOAD_DIR.glob("incidents-*"):
+        published.unlink(missing_ok=True)
     process, address = start_app(env={"INCIDENT_STORE_URL": url})
     yield address
     stop_app(process)

@@ -11,6 +11,7 @@ so they apply again whenever the same files are loaded.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -240,9 +241,10 @@ class Events:
     table_key : str
         Names the content of ``shown``'s table (the data, the decisions and the settings).
     rows_key : str
-        Names the content of ``table``: ``table_key``, or that of the team's table when this
-        session's own decisions change a few of its events (``shown`` is then labelled by
-        that table's rows, and the events a decision changed by labels past them).
+        Names the content of ``table``: ``table_key``, or that of a table of the same reports
+        whose file the map already has (the team's, under this session's own decisions; the
+        last published, after a team decision). ``shown`` is then labelled by that table's
+        rows, and the events the decisions changed by labels past them.
     """
 
     shown: gpd.GeoDataFrame
@@ -282,7 +284,9 @@ def events_of(
 
 # Per dataset (content hash), the last event table whose file the map was found to have: a team
 # decision's new table is drawn over it until the server starts again (ui.warm publishes then).
-_PUBLISHED_TABLES: dict[str, tuple[EventTable, str]] = {}
+# The newest few datasets only: each import to the store makes another.
+_PUBLISHED_TABLES: OrderedDict[str, tuple[EventTable, str]] = OrderedDict()
+PUBLISHED_TABLES_KEPT = 4
 
 
 def _base_table(
@@ -299,6 +303,9 @@ def _base_table(
     colours = group_colours(dataset.groups.names)
     if is_published(table_key, colours):
         _PUBLISHED_TABLES[dataset.content_hash] = (table, table_key)
+        _PUBLISHED_TABLES.move_to_end(dataset.content_hash)
+        while len(_PUBLISHED_TABLES) > PUBLISHED_TABLES_KEPT:
+            _PUBLISHED_TABLES.popitem(last=False)
         return None
     last = _PUBLISHED_TABLES.get(dataset.content_hash)
     if last is None or last[1] == table_key or not is_published(last[1], colours):

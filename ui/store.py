@@ -75,11 +75,17 @@ class StoreContext:
     def owns_private_data(self) -> bool:
         """Whether the account sees datasets no one else may read (its private imports).
 
-        Asked of the store once per page run (a context is made for each run).
+        Read from the dataset list the sidebar shows (kept until the store's next write).
         """
         if self.account is None:
             return False
-        return any(d.visibility != "shared" for d in self.store.datasets(viewer=self.account))
+        return any(d.visibility != "shared" for d in self.datasets)
+
+    @property
+    def datasets(self) -> list[DatasetInfo]:
+        """The datasets this account may see, newest first (kept until the store's next write)."""
+        store = self.store
+        return _dataset_list(store, store.url, store.revision(), _viewer_key(self.account))
 
 
 def _store_option() -> str | None:
@@ -324,8 +330,7 @@ def _logged_in(context: StoreContext) -> None:
 
 
 def _datasets(context: StoreContext) -> None:
-    store = context.store
-    found = _dataset_list(store, store.url, store.revision(), _viewer_key(context.account))
+    found = context.datasets
     if not found:
         st.caption("No dataset in the store yet.")
         return

@@ -22,6 +22,7 @@ costs a fraction of a second copy of the reports.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -48,8 +49,6 @@ class EventTable:
     renamed : pandas.Series
         Report position -> event id, for the reports whose own row names an event other than
         the report (the reports of events of several reports).
-    renamed_at : numpy.ndarray
-        Per report: whether it is in ``renamed``.
     event_ids : pandas.Series
         The matching the table was made from.
     """
@@ -59,8 +58,14 @@ class EventTable:
     event_size: np.ndarray
     event_row: np.ndarray
     renamed: pd.Series
-    renamed_at: np.ndarray
     event_ids: pd.Series
+
+    @cached_property
+    def renamed_at(self) -> np.ndarray:
+        """Per report: whether it is in :attr:`renamed`."""
+        mask = np.zeros(len(self.report_event), dtype=bool)
+        mask[self.renamed.index.to_numpy()] = True
+        return mask
 
     @property
     def rows(self) -> int:
@@ -235,8 +240,6 @@ def event_table(reports: gpd.GeoDataFrame, event_ids: pd.Series) -> EventTable:
     joined_events = np.array([number[e] for e in joined["event_id"]], dtype=np.int64)
     event_row[joined_events] = joined.index.to_numpy()
     own_ids = reports["incident_id"].astype(str).to_numpy()
-    renamed_at = np.flatnonzero(events != own_ids)
-    renamed = pd.Series(events[renamed_at], index=renamed_at, dtype=object)
-    is_renamed = np.zeros(len(reports), dtype=bool)
-    is_renamed[renamed_at] = True
-    return EventTable(joined, report_event, event_size, event_row, renamed, is_renamed, event_ids)
+    named = np.flatnonzero(events != own_ids)
+    renamed = pd.Series(events[named], index=named, dtype=object)
+    return EventTable(joined, report_event, event_size, event_row, renamed, event_ids)

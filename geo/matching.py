@@ -1052,9 +1052,7 @@ def _matched_pairs(
 # Events
 
 
-def event_frame(
-    incidents: gpd.GeoDataFrame, event_ids: pd.Series, *, events: np.ndarray | None = None
-) -> gpd.GeoDataFrame:
+def event_frame(incidents: gpd.GeoDataFrame, event_ids: pd.Series) -> gpd.GeoDataFrame:
     """Return one row per event: same columns as ``incidents`` plus the reports behind it.
 
     The representative report gives the point and the text fields: the most precisely located
@@ -1071,8 +1069,6 @@ def event_frame(
     event_ids : pandas.Series
         ``incident_id`` -> event id, from :attr:`MatchResult.event_ids`; ids not in it are
         their own event.
-    events : numpy.ndarray, optional
-        The event of every report when already worked out (:func:`report_events`).
 
     Returns
     -------
@@ -1081,8 +1077,7 @@ def event_frame(
         (``"; "``-joined) and ``reported_by`` (who reported which figures). ``incident_id`` is
         the event id and ``dataset`` names every dataset that reported it.
     """
-    if events is None:
-        events = report_events(incidents, event_ids)
+    events = report_events(incidents, event_ids)
     sizes = pd.Series(events).groupby(events).transform("size").to_numpy()
     single = sizes == 1
     out_single = lone_events(incidents[single], events[single])

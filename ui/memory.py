@@ -54,39 +54,29 @@ def release_memory() -> bool:
     return return_free_pages()
 
 
-def keep_what_was_loaded() -> bool:
+def keep_what_was_loaded() -> None:
     """Freeze the objects a dataset's load made and return free pages (no collection).
 
     For the end of a load (the store's incidents, a match result, an event table): what it
     made is alive and long-lived, and a full collection over millions of objects finds nearly
     nothing (0.13-0.14 s at a million incidents, measured). Frozen, later collections skip it;
     :func:`release_memory` unfreezes everything again.
-
-    Returns
-    -------
-    bool
-        Whether the C library could be asked to return pages (glibc only).
     """
     gc.freeze()
-    return return_free_pages()
+    return_free_pages()
 
 
-def collect_run_garbage() -> bool:
+def collect_run_garbage() -> None:
     """Free what a page run left in reference cycles and give free pages back to the system.
 
     A page run's map (folium elements hold their parents, and the selection's data with them)
     is garbage in cycles once the next run replaces it; with millions of long-lived objects a
     full collection rarely happens, so 100-150 MB a filter change stayed resident at a million
-    incidents (measured). Objects frozen by :func:`release_memory` are not traversed: a few
-    milliseconds instead of 0.14 s.
-
-    Returns
-    -------
-    bool
-        Whether the C library could be asked to return pages (glibc only).
+    incidents (measured). Frozen objects (:func:`keep_what_was_loaded`,
+    :func:`release_memory`) are not traversed: a few milliseconds instead of 0.14 s.
     """
     gc.collect()
-    return return_free_pages()
+    return_free_pages()
 
 
 def return_free_pages() -> bool:

@@ -380,6 +380,43 @@ def test_every_cluster_ring_shares_add_up_to_its_count_at_every_zoom(mp):
     assert wrong == []
 
 
+def test_each_clusters_ring_and_flag_count_are_those_of_its_incidents(mp):
+    # The sums a cluster shows are added up after indexing (ClusterSums in incident_layer.js):
+    # per group slot, in the period and flagged, they must be those of the incidents under it,
+    # in the coarse index and in the index of the view's surroundings above zoom 12.
+    wrong = leaflet(mp).evaluate(
+        """() => { const shared = window.__incidentData, cols = shared.cols, sel = shared.sel;
+            const index = shared.index, perGroup = new Array(shared.data.groups.length).fill(0);
+            for (const i of sel) { perGroup[cols.g[i]] += 1; }
+            // The ring's slots: the ten groups with most incidents (ties in group order), then
+            // every other group.
+            const order = perGroup.map((_, k) => k).sort((a, b) => perGroup[b] - perGroup[a]);
+            const slot = new Array(perGroup.length).fill(10);
+            order.slice(0, 10).forEach((k, s) => { slot[k] = s; });
+            const i0 = sel[0], out = [];
+            for (let z = 0; z <= 15; z++) {
+                const half = z <= 12 ? 180 : 700 * 360 / 256 / Math.pow(2, z);
+                const box = [cols.lon[i0] - half, Math.max(cols.lat[i0] - half, -85),
+                             cols.lon[i0] + half, Math.min(cols.lat[i0] + half, 85)];
+                for (const f of index.getClusters(box, z)) {
+                    const p = f.properties;
+                    if (!p.cluster) { continue; }
+                    const expected = new Array(11).fill(0);
+                    let flagged = 0;
+                    for (const leaf of index.getLeaves(p.cluster_id, Infinity)) {
+                        expected[slot[cols.g[leaf.properties.i]]] += 1;
+                        flagged += cols.f[leaf.properties.i];
+                    }
+                    if (expected.join() !== p.s.join() || flagged !== p.f ||
+                            p.now !== p.point_count) {
+                        out.push([z, p.point_count, p.s.join(), expected.join(), p.f, flagged]);
+                    }
+                } }
+            return out.slice(0, 5); }"""
+    )
+    assert wrong == []
+
+
 def test_above_zoom_12_the_view_clusters_as_one_index_of_everything_would(mp):
     # Above zoom 12 clusters come from an index of the points around the view (a million
     # points index 5x faster up to zoom 12 only); they must be those of one full index.

@@ -1166,7 +1166,7 @@ def combined_events(reports: gpd.GeoDataFrame, events: np.ndarray) -> gpd.GeoDat
     out["report_ids"] = grouped["incident_id"].agg("; ".join)
     out["datasets"] = grouped["dataset"].agg(lambda s: "; ".join(pd.unique(s.astype(str))))
     out["dataset"] = out["datasets"]  # an event belongs to every dataset that reported it
-    out["reported_by"] = grouped.apply(_who_reported, include_groups=False)
+    out["reported_by"] = _who_reported(frame).groupby(frame["event_id"], sort=False).agg("; ".join)
     out["incident_id"] = out["event_id"]
     note = "Reports differ: " + out["reported_by"]
     out["figures_note"] = np.where(
@@ -1204,13 +1204,28 @@ def range_text(low: object, high: object) -> str:
     return str(int(low)) if low == high else f"{int(low)}–{int(high)}"
 
 
-def _who_reported(group: pd.DataFrame) -> str:
-    parts = []
-    for row in group.itertuples(index=False):
-        killed = range_text(row.fatalities_low, row.fatalities_high)
-        injured = range_text(row.injured_low, row.injured_high)
-        parts.append(f"{row.dataset} {row.incident_id}: killed {killed}, injured {injured}")
-    return "; ".join(parts)
+def _who_reported(reports: pd.DataFrame) -> pd.Series:
+    """Say what each report gives: ``"<dataset> <id>: killed <range>, injured <range>"``."""
+    if reports.empty:
+        return pd.Series([], index=reports.index, dtype=object)
+    said = (
+        reports["dataset"].astype(str)
+        + " "
+        + reports["incident_id"].astype(str)
+        + ": killed "
+        + _range_texts(reports["fatalities_low"], reports["fatalities_high"])
+        + ", injured "
+        + _range_texts(reports["injured_low"], reports["injured_high"])
+    )
+    return said.astype(object)
+
+
+def _range_texts(low: pd.Series, high: pd.Series) -> pd.Series:
+    """Return :func:`range_text` of each low/high pair (written once per distinct pair)."""
+    pairs = pd.MultiIndex.from_arrays([low.astype("Int64"), high.astype("Int64")])
+    codes, distinct = pd.factorize(pairs)
+    texts = np.array([range_text(a, b) for a, b in distinct], dtype=object)
+    return pd.Series(texts[codes], index=low.index, dtype=object)
 
 
 REPORT_FIELDS = {

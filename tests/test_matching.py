@@ -387,7 +387,11 @@ def test_event_frame_counts_once_with_ranges_across_reports():
     assert event.geometry.x == pytest.approx(67.0008)  # the exact report's point
     assert event["report_ids"] == "RAIL-007; ACLED:1"
     assert event["dataset"] == "own; acled"
-    assert "acled ACLED:1: killed ≤27" in event["reported_by"]
+    # Every report's own figures, in the event's order (the representative report first).
+    assert event["reported_by"] == (
+        "own RAIL-007: killed 24–32, injured ?; acled ACLED:1: killed ≤27, injured ?"
+    )
+    assert event["figures_note"].startswith("Reports differ: own RAIL-007: killed 24–32")
     assert events.loc["ACLED:9", "reports"] == 1
     side = reports_side_by_side(incidents, result.event_ids, "EV:RAIL-007")
     assert list(side.columns) == ["own · RAIL-007", "acled · ACLED:1"]

@@ -24,7 +24,6 @@ from geo.region import RegionContext
 from layers.context import OverlayData, build_rail_layer, build_station_layer
 from layers.incidents import escaped_json
 from layers.labels import GEOGRAPHY_CSS, GEOGRAPHY_JS, LayerAttribution, PlaceLabels
-from layers.rendered import RenderedAsText
 
 PAKISTAN_CENTER = (29.8, 69.3)
 PAKISTAN_ZOOM = 5
@@ -105,7 +104,7 @@ def offline_basemap_data(
     )
 
 
-class StaticGeoJson(RenderedAsText, MacroElement):
+class StaticGeoJson(MacroElement):
     """GeoJSON text drawn with one fixed style, in the tile pane, taking no clicks.
 
     Parameters

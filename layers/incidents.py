@@ -36,7 +36,6 @@ from geo.schema import (
     split_groups,
 )
 from layers.payload import MaskedSelection, selection_mask
-from layers.rendered import RenderedAsText
 from layers.style import PRECISION_STYLE, RAIL_COLOURS, colour_of, marker_radius, size_key
 
 # Up to this many incidents, every detail and source goes to the browser for the popups; above
@@ -325,7 +324,7 @@ def compact_payload(incidents: gpd.GeoDataFrame, colours: dict[str, str]) -> dic
     }
 
 
-class IncidentLayer(JSCSSMixin, RenderedAsText, MacroElement):
+class IncidentLayer(JSCSSMixin, MacroElement):
     """Incidents drawn into their parent FeatureGroup, with legend and playback controls.
 
     Parameters
@@ -404,7 +403,7 @@ class IncidentLayer(JSCSSMixin, RenderedAsText, MacroElement):
         }
 
 
-class IncidentHeat(JSCSSMixin, RenderedAsText, MacroElement):
+class IncidentHeat(JSCSSMixin, MacroElement):
     """A heatmap of the incident layer's data, weighted by deaths (highest report) plus one.
 
     It reuses the incidents the incident layer already sent (no second payload) and sums their

@@ -269,12 +269,12 @@ def test_a_map_of_folium_features_that_call_them_keeps_its_scripts(provinces, ra
     assert "/app/static/vendor/awesome-markers/js/leaflet.awesome-markers.min.js" in html
 
 
-def test_layers_rendered_as_text_give_the_page_branca_would(
+def test_elements_rendered_as_text_give_the_page_branca_would(
     provinces, rail, stations, incidents, monkeypatch
 ):
     from branca.element import Element
 
-    from layers.rendered import RenderedAsText
+    from layers.rendered import COMPILED_RENDER
 
     def page() -> str:
         ids = iter(range(10**6))  # the same element ids in both maps
@@ -283,7 +283,7 @@ def test_layers_rendered_as_text_give_the_page_branca_would(
 
     as_text = page()
     assert "L.geoJSON(" in as_text and "window.incidentLayer(" in as_text  # the elements changed
-    monkeypatch.setattr(RenderedAsText, "render", MacroElement.render)
+    monkeypatch.setattr(MacroElement, "render", COMPILED_RENDER)
     assert page() == as_text
 
 
@@ -327,6 +327,14 @@ def test_template_syntax_in_data_is_shown_as_written_never_evaluated(text):
     page = render(m)
     assert json.dumps(text)[1:-1] in page  # evaluated, it would be gone
     assert "49 killed" not in page
+
+
+def test_text_in_any_folium_element_is_shown_as_written():
+    # Not only this project's layers: a tooltip of folium's own marker is rendered once, as text.
+    m = folium.Map()
+    folium.Marker([30.2, 67.0], tooltip="{{ 7*7 }} killed").add_to(m)
+    page = render(m)
+    assert "{{ 7*7 }} killed" in page and "49 killed" not in page
 
 
 def _decoded_ids(encoded: dict) -> list[str]:

@@ -346,9 +346,11 @@ def _decoded_ids(encoded: dict) -> list[str]:
         values = np.frombuffer(base64.b64decode(column["data"]), dtype=kind)
         return [int(v) + column["offset"] for v in values]
 
-    if "prefix" in encoded:
-        return [f"{encoded['prefix']}{n:0{encoded['width']}d}" for n in ints(encoded["numbers"])]
-    return [encoded["dict"][code] for code in ints(encoded["codes"])]
+    out = []
+    for code, number in zip(ints(encoded["codes"]), ints(encoded["numbers"]), strict=True):
+        prefix, width = encoded["ids"][code]
+        out.append(f"{prefix}{number:0{width}d}" if width else prefix)
+    return out
 
 
 @pytest.mark.parametrize(
@@ -360,12 +362,23 @@ def _decoded_ids(encoded: dict) -> list[str]:
         ["RAIL-٣12", "RAIL-٣13"],  # Arabic-Indic digit: not a number to re-pad
         ["x-12\n", "x-13"],  # a line break at the end is part of the id
         ["ڈھاڈر-7", "ڈھاڈر-8"],
+        ["SYN-0000001", "EV:RAIL-003", "RAIL-003", "201901010001", "PAK123", "SYN-0000002"],
+        ["0007", "7", "x", "x9", ""],
     ],
 )
 def test_every_incident_id_reaches_the_map_as_written(ids):
     from layers.incidents import _encode_ids
 
     assert _decoded_ids(_encode_ids(pd.Series(ids, dtype="str"))) == ids
+
+
+def test_ids_of_several_datasets_and_events_are_a_few_prefixes_and_numbers():
+    from layers.incidents import _encode_ids
+
+    ids = [f"SYN-{k:07d}" for k in range(1, 2001)] + ["EV:RAIL-003", "RAIL-012", "EV:RAIL-004"]
+    encoded = _encode_ids(pd.Series(ids, dtype="str"))
+    assert encoded["ids"] == [["SYN-", 7], ["EV:RAIL-", 3], ["RAIL-", 3]]  # not 2,003 texts
+    assert _decoded_ids(encoded) == ids
 
 
 def test_ids_of_two_joined_datasets_reach_the_map_as_written():

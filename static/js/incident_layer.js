@@ -47,11 +47,14 @@
             var codes = accessor(col.codes), dict = col.dict;
             return function(i) { return dict[codes(i)]; };
         }
-        var numbers = accessor(col.numbers);
+        // Ids: a prefix (with the number's width) per id, then its number padded with zeros.
+        var ids = col.ids, idCodes = accessor(col.codes), numbers = accessor(col.numbers);
         return function(i) {
+            var key = ids[idCodes(i)], width = key[1];
+            if (!width) { return key[0]; }
             var s = String(numbers(i));
-            while (s.length < col.width) { s = "0" + s; }
-            return col.prefix + s;
+            while (s.length < width) { s = "0" + s; }
+            return key[0] + s;
         };
     }
     function numeric(get, n, scale, Kind) {

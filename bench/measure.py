@@ -161,7 +161,7 @@ def measure(n: int, with_baseline: bool) -> dict[str, object]:
     # Opening the page: the dataset's payload published (once per dataset; kept across
     # restarts), then the map built and rendered with everything selected.
     _, publish_ms = timed(shared, dataset, everything, colours)
-    payload_bytes = sum(f.stat().st_size for f in PAYLOADS.glob("incidents-*.json.gz"))
+    payload_bytes = sum(f.stat().st_size for f in PAYLOADS.glob("incidents-*.bin.gz"))
     open_text, open_ms, open_drawn = map_change(dataset, everything, colours)
 
     # A filter change: what a rerun computes (filter, map, timeline and totals).

@@ -31,24 +31,33 @@
     }
 
     // ---- Columns: plain lists (full payload) or typed arrays and dictionaries (compact) ----
-    function typed(col) {
+    var INT_KINDS = {Uint8: Uint8Array, Uint16: Uint16Array, Uint32: Uint32Array};
+    // A typed column: base64 text sent with the map, or bytes of the published file, viewed
+    // where they are (``file``: {buffer, start}, see unpack).
+    function typed(col, file) {
+        var Kind = INT_KINDS[col.int];
+        if (!Kind) { throw new Error("unknown column type " + col.int); }
+        if (col.at !== undefined) {
+            return new Kind(file.buffer, file.start + col.at, col.bytes / Kind.BYTES_PER_ELEMENT);
+        }
         var bin = atob(col.data), bytes = new Uint8Array(bin.length);
         for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
-        return new window[col.int + "Array"](bytes.buffer);
+        return new Kind(bytes.buffer);
     }
-    function accessor(col) {
+    function accessor(col, file) {
         if (col === undefined) { return null; }
         if (Array.isArray(col)) { return function(i) { return col[i]; }; }
         if (col.int) {
-            var values = typed(col), offset = col.offset;
+            var values = typed(col, file), offset = col.offset;
             return function(i) { return values[i] + offset; };
         }
         if (col.dict) {
-            var codes = accessor(col.codes), dict = col.dict;
+            var codes = accessor(col.codes, file), dict = col.dict;
             return function(i) { return dict[codes(i)]; };
         }
         // Ids: a prefix (with the number's width) per id, then its number padded with zeros.
-        var ids = col.ids, idCodes = accessor(col.codes), numbers = accessor(col.numbers);
+        var ids = col.ids, idCodes = accessor(col.codes, file);
+        var numbers = accessor(col.numbers, file);
         return function(i) {
             var key = ids[idCodes(i)], width = key[1];
             if (!width) { return key[0]; }
@@ -66,7 +75,7 @@
 
     function decode(data) {
         var raw = data.columns, c = {};
-        Object.keys(raw).forEach(function(k) { c[k] = accessor(raw[k]); });
+        Object.keys(raw).forEach(function(k) { c[k] = accessor(raw[k], data.file); });
         var n = data.compact ? data.count : raw.lat.length;
         var scale = data.compact ? 1e5 : 1;
         var cols = {
@@ -358,11 +367,23 @@
                 if (!response.ok) { throw new Error("HTTP " + response.status); }
                 // Compressed once on the server (layers/payload.py), inflated here.
                 var inflated = response.body.pipeThrough(new DecompressionStream("gzip"));
-                return new Response(inflated).json();
-            }).then(function(data) { return {data: data, cols: decode(data)}; });
+                return new Response(inflated).arrayBuffer();
+            }).then(function(buffer) {
+                var data = unpack(buffer);
+                return {data: data, cols: decode(data)};
+            });
             payloads[url].catch(function() { delete payloads[url]; });  // try again next time
         }
         return payloads[url];
+    }
+    // The published file (layers/payload.py, packed_payload): the header's length (4 bytes,
+    // little endian), the header (JSON), then the typed columns' bytes, from the next multiple
+    // of 8 on.
+    function unpack(buffer) {
+        var length = new DataView(buffer).getUint32(0, true);
+        var data = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
+        data.file = {buffer: buffer, start: Math.ceil((4 + length) / 8) * 8};
+        return data;
     }
     // The masked rows of the first n, then every row from n to total (rows sent with the map).
     function selection(mask, n, total) {

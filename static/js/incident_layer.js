@@ -66,10 +66,37 @@
             return key[0] + s;
         };
     }
-    function numeric(get, n, scale, Kind) {
-        var out = new Kind(n);
-        for (var i = 0; i < n; i++) { out[i] = get(i) / scale; }
-        return out;
+    // A column as numbers (offset added, scaled). V8 slows a loop down for good once it has
+    // seen arrays of several kinds (40 ms a column of a million, against 2-5 ms): typed columns
+    // are converted natively (``set``), then shifted by a loop that only ever sees one kind.
+    function shiftFloat64(v, offset, scale) {
+        for (var i = 0; i < v.length; i++) { v[i] = (v[i] + offset) / scale; }
+    }
+    function shiftFloat32(v, offset, scale) {
+        for (var i = 0; i < v.length; i++) { v[i] = (v[i] + offset) / scale; }
+    }
+    function shiftInt32(v, offset) {
+        for (var i = 0; i < v.length; i++) { v[i] = v[i] + offset; }
+    }
+    function numeric(col, file, n, scale, Kind) {
+        var out, i;
+        if (!col.int) {  // plain values (a payload with every detail)
+            var get = accessor(col, file);
+            out = new Kind(n);
+            for (i = 0; i < n; i++) { out[i] = get(i) / scale; }
+            return out;
+        }
+        var values = typed(col, file);
+        out = new Kind(n);
+        out.set(values);
+        if (!col.offset && scale === 1) { return out; }
+        if (Kind === Float64Array) { shiftFloat64(out, col.offset, scale); return out; }
+        if (Kind === Float32Array) { shiftFloat32(out, col.offset, scale); return out; }
+        if (Kind === Int32Array && scale === 1) { shiftInt32(out, col.offset); return out; }
+        var wide = new Float64Array(n);
+        wide.set(values);
+        shiftFloat64(wide, col.offset, scale);
+        return new Kind(wide);
     }
     function day(t) { return new Date(t * DAY).toISOString().slice(0, 10); }
 
@@ -78,17 +105,18 @@
         Object.keys(raw).forEach(function(k) { c[k] = accessor(raw[k], data.file); });
         var n = data.compact ? data.count : raw.lat.length;
         var scale = data.compact ? 1e5 : 1;
+        var f = data.file;
         var cols = {
             n: n,
-            lat: numeric(c.lat, n, scale, Float64Array),
-            lon: numeric(c.lon, n, scale, Float64Array),
-            g: numeric(c.g, n, 1, Uint16Array),
-            r: numeric(c.r, n, data.compact ? 10 : 1, Float32Array),
-            p: numeric(c.p, n, 1, Uint8Array),
-            t0: numeric(c.t0, n, 1, Int32Array),
-            t1: numeric(c.t1, n, 1, Int32Array),
-            f: c.f ? numeric(c.f, n, 1, Uint8Array) : new Uint8Array(n),
-            w: c.w ? numeric(c.w, n, 1, Float32Array) : new Float32Array(n).fill(1),
+            lat: numeric(raw.lat, f, n, scale, Float64Array),
+            lon: numeric(raw.lon, f, n, scale, Float64Array),
+            g: numeric(raw.g, f, n, 1, Uint16Array),
+            r: numeric(raw.r, f, n, data.compact ? 10 : 1, Float32Array),
+            p: numeric(raw.p, f, n, 1, Uint8Array),
+            t0: numeric(raw.t0, f, n, 1, Int32Array),
+            t1: numeric(raw.t1, f, n, 1, Int32Array),
+            f: raw.f ? numeric(raw.f, f, n, 1, Uint8Array) : new Uint8Array(n),
+            w: raw.w ? numeric(raw.w, f, n, 1, Float32Array) : new Float32Array(n).fill(1),
             text: c
         };
         if (data.compact) {

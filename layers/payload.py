@@ -271,10 +271,11 @@ def packed_payload(payload: dict[str, object]) -> list[bytes]:
 
 
 def _remove_old_payloads(directory: Path, *, keep: Path) -> None:
-    """Keep the newest :data:`KEEP_FILES` payload files (and ``keep``), remove the rest."""
-    files = sorted(
-        directory.glob("incidents-*.bin.gz"), key=lambda p: p.stat().st_mtime, reverse=True
-    )
+    """Keep the newest :data:`KEEP_FILES` payload files (and ``keep``), remove the rest.
+
+    Files of an earlier format (``.json.gz``) count among them, so they go too.
+    """
+    files = sorted(directory.glob("incidents-*"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in files[KEEP_FILES:]:
         if old != keep:
             old.unlink(missing_ok=True)

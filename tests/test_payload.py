@@ -151,3 +151,22 @@ def test_rows_beyond_the_file_go_with_the_mask_and_count_in_the_selection(
     assert unpack(sent["mask"], len(incidents)).tolist() == [0, 3]
     assert sent["extra"]["count"] == 3
     assert sent["extra"]["columns"]["place"]["dict"] == list(pd.unique(extra["place"].astype(str)))
+
+
+def test_old_files_go_when_a_new_one_is_written_also_of_the_earlier_format(
+    bundle, colours, tmp_path
+):
+    import os
+
+    from layers.payload import KEEP_FILES
+
+    older = []
+    for k in range(KEEP_FILES):
+        path = tmp_path / f"incidents-{k:024x}.json.gz"  # written by an earlier version
+        path.write_bytes(b"")
+        os.utime(path, (1_000_000 + k, 1_000_000 + k))
+        older.append(path)
+    new = publish_payload(bundle.incidents, colours, "h", directory=tmp_path, url_prefix="/c")
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert len(kept) == KEEP_FILES and new.url.removeprefix("/c/") in kept
+    assert not older[0].exists() and older[1].exists()  # the oldest went

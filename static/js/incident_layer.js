@@ -541,7 +541,8 @@
                 sums[at + SLOTS + 1] += cols.f[i];
             },
             describe: function(p, sums, at) {
-                p.s = Array.prototype.slice.call(sums, at, at + SLOTS);
+                p.s = new Array(SLOTS);
+                for (var q = 0; q < SLOTS; q++) { p.s[q] = sums[at + q]; }
                 p.now = sums[at + SLOTS];
                 p.f = sums[at + SLOTS + 1];
             }

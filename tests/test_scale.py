@@ -50,7 +50,11 @@ def _decode(column: dict) -> list:
         return (values + column["offset"]).tolist()
     if "dict" in column:
         return [column["dict"][k] for k in _decode(column["codes"])]
-    return [f"{column['prefix']}{k:0{column['width']}d}" for k in _decode(column["numbers"])]
+    keys = [column["ids"][k] for k in _decode(column["codes"])]  # ids: [prefix, width]
+    return [
+        f"{prefix}{number:0{width}d}" if width else prefix
+        for (prefix, width), number in zip(keys, _decode(column["numbers"]), strict=True)
+    ]
 
 
 @pytest.mark.parametrize("source", ["bundled", "synthetic"])

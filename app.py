@@ -429,6 +429,7 @@ def main() -> None:
             selected,
             flt,
             dataset,
+            view_key,
             matching=None
             if result is None
             else partial(result.to_metadata, selected["incident_id"]),
@@ -462,7 +463,7 @@ def main() -> None:
     with details_tab, messages.guarded("the incident details"):
         if result is not None:
             matching_ui.open_event_report(selected, result)
-        panels.details_panel(selected, dataset)
+        panels.details_panel(selected, dataset, view_key)
         store_ui.history_panel(
             store, st.session_state.get("detail_incident"), dataset.groups, gazetteer()
         )

@@ -153,6 +153,23 @@ def test_every_download_is_written_when_clicked_not_with_the_page(app, bundle):
         assert not button.proto.url, button.proto.label
 
 
+def test_the_sharing_note_and_the_incident_choices_follow_the_filters(monkeypatch):
+    # Both are kept per selection (ui.data.sharing_note, recent_positions): a filter change must
+    # show the new selection's, not the first one's.
+    gtd = str(ROOT / "tests" / "fixtures" / "imports" / "gtd.csv")
+    monkeypatch.setattr(sys, "argv", ["app.py", "--incidents", gtd])
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    note = [w.value for w in at.warning if "GTD" in w.value]
+    assert len(note) == 1 and "Of these incidents\\, 5 from GTD" in note[0]
+    assert len(at.selectbox(key="detail_incident").options) == 5
+    at.sidebar.multiselect(key="f_groups").set_value(["BLA"]).run()
+    count = int(shown(at).split()[1])
+    assert 0 < count < 5
+    note = [w.value for w in at.warning if "GTD" in w.value]
+    assert len(note) == 1 and f"Of these incidents\\, {count} from GTD" in note[0]
+    assert len(at.selectbox(key="detail_incident").options) == count
+
+
 def test_the_download_button_holds_the_filtered_snapshot(monkeypatch, bundle, downloads):
     monkeypatch.setattr(sys, "argv", ["app.py"])
     at = AppTest.from_file(APP, default_timeout=90)

@@ -11,17 +11,22 @@ from datetime import UTC, datetime
 
 import altair as alt
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from geo.export import SNAPSHOT_FILE_FORMATS, write_snapshot
 from geo.filters import IncidentFilter
-from geo.licences import restricted_note
 from geo.spreadsheet import safe_csv
 from layers.style import colour_of
 from ui import messages
-from ui.data import Dataset, summary_table, timeline_table
+from ui.data import (
+    Dataset,
+    most_recent_positions,
+    recent_positions,
+    sharing_note,
+    summary_table,
+    timeline_table,
+)
 
 TABLE_ROW_CAP = 2_000  # rows sent to the browser's table
 DETAIL_CHOICE_CAP = 2_000  # incidents listed in the details chooser
@@ -108,15 +113,7 @@ def totals_panel(selected: gpd.GeoDataFrame, key: tuple[str, str]) -> None:
 
 def most_recent(selected: gpd.GeoDataFrame, limit: int) -> gpd.GeoDataFrame:
     """Return at most ``limit`` incidents, the most recent first (by start; ties as listed)."""
-    later_first = -selected["start"].to_numpy().astype("int64")
-    if len(later_first) <= limit:
-        return selected.iloc[np.argsort(later_first, kind="stable")]
-    # The limit-th key, found without sorting a million; then only the chosen rows are sorted.
-    kth = np.partition(later_first, limit - 1)[limit - 1]
-    before = np.flatnonzero(later_first < kth)
-    at_kth = np.flatnonzero(later_first == kth)[: limit - len(before)]
-    chosen = np.sort(np.concatenate([before, at_kth]))
-    return selected.iloc[chosen[np.argsort(later_first[chosen], kind="stable")]]
+    return selected.iloc[most_recent_positions(selected["start"], limit)]
 
 
 def table_panel(selected: gpd.GeoDataFrame) -> None:
@@ -158,12 +155,15 @@ def table_panel(selected: gpd.GeoDataFrame) -> None:
     )
 
 
-def details_panel(selected: gpd.GeoDataFrame, dataset: Dataset) -> None:
-    """Everything about one incident: fields, sources as links, and every reported figure."""
+def details_panel(selected: gpd.GeoDataFrame, dataset: Dataset, key: tuple[str, str]) -> None:
+    """Everything about one incident: fields, sources as links, and every reported figure.
+
+    ``key`` names the selection (:func:`ui.data.selection_key`, with any corridor window).
+    """
     if selected.empty:
         return
     typed = st.text_input("Incident id", key="detail_id", placeholder="e.g. RAIL-008")
-    candidates = most_recent(selected, DETAIL_CHOICE_CAP)
+    candidates = selected.iloc[recent_positions(selected, key, DETAIL_CHOICE_CAP)]
     if typed.strip():
         wanted = typed.strip().casefold()
         candidates = selected[selected["incident_id"].astype(str).str.casefold() == wanted]
@@ -263,6 +263,7 @@ def export_panel(
     selected: gpd.GeoDataFrame,
     flt: IncidentFilter,
     dataset: Dataset,
+    key: tuple[str, str],
     *,
     matching: Callable[[], dict] | None = None,
 ) -> None:
@@ -270,7 +271,8 @@ def export_panel(
 
     The snapshot is written when the button is clicked, so a filter change never waits for an
     export nobody asked for. Large selections are offered the compressed GeoJSON first (a tenth
-    of the size, and it opens again here).
+    of the size, and it opens again here). ``key`` names the selection
+    (:func:`ui.data.selection_key`, with any corridor window).
     ``matching`` returns what the snapshot records of the matches and decisions in force
     (:meth:`geo.matching.MatchResult.to_metadata`); called on the click, as the file is written.
     """
@@ -298,7 +300,7 @@ def export_panel(
 
     ending, mime = SNAPSHOT_FILE_FORMATS[file_format]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%MZ")
-    restricted = restricted_note(selected)
+    restricted = sharing_note(selected, key)
     if restricted:
         messages.warning("{note}", note=restricted)
     st.download_button(

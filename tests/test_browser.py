@@ -279,6 +279,41 @@ def test_map_draws_provinces_rail_lines_and_incidents(page, server):
     page.screenshot(path=str(ARTIFACTS / "map_overview.png"))
 
 
+def test_a_tab_clicked_as_the_page_opens_keeps_every_filter(browser, server):
+    # The browser reported "Include factions and wings" at the widget's own default (off) with
+    # a rerun asked for before the first run had finished: the filter silently dropped the
+    # named groups' factions (one incident fewer for TTP here). Two new sessions, each clicking
+    # a tab as soon as the count shows.
+    bundle = load_bundled()
+    ttp = count_groups_with_affiliates(bundle, "TTP")
+    for _ in range(2):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        errors = watch_errors(page)
+        page.goto(server)
+        page.get_by_text("Showing ").first.wait_for(timeout=60_000)
+        page.get_by_role("tab", name="Incident details").click()
+        page.get_by_text("Incident id").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)
+        assert page.get_by_role("checkbox", name="Include factions and wings").is_checked()
+        assert "include_affiliates" not in page.url
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        sidebar.locator('[data-testid="stMultiSelect"]').first.click()
+        page.keyboard.type("TTP (")
+        page.keyboard.press("Enter")
+        page.get_by_text(f"Showing {ttp} of {len(bundle.incidents)} incidents").wait_for(
+            timeout=30_000
+        )
+        assert errors == []
+        context.close()
+
+
+def count_groups_with_affiliates(bundle, group: str) -> int:
+    """Incidents of ``group`` or of its factions and wings (the sidebar's default)."""
+    wanted = set(bundle.groups.with_affiliates([group]))
+    return sum(bool(set(cell.split("; ")) & wanted) for cell in bundle.incidents["groups"])
+
+
 def test_choosing_a_group_changes_the_count_and_the_markers(page, server):
     bundle = load_bundled()
     open_app(page, server)

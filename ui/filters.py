@@ -311,6 +311,7 @@ def sidebar(dataset: Dataset) -> IncidentFilter:
     )
     sb.checkbox(
         "Include factions and wings (e.g. TTP → JuA, TJP)",
+        value=True,
         key=KEYS["include_affiliates"],
     )
     sb.multiselect(

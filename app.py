@@ -468,7 +468,7 @@ def main() -> None:
             store, st.session_state.get("detail_incident"), dataset.groups, gazetteer()
         )
         if result is not None:
-            matching_ui.review_panel(selected, shown, result)
+            matching_ui.review_panel(selected, shown, result, view_key)
     # Last, so that the URL written by the last completed run is the one the browser keeps.
     filter_ui.sync_query_string(flt)
 

@@ -56,6 +56,11 @@ def test_two_datasets_count_each_event_once_by_default(app, expected):
     assert shown(app) == f"**Showing {reports} of {reports} incidents**"
 
 
+def _events_of_several(app) -> int:
+    caption = next(c.value for c in app.caption if "have more than one report" in c.value)
+    return int(caption.split("; ")[1].split()[0].replace(",", "").replace("\\", ""))
+
+
 def test_one_dataset_has_no_switch(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["app.py"])
     at = AppTest.from_file(APP, default_timeout=120).run()
@@ -66,6 +71,7 @@ def test_one_dataset_has_no_switch(monkeypatch):
 def test_review_shows_reports_side_by_side_and_a_rejection_splits_them(app, expected):
     events, reports = expected
     app.run()
+    several = _events_of_several(app)
     app.selectbox(key="review_event").set_value("EV:RAIL-007").run()
     side = next(d.value for d in app.dataframe if "bundled · RAIL-007" in d.value.columns)
     assert list(side.columns) == ["bundled · RAIL-007", "acled.csv · ACLED:PAK900006"]
@@ -73,6 +79,9 @@ def test_review_shows_reports_side_by_side_and_a_rejection_splits_them(app, expe
     app.button(key="review_reject").click().run()
     assert not app.exception
     assert shown(app) == f"**Showing {events + 1} events ({reports} reports)**"
+    # The review's choices are those of the new matching (they are kept per matching).
+    assert _events_of_several(app) == several - 1
+    assert not any(o.startswith("EV:RAIL-007 ") for o in app.selectbox(key="review_event").options)
     decisions = app.session_state["match_decisions"]
     assert [(d.kind, d.first_id, d.second_id) for d in decisions] == [
         ("reject", "RAIL-007", "ACLED:PAK900006")

@@ -389,7 +389,9 @@ def reported_by_panel(events: gpd.GeoDataFrame) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
 
-def review_panel(selected: gpd.GeoDataFrame, events: gpd.GeoDataFrame, result: MatchResult) -> None:
+def review_panel(
+    selected: gpd.GeoDataFrame, events: gpd.GeoDataFrame, result: MatchResult, key: tuple
+) -> None:
     """Show the reports of one event side by side, why they match, and the review controls.
 
     Parameters
@@ -401,19 +403,22 @@ def review_panel(selected: gpd.GeoDataFrame, events: gpd.GeoDataFrame, result: M
         reports (``reports``).
     result : MatchResult
         The matching in force.
+    key : tuple
+        Names the selection and the matching (the map's view key with the event table's key):
+        what is worked out from the events and reports is kept under it.
     """
     st.subheader("Reports of one event")
-    multi = events.loc[events["reports"].to_numpy() > 1, ["event_id", "reports"]]
-    multi = multi.sort_values("reports", ascending=False, kind="stable")
-    sizes = dict(zip(multi["event_id"].astype(str), multi["reports"].astype(int), strict=True))
+    sizes, several = _events_of_several_reports(events, key)
     st.caption(
         f"{result.events:,} events from {result.reports:,} reports; "
-        f"{len(multi):,} events in this selection have more than one report."
+        f"{several:,} events in this selection have more than one report."
     )
-    options = list(sizes)[:EVENT_CHOICE_CAP]
+    options = list(sizes)
     default = _chosen_event(selected, result)
     if default is not None and default not in options:
         options.insert(0, default)
+        reported = events.loc[(events["event_id"] == default).to_numpy(), "reports"]
+        sizes = {**sizes, default: int(reported.iloc[0]) if len(reported) else 1}
     if not options:
         st.info("No event in this selection is reported more than once.")
     else:
@@ -424,11 +429,30 @@ def review_panel(selected: gpd.GeoDataFrame, events: gpd.GeoDataFrame, result: M
             format_func=lambda e: f"{e} ({_reports_text(sizes.get(e, 1))})",
             key="review_event",
         )
-        side = reports_side_by_side(selected, result.event_ids, event)
+        side = _side_by_side(selected, result.event_ids, key, event)
         st.dataframe(side, width="stretch")
         _pairs_review(result, event)
     _join_form(selected)
     _decisions_table()
+
+
+# Worked out from every event of the selection: kept per selection and matching, not redone on
+# each page run (at a million reports, 30 ms of every run under cProfile).
+@st.cache_data(max_entries=32, show_spinner=False)
+def _events_of_several_reports(_events: gpd.GeoDataFrame, key: tuple) -> tuple[dict[str, int], int]:
+    """Return the first choices (event -> its selected reports, most first) and how many."""
+    multi = _events.loc[_events["reports"].to_numpy() > 1, ["event_id", "reports"]]
+    multi = multi.sort_values("reports", ascending=False, kind="stable")
+    chosen = multi.iloc[:EVENT_CHOICE_CAP]
+    sizes = dict(zip(chosen["event_id"].astype(str), chosen["reports"].astype(int), strict=True))
+    return sizes, len(multi)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _side_by_side(
+    _selected: gpd.GeoDataFrame, _event_ids: pd.Series, key: tuple, event: str
+) -> pd.DataFrame:
+    return reports_side_by_side(_selected, _event_ids, event)
 
 
 def open_event_report(selected: gpd.GeoDataFrame, result: MatchResult) -> None:

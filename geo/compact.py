@@ -14,7 +14,7 @@ categories they would only add the codes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -141,6 +141,38 @@ def among(values: pd.Series, candidates: Iterable[str] | pd.Series) -> np.ndarra
         candidates = pd.Series(list(candidates), dtype="str")
     found = pc.is_in(_arrow_text(values), value_set=_arrow_text(candidates), skip_nulls=True)
     return np.asarray(found.fill_null(False), dtype=bool)
+
+
+def per_distinct_pair(
+    first: pd.Series, second: pd.Series, write: Callable[[object, object], str]
+) -> pd.Series:
+    """Return ``write(a, b)`` for each row's pair of values, calling ``write`` once per pair.
+
+    For texts made from two columns that repeat a few combinations (a figure's low and high):
+    a million rows take a few distinct pairs. Missing values are values like any other
+    (``write`` gets them as they are).
+
+    Parameters
+    ----------
+    first, second : pandas.Series
+        Of the same length and index.
+    write : callable
+        Makes the text of one pair.
+
+    Returns
+    -------
+    pandas.Series
+        Object dtype, with ``first``'s index.
+    """
+    first_codes, first_values = pd.factorize(first, use_na_sentinel=False)
+    second_codes, second_values = pd.factorize(second, use_na_sentinel=False)
+    width = max(len(second_values), 1)
+    pairs, distinct = pd.factorize(first_codes.astype(np.int64) * width + second_codes)
+    texts = np.array(
+        [write(first_values[k // width], second_values[k % width]) for k in distinct],
+        dtype=object,
+    )
+    return pd.Series(texts[pairs], index=first.index, dtype=object)
 
 
 def _arrow_text(values: pd.Series) -> pa.Array:

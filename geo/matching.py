@@ -46,7 +46,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo.compact import among
+from geo.compact import among, per_distinct_pair
 from geo.groups import UNIDENTIFIED, GroupRegistry
 from geo.places import PlaceNames
 from geo.schema import METRIC_CRS, split_groups
@@ -1213,19 +1213,11 @@ def _who_reported(reports: pd.DataFrame) -> pd.Series:
         + " "
         + reports["incident_id"].astype(str)
         + ": killed "
-        + _range_texts(reports["fatalities_low"], reports["fatalities_high"])
+        + per_distinct_pair(reports["fatalities_low"], reports["fatalities_high"], range_text)
         + ", injured "
-        + _range_texts(reports["injured_low"], reports["injured_high"])
+        + per_distinct_pair(reports["injured_low"], reports["injured_high"], range_text)
     )
     return said.astype(object)
-
-
-def _range_texts(low: pd.Series, high: pd.Series) -> pd.Series:
-    """Return :func:`range_text` of each low/high pair (written once per distinct pair)."""
-    pairs = pd.MultiIndex.from_arrays([low.astype("Int64"), high.astype("Int64")])
-    codes, distinct = pd.factorize(pairs)
-    texts = np.array([range_text(a, b) for a, b in distinct], dtype=object)
-    return pd.Series(texts[codes], index=low.index, dtype=object)
 
 
 REPORT_FIELDS = {

@@ -27,6 +27,7 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from geo.aggregate import first_group_index
+from geo.compact import per_distinct_pair
 from geo.railway import describe_rail_position
 from geo.schema import (
     DATE_PRECISIONS,
@@ -252,17 +253,6 @@ def _encode_ids(ids: pd.Series) -> dict[str, object]:
     }
 
 
-def _range_texts(low: pd.Series, high: pd.Series) -> pd.Series:
-    """Return the :func:`_range` text of every low/high pair, computed once per distinct pair."""
-    pairs = low.astype("Int64").fillna(-1).astype("int64") * (2**31) + high.astype("Int64").fillna(
-        -1
-    ).astype("int64")
-    codes, _ = pd.factorize(pairs)
-    _, first = np.unique(codes, return_index=True)
-    texts = np.array([_range(low.iloc[i], high.iloc[i]) for i in first], dtype=object)
-    return pd.Series(texts[codes] if len(codes) else [], index=low.index, dtype=object)
-
-
 def compact_payload(incidents: gpd.GeoDataFrame, colours: dict[str, str]) -> dict[str, object]:
     """Build the compact payload for many incidents: typed arrays and dictionary-coded text.
 
@@ -310,8 +300,12 @@ def compact_payload(incidents: gpd.GeoDataFrame, colours: dict[str, str]) -> dic
         "id": _encode_ids(frame["incident_id"]),
         "grp": _encode_text(frame["groups"]),
         "place": _encode_text(frame["place"]),
-        "killed": _encode_text(_range_texts(frame["fatalities_low"], frame["fatalities_high"])),
-        "injured": _encode_text(_range_texts(frame["injured_low"], frame["injured_high"])),
+        "killed": _encode_text(
+            per_distinct_pair(frame["fatalities_low"], frame["fatalities_high"], _range)
+        ),
+        "injured": _encode_text(
+            per_distinct_pair(frame["injured_low"], frame["injured_high"], _range)
+        ),
         "f": _encode_ints(flagged(frame).astype(np.int64)),
         "w": _encode_ints(heat_weights(frame)),
     }

@@ -149,3 +149,20 @@ def test_among_answers_as_isin_does_and_never_for_a_missing_value(held_as):
     assert among(values, candidates).tolist() == [True, False, False, True, True, True]
     assert among(values, ["ACLED:PAK1"]).tolist() == [False, False, True, False, False, False]
     assert among(values, []).tolist() == [False] * 6
+
+
+def test_a_text_per_distinct_pair_is_written_once_and_missing_values_count_as_values():
+    from geo.compact import per_distinct_pair
+
+    low = pd.Series([24, None, 24, None, 5], dtype="Int64", index=list("abcde"))
+    high = pd.Series([32, 27, 32, None, 5], dtype="Int64", index=list("abcde"))
+    calls = []
+
+    def write(a, b):
+        calls.append((a, b))
+        return f"{'?' if pd.isna(a) else a}-{'?' if pd.isna(b) else b}"
+
+    texts = per_distinct_pair(low, high, write)
+    assert texts.to_dict() == {"a": "24-32", "b": "?-27", "c": "24-32", "d": "?-?", "e": "5-5"}
+    assert len(calls) == 4  # (24, 32) once
+    assert per_distinct_pair(low.iloc[:0], high.iloc[:0], write).empty

@@ -242,7 +242,7 @@ def _encode_ids(ids: pd.Series) -> dict[str, object]:
     digits = pc.if_else(numbered, parts.field("digits"), "")
     prefixes = pc.if_else(numbered, parts.field("prefix"), values)
     widths = pc.utf8_length(digits)
-    numbers = pc.if_else(numbered, pc.cast(pc.if_else(numbered, digits, "0"), pa.int64()), 0)
+    numbers = pc.cast(pc.if_else(numbered, digits, "0"), pa.int64())
     keys = pc.binary_join_element_wise(prefixes, pc.cast(widths, pa.string()), "\0")
     coded = pc.dictionary_encode(keys)
     distinct = [key.rsplit("\0", 1) for key in coded.dictionary.to_pylist()]

@@ -24,11 +24,19 @@ from streamlit_folium import st_folium
 from geo.export import Snapshot, read_snapshot
 from geo.filters import not_drawn_note, on_map_mask
 from geo.importers import DEFAULT_MAX_BYTES
+from geo.matching import MatchResult
 from geo.schema import INCIDENT_COLUMNS
+from geo.selection import Rows
 from layers.assets import bundle_scripts, localize_assets
 from layers.basemap import build_base_map
 from layers.context import build_province_layer
-from layers.incidents import build_heatmap_layer, build_incident_layer, start_hidden
+from layers.incidents import (
+    build_heatmap_layer,
+    build_incident_layer,
+    layer_payload,
+    shared_payload,
+    start_hidden,
+)
 from layers.labels import build_found_place_layer
 from layers.panes import add_panes, put_in_pane
 from layers.payload import PublishedRows
@@ -46,7 +54,7 @@ from ui.data import (
     dataset_from_incidents,
     file_dataset,
     inline_payload,
-    select,
+    select_rows,
     selection_key,
     shared_selection,
 )
@@ -230,7 +238,7 @@ def open_clicked_incident(value: object) -> None:
 
 def draw_map(
     dataset: Dataset,
-    selected,
+    selected: Rows,
     options: dict[str, bool],
     focus: MapFocus | None = None,
     *,
@@ -244,7 +252,8 @@ def draw_map(
     A place found by search (``focus``) moves the map there without rebuilding it. A large
     selection of the rows of ``published`` (rows every session may see, such as the dataset's
     incidents or its event table, and a key naming its content) is sent as a mask over that
-    rows' payload, which the page fetches once (see :mod:`layers.payload`).
+    rows' payload, which the page fetches once (see :mod:`layers.payload`); then only the
+    columns the map's counts read are copied from the selection.
     """
     view = map_view()
     basemap = view.basemap or filter_ui.basemap_choice(command_line().basemap)
@@ -265,19 +274,23 @@ def draw_map(
     if dataset.label.startswith("SYNTHETIC"):
         messages.warning("{label}. For benchmarks and load tests only.", label=dataset.label)
     # Rows located only to the country are counted in the totals but have no place to draw.
-    drawn = on_map_mask(selected).to_numpy(dtype=bool)
-    if not drawn.all():
-        selected = selected[drawn]  # a copy of the rows: only when some cannot be drawn
-    provinces = build_province_layer(dataset.provinces_display, selected["province"].value_counts())
+    drawn = on_map_mask(selected.columns(["geo_precision"])).to_numpy(dtype=bool)
+    selected = selected.subset(drawn)
+    provinces = build_province_layer(
+        dataset.provinces_display, selected.column("province").value_counts()
+    )
     if not view.shows("provinces"):
         start_hidden(provinces)
     shared = None if published is None else shared_selection(*published, selected, colours)
     # Sent with the map: made once per selection (view_key names it), not once per page run.
-    payload = None
-    if shared is None and view_key is not None:
+    if shared is not None:
+        payload = shared_payload(shared, colours)
+    elif view_key is not None:
         payload = inline_payload(selected, view_key, colours)
+    else:
+        payload = layer_payload(selected.frame, colours)
     incidents = build_incident_layer(
-        selected,
+        None,
         colours,
         shared=shared,
         payload=payload,
@@ -318,6 +331,11 @@ def draw_map(
     open_clicked_incident(value)
 
 
+def _matching_metadata(result: MatchResult, selected: Rows) -> dict:
+    """Return what a snapshot of ``selected`` records of the matching (read as it is written)."""
+    return result.to_metadata(selected.column("incident_id"))
+
+
 def main() -> None:
     """Lay out the dashboard: one section after another, each kept from breaking the rest."""
     release_when_session_ends()  # its memory and its download links go with the session
@@ -356,7 +374,7 @@ def main() -> None:
     flt = filter_ui.sidebar(dataset)
     options = map_options()
     map_view()  # read the link's map keys once, when the session opens
-    filtered = select(dataset, flt)
+    filtered = select_rows(dataset, flt)
     # The corridor chart's brush (a km range and period on one line) narrows the selection for
     # the map and every panel; a click on one of its marks opens that incident.
     colours = group_colours(dataset.groups.names)
@@ -365,12 +383,17 @@ def main() -> None:
     with messages.guarded("the railway corridor"):
         corridor_ui.keep_settings()
         corridor = corridor_ui.corridor_state(filtered, dataset, colours, filtered_key)
-    selected = corridor.window.apply(filtered) if corridor.window else filtered
+    if corridor.window:
+        selected = filtered.subset(corridor.window.holds(filtered.column("incident_id")))
+    else:
+        selected = filtered
     view_key = filtered_key
     if corridor.window:
         view_key = (view_key[0], f"{view_key[1]}&corridor={corridor.window.key()}")
     opened = (
-        corridor_ui.opened_place(corridor.opened, filtered) if corridor.opened is not None else None
+        corridor_ui.opened_place(corridor.opened, filtered.columns(["incident_id", "geometry"]))
+        if corridor.opened is not None
+        else None
     )
     focus = map_focus(
         search=found,
@@ -417,7 +440,7 @@ def main() -> None:
             window=corridor.window.describe(),
             count=len(selected),
         )
-    not_drawn = not_drawn_note(selected)
+    not_drawn = not_drawn_note(selected.columns(["geo_precision"]))
     if not_drawn:
         messages.caption(not_drawn)
     with messages.guarded("the map"):
@@ -430,9 +453,7 @@ def main() -> None:
             flt,
             dataset,
             view_key,
-            matching=None
-            if result is None
-            else partial(result.to_metadata, selected["incident_id"]),
+            matching=None if result is None else partial(_matching_metadata, result, selected),
         )
     details_opened = st.session_state.get("details_opened", 0)
     # Opening a tab reruns the page, so a tab's content is computed only while it is open
@@ -451,15 +472,15 @@ def main() -> None:
             panels.timeline_panel(shown, view_key, colours)
     with totals_tab, messages.guarded("the totals"):
         if totals_tab.open is not False:
-            panels.totals_panel(shown, view_key)
+            panels.totals_panel(shown.frame, view_key)
             if result is not None:
                 matching_ui.reported_by_panel(shown)
     with table_tab, messages.guarded("the table"):
         if table_tab.open is not False:
-            panels.table_panel(shown)
+            panels.table_panel(shown.frame)
     with corridor_tab, messages.guarded("the railway corridor"):
         if corridor_tab.open is not False or corridor_ui.chart_in_use():
-            corridor_ui.corridor_panel(filtered, dataset, colours, corridor, filtered_key)
+            corridor_ui.corridor_panel(filtered.frame, dataset, colours, corridor, filtered_key)
     with details_tab, messages.guarded("the incident details"):
         if result is not None:
             matching_ui.open_event_report(selected, result)

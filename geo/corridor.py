@@ -258,7 +258,11 @@ class CorridorWindow:
 
     def apply(self, incidents: pd.DataFrame) -> pd.DataFrame:
         """Return the rows of ``incidents`` that are in this window."""
-        return incidents[among(incidents["incident_id"], self.incident_ids)]
+        return incidents[self.holds(incidents["incident_id"])]
+
+    def holds(self, incident_ids: pd.Series) -> np.ndarray:
+        """Return, for each of ``incident_ids``, whether that incident is in this window."""
+        return among(incident_ids, self.incident_ids)
 
 
 def _as_timestamp(value: object) -> pd.Timestamp:

@@ -29,6 +29,16 @@ import numpy as np
 import pandas as pd
 
 from geo.matching import combined_events, event_frame, lone_events, report_events
+from geo.selection import Rows
+
+# The columns an event has beyond its reports' (geo.matching.lone_events), and the report
+# column each is made from for an event of one report.
+EVENT_COLUMNS = ("event_id", "reports", "report_ids", "datasets", "reported_by")
+EVENT_COLUMN_SOURCES = {
+    "event_id": "incident_id",
+    "report_ids": "incident_id",
+    "datasets": "dataset",
+}
 
 
 @dataclass(frozen=True)
@@ -148,23 +158,58 @@ class EventTable:
 
         ``reports`` are the reports the table was made from. Each event keeps its row as index
         label, so a map can take them as a mask over :meth:`frame`; the events worked out here
-        are labelled from :attr:`rows` on.
+        are labelled from :attr:`rows` on. The frame of :meth:`selection`.
+        """
+        return self.selection(reports, self.pick(reports, positions)).frame
+
+    def pick(self, reports: gpd.GeoDataFrame, positions: np.ndarray) -> Picked:
+        """Return which rows the reports at ``positions`` show, working out those it lacks.
+
+        Small (the row numbers and the few events worked out), and it holds no report: it may
+        be kept per selection while the reports come and go.
         """
         rows, apart = self.rows_for(positions)
         if not len(apart):
-            return self._rows_of(reports, rows)
+            return Picked(rows, None)
         worked_out = event_frame(reports.iloc[apart], self.event_ids)
         worked_out.index = pd.RangeIndex(self.rows, self.rows + len(worked_out))
-        return self._rows_of(reports, rows, worked_out)
+        return Picked(rows, worked_out)
+
+    def selection(self, reports: gpd.GeoDataFrame, picked: Picked) -> Rows:
+        """Return the events ``picked`` names as :class:`geo.selection.Rows` of ``reports``.
+
+        What :meth:`events` returns, with each column made when it is first read: the rows and
+        their labels are known at once, the columns are copied from the reports as the readers
+        ask for them.
+        """
+        rows, worked_out = picked.rows, picked.worked_out
+        names = [*reports.columns, *EVENT_COLUMNS]
+
+        def take(columns: list[str] | None, within: np.ndarray | None) -> pd.DataFrame:
+            if within is None:
+                return self._rows_of(reports, rows, worked_out, columns)
+            order = np.argsort(within, kind="stable")
+            chosen = within[order]
+            cut = int(np.searchsorted(chosen, len(rows)))
+            extra = None if worked_out is None else worked_out.iloc[chosen[cut:] - len(rows)]
+            out = self._rows_of(reports, rows[chosen[:cut]], extra, columns)
+            return out.iloc[np.argsort(order, kind="stable")]
+
+        return Rows(picked.labels, take, names)
 
     def _rows_of(
-        self, reports: gpd.GeoDataFrame, rows: np.ndarray, worked_out: pd.DataFrame | None = None
+        self,
+        reports: gpd.GeoDataFrame,
+        rows: np.ndarray,
+        worked_out: pd.DataFrame | None = None,
+        columns: list[str] | None = None,
     ) -> gpd.GeoDataFrame:
         """Return the rows ``rows`` (sorted), labelled by their numbers, then ``worked_out``.
 
         One copy of the selected rows: the reports' own rows are taken with a place for each
         event of several reports after them, which is then filled in (a selection of most of a
-        million reports is not copied twice, as joining two frames would).
+        million reports is not copied twice, as joining two frames would). Only ``columns``
+        when given (None: every column).
         """
         count = len(self.report_event)
         cut = int(np.searchsorted(rows, count))
@@ -172,17 +217,55 @@ class EventTable:
         after = self.joined.iloc[joined]
         if worked_out is not None:
             after = pd.concat([after, worked_out])
+        if columns is not None:
+            reports = reports[_report_columns(reports.columns, columns)]  # not copied
         # Any report will do as the place of a row that is filled in.
         taken = reports.iloc[np.concatenate([own, np.zeros(len(after), dtype=np.int64)])]
-        events = pd.Series(taken["incident_id"].array)
-        is_named = np.concatenate([self.renamed_at[own], np.zeros(len(after), dtype=bool)])
-        if is_named.any():
-            events[is_named] = self.renamed.loc[own[is_named[: len(own)]]].to_numpy()
-        out = lone_events(taken, events.array)
+        if columns is None or "event_id" in columns:
+            events = pd.Series(taken["incident_id"].array)
+            is_named = np.concatenate([self.renamed_at[own], np.zeros(len(after), dtype=bool)])
+            if is_named.any():
+                events[is_named] = self.renamed.loc[own[is_named[: len(own)]]].to_numpy()
+            out = lone_events(taken, events.array, columns)
+        else:
+            out = lone_events(taken, None, columns)
         del taken  # shares its columns with ``out``: kept, each filled-in column would be copied
         out.index = pd.Index(np.concatenate([own, after.index.to_numpy()]))
         _fill_in(out, after)
         return out
+
+
+@dataclass(frozen=True)
+class Picked:
+    """The rows a selection of reports shows (:meth:`EventTable.pick`).
+
+    Attributes
+    ----------
+    rows : numpy.ndarray
+        The table's rows, sorted.
+    worked_out : pandas.DataFrame or None
+        The events the table has no row for, worked out from the selected reports and
+        labelled after the table's rows.
+    """
+
+    rows: np.ndarray
+    worked_out: pd.DataFrame | None
+
+    @property
+    def labels(self) -> pd.Index:
+        """Every row's label: the table's rows, then those worked out."""
+        if self.worked_out is None:
+            return pd.Index(self.rows)
+        return pd.Index(np.concatenate([self.rows, self.worked_out.index.to_numpy()]))
+
+
+def _report_columns(present: pd.Index, columns: list[str]) -> list[str]:
+    """Return the reports' columns that make the events' ``columns`` (in the reports' order)."""
+    needed = set(columns)
+    for event_column, report_column in EVENT_COLUMN_SOURCES.items():
+        if event_column in needed:
+            needed.add(report_column)
+    return [name for name in present if name in needed]
 
 
 def _event_keys(events: pd.DataFrame) -> list[str]:

@@ -1098,15 +1098,22 @@ def report_events(incidents: pd.DataFrame, event_ids: pd.Series) -> np.ndarray:
     return ids.map(event_ids).fillna(ids).astype(str).to_numpy()
 
 
-def lone_events(reports: gpd.GeoDataFrame, events: np.ndarray) -> gpd.GeoDataFrame:
+def lone_events(
+    reports: gpd.GeoDataFrame, events: np.ndarray | None, columns: list[str] | None = None
+) -> gpd.GeoDataFrame:
     """Return each of ``reports`` as an :func:`event_frame` row of one report.
 
     Parameters
     ----------
     reports : geopandas.GeoDataFrame
         Reports in the schema.
-    events : numpy.ndarray
-        Event id of each of them (:func:`report_events`).
+    events : numpy.ndarray or None
+        Event id of each of them (:func:`report_events`); None when ``columns`` leaves out
+        ``event_id``.
+    columns : list of str, optional
+        The columns to return, in this order (None: every column); ``reports`` needs only
+        those and the ones they are made from (``incident_id`` for ``event_id`` and
+        ``report_ids``, ``dataset`` for ``datasets``).
 
     Returns
     -------
@@ -1115,12 +1122,17 @@ def lone_events(reports: gpd.GeoDataFrame, events: np.ndarray) -> gpd.GeoDataFra
         report's id), ``datasets`` (its dataset) and an empty ``reported_by``.
     """
     out = reports.copy(deep=False)  # the new columns only: the reports' own are shared
-    out["event_id"] = events
-    out["reports"] = 1
-    out["report_ids"] = out["incident_id"].array
-    out["datasets"] = out["dataset"].array
-    out["reported_by"] = ""
-    return out
+    made = {
+        "event_id": lambda: events,
+        "reports": lambda: 1,
+        "report_ids": lambda: out["incident_id"].array,
+        "datasets": lambda: out["dataset"].array,
+        "reported_by": lambda: "",
+    }
+    for name, value in made.items():
+        if columns is None or name in columns:
+            out[name] = value()
+    return out if columns is None else out[columns]
 
 
 def combined_events(reports: gpd.GeoDataFrame, events: np.ndarray) -> gpd.GeoDataFrame:

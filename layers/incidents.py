@@ -329,8 +329,9 @@ class IncidentLayer(JSCSSMixin, MacroElement):
 
     Parameters
     ----------
-    incidents : geopandas.GeoDataFrame
-        Incidents in the schema (enriched columns such as ``flags`` are shown when present).
+    incidents : geopandas.GeoDataFrame or None
+        Incidents in the schema (enriched columns such as ``flags`` are shown when present);
+        None when ``payload`` is given.
     colours : dict
         Colour per canonical group; other groups get their hashed colour.
     cluster : bool
@@ -351,8 +352,8 @@ class IncidentLayer(JSCSSMixin, MacroElement):
         positions in it, and any rows it does not hold. Above :data:`DETAIL_LIMIT` incidents
         only the selection mask (and those rows) is sent and the page fetches the payload once.
     payload : str, optional
-        What :func:`layer_payload` returns for these incidents (made once and kept by the
-        caller: at a million incidents it takes a second).
+        What :func:`layer_payload` (or :func:`shared_payload`) returns for these incidents,
+        made once and kept by the caller: at a million incidents it takes a second.
     """
 
     _template = Template(
@@ -379,7 +380,7 @@ class IncidentLayer(JSCSSMixin, MacroElement):
 
     def __init__(
         self,
-        incidents: gpd.GeoDataFrame,
+        incidents: gpd.GeoDataFrame | None,
         colours: dict[str, str],
         *,
         cluster: bool = True,
@@ -394,6 +395,9 @@ class IncidentLayer(JSCSSMixin, MacroElement):
         self._name = "IncidentLayer"
         self.link_state = escaped_json(link_state or {})
         if payload is None:
+            if incidents is None:
+                msg = "IncidentLayer needs the incidents or their payload; got neither"
+                raise ValueError(msg)
             payload = layer_payload(incidents, colours, details=details, shared=shared)
         self.payload = payload
         self.options = {
@@ -455,24 +459,44 @@ def layer_payload(
     str
     """
     if details and len(incidents) <= DETAIL_LIMIT:
-        payload = incident_payload(incidents, colours, details=True)
-    elif shared is not None:
-        extra = shared.extra if shared.extra is not None and len(shared.extra) else None
-        payload = {
-            "url": shared.payload.url,
-            "count": shared.payload.count,
-            "selected": len(shared.positions) + (0 if extra is None else len(extra)),
-            "mask": selection_mask(shared.positions, shared.payload.count),
-        }
-        if extra is not None:
-            payload["extra"] = compact_payload(extra, colours)
-    else:
-        payload = compact_payload(incidents, colours)
+        return escaped_json(incident_payload(incidents, colours, details=True))
+    if shared is not None:
+        return shared_payload(shared, colours)
+    return escaped_json(compact_payload(incidents, colours))
+
+
+def shared_payload(shared: MaskedSelection, colours: dict[str, str]) -> str:
+    """Return the incident layer's data for a selection of a published payload.
+
+    The page fetches the published file once and takes the selection as a mask over it; the
+    few rows outside it (``shared.extra``) come with the map.
+
+    Parameters
+    ----------
+    shared : MaskedSelection
+        The published payload, the selection's positions in it and the rows outside it.
+    colours : dict
+        Colour per canonical group.
+
+    Returns
+    -------
+    str
+        JSON, safe inside a script.
+    """
+    extra = shared.extra if shared.extra is not None and len(shared.extra) else None
+    payload = {
+        "url": shared.payload.url,
+        "count": shared.payload.count,
+        "selected": len(shared.positions) + (0 if extra is None else len(extra)),
+        "mask": selection_mask(shared.positions, shared.payload.count),
+    }
+    if extra is not None:
+        payload["extra"] = compact_payload(extra, colours)
     return escaped_json(payload)
 
 
 def build_incident_layer(
-    incidents: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame | None,
     colours: dict[str, str],
     *,
     name: str = "Incidents",
@@ -487,8 +511,8 @@ def build_incident_layer(
 
     Parameters
     ----------
-    incidents : geopandas.GeoDataFrame
-        Incidents in the schema.
+    incidents : geopandas.GeoDataFrame or None
+        Incidents in the schema; None when ``payload`` is given.
     colours : dict
         Colour per canonical group (see :func:`layers.style.group_colours`).
     name : str

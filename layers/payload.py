@@ -360,13 +360,36 @@ def split_rows(
         when more than ``max_extra`` rows are not in it, or ``published``'s labels are not
         unique.
     """
+    split = split_labels(published, selected.index, max_extra)
+    if split is None:
+        return None
+    positions, outside = split
+    return positions, None if outside is None else selected.iloc[outside]
+
+
+def split_labels(
+    published: pd.Index, labels: pd.Index, max_extra: int
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Return where ``labels`` are in ``published``, and which of them are not there.
+
+    As :func:`split_rows`, from the labels alone (a :class:`geo.selection.Rows` copies the few
+    rows outside when they are sent).
+
+    Returns
+    -------
+    tuple or None
+        ``(positions, outside)``: the positions in ``published`` of the labels found there,
+        and the positions among ``labels`` of those that are not (None when every label is
+        found); None when more than ``max_extra`` are not found, or ``published``'s labels are
+        not unique.
+    """
     if not published.is_unique:
         return None
-    found = published.get_indexer(selected.index)
+    found = published.get_indexer(labels)
     outside = found < 0
     count = int(outside.sum())
     if count == 0:
         return found, None
     if count > max_extra:
         return None
-    return found[~outside], selected[outside]
+    return found[~outside], np.flatnonzero(outside)

@@ -157,3 +157,19 @@ def test_after_a_decision_only_the_events_it_changed_are_new_rows(matched, publi
     }
     changed = {i for ids in shown.loc[found < 0, "report_ids"] for i in ids.split("; ")}
     assert named <= changed <= touched
+
+
+def test_an_events_columns_read_one_by_one_are_its_frames(matched):
+    # The page reads a few columns of a selection's events (the map, the timeline): made from
+    # the reports as asked, they are those of the events made whole, in the same rows.
+    reports, _, table = matched
+    positions = positions_of(reports, [*MACH[:3], "RAIL-008", "GTD:202401290001", "RAIL-001"])
+    rows = table.selection(reports, table.pick(reports, positions))
+    whole = table.events(reports, positions)
+    assert rows.index.tolist() == whole.index.tolist()
+    for names in (["reports", "event_id"], ["province", "start"], ["geo_precision"]):
+        pd.testing.assert_frame_equal(rows.columns(names), pd.DataFrame(whole[names]))
+    # A few whole rows, in the order asked (the last is worked out apart: part of the Mach attack)
+    few = rows.take(np.array([len(rows) - 1, 0]))
+    assert few["incident_id"].tolist() == whole["incident_id"].iloc[[-1, 0]].tolist()
+    assert few.index.tolist()[0] >= table.rows

@@ -22,6 +22,7 @@ from geo.corridor import (
     window_from_brush,
 )
 from geo.gazetteer import Place
+from geo.selection import Rows
 from ui import messages
 from ui.data import Dataset
 
@@ -106,14 +107,15 @@ def _corridor(
 
 
 def corridor_state(
-    selected: pd.DataFrame, dataset: Dataset, colours: dict[str, str], key: tuple
+    selected: Rows, dataset: Dataset, colours: dict[str, str], key: tuple
 ) -> CorridorState:
     """Read the chart's selections from this session (before the map and panels are drawn).
 
     Parameters
     ----------
-    selected : pandas.DataFrame
-        Incidents the sidebar filters select.
+    selected : Rows
+        Incidents the sidebar filters select (copied whole only while the chart holds a
+        brush or a pick).
     dataset : Dataset
         For the rail lines.
     colours : dict
@@ -130,6 +132,7 @@ def corridor_state(
     selection = getattr(event, "selection", None) or (event or {}).get("selection", {})
     if not selection or selected.empty or dataset.rail_lines.empty:
         return CorridorState(None, None)
+    selected = selected.frame
     corridor = _corridor(selected, dataset, colours, key)
     line = st.session_state.get(LINE_KEY) or _default_line(selected, dataset, key)
     window = window_from_brush(corridor, line, selection.get("brush") or {})

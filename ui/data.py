@@ -26,13 +26,14 @@ from geo.groups import GroupRegistry
 from geo.io import BundledData, load_bundled
 from geo.licences import restricted_note
 from geo.prepared import prepared_file, prepared_synthetic
+from geo.selection import Rows
 from layers.incidents import DETAIL_LIMIT, layer_payload
 from layers.payload import (
     MaskedSelection,
     PublishedRows,
     is_published,
     publish_payload,
-    split_rows,
+    split_labels,
 )
 from ui.memory import release_memory
 
@@ -186,13 +187,14 @@ def _selection_bits(_dataset: Dataset, content_hash: str, query: dict[str, str])
     return np.packbits(flt.mask(_dataset.incidents, _dataset.groups).to_numpy(dtype=bool))
 
 
-def select(dataset: Dataset, flt: IncidentFilter) -> gpd.GeoDataFrame:
-    """Return the incidents ``flt`` selects, as ``flt.apply`` does, cached on data and filters.
+def select_rows(dataset: Dataset, flt: IncidentFilter) -> Rows:
+    """Return the incidents ``flt`` selects, as ``flt.apply`` does, each column copied when read.
 
     The cache holds only which rows are selected (a packed mask), keyed on the dataset's content
-    hash and the filter's query string, so going back to an earlier filter costs a ``take``
-    rather than a filter pass. When every incident is selected, the shared frame itself is
-    returned (no copy); nothing changes it in place.
+    hash and the filter's query string, so going back to an earlier filter costs no filter
+    pass; the rows' columns are copied as the page reads them (:class:`geo.selection.Rows`).
+    When every incident is selected, the shared frame itself answers (no copy); nothing changes
+    it in place.
 
     Parameters
     ----------
@@ -203,17 +205,24 @@ def select(dataset: Dataset, flt: IncidentFilter) -> gpd.GeoDataFrame:
 
     Returns
     -------
-    geopandas.GeoDataFrame
+    Rows
+        Rows of ``dataset.incidents`` (its ``positions`` say which).
     """
     query = flt.to_query()
-    if IncidentFilter.from_query(query) != flt:
-        return flt.apply(dataset.incidents, dataset.groups)  # not expressible as a query
+    if IncidentFilter.from_query(query) != flt:  # not expressible as a query
+        mask = flt.mask(dataset.incidents, dataset.groups).to_numpy(dtype=bool)
+        return Rows.of_frame(dataset.incidents, np.flatnonzero(mask))
     count = len(dataset.incidents)
     mask = np.unpackbits(_selection_bits(dataset, dataset.content_hash, query), count=count)
     positions = np.flatnonzero(mask)
     if len(positions) == count:
-        return dataset.incidents
-    return dataset.incidents.iloc[positions]
+        return Rows.of_frame(dataset.incidents)
+    return Rows.of_frame(dataset.incidents, positions)
+
+
+def select(dataset: Dataset, flt: IncidentFilter) -> gpd.GeoDataFrame:
+    """Return the incidents ``flt`` selects, every column (:func:`select_rows`' frame)."""
+    return select_rows(dataset, flt).frame
 
 
 def dataset_from_incidents(incidents: gpd.GeoDataFrame, label: str) -> Dataset:
@@ -242,19 +251,19 @@ def summary_table(_selected: gpd.GeoDataFrame, key: tuple[str, str], by: str) ->
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def sharing_note(_selected: gpd.GeoDataFrame, key: tuple[str, str]) -> str:
+def sharing_note(_selected: Rows, key: tuple[str, str]) -> str:
     """:func:`geo.licences.restricted_note` of a selection, cached on its :func:`selection_key`.
 
     Written above the export button on every page run; at a million incidents it groups the
     selection by dataset and licence (15-19 ms a run under cProfile).
     """
-    return restricted_note(_selected)
+    return restricted_note(_selected.columns(["dataset", "licence"]))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def recent_positions(_selected: gpd.GeoDataFrame, key: tuple[str, str], limit: int) -> np.ndarray:
+def recent_positions(_selected: Rows, key: tuple[str, str], limit: int) -> np.ndarray:
     """:func:`most_recent_positions` of a selection's starts, cached on its selection key."""
-    return most_recent_positions(_selected["start"], limit)
+    return most_recent_positions(_selected.column("start"), limit)
 
 
 def most_recent_positions(start: pd.Series, limit: int) -> np.ndarray:
@@ -274,13 +283,26 @@ def most_recent_positions(start: pd.Series, limit: int) -> np.ndarray:
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def timeline_table(_selected: gpd.GeoDataFrame, key: tuple[str, str], freq: str) -> pd.DataFrame:
+def timeline_table(_selected: Rows, key: tuple[str, str], freq: str) -> pd.DataFrame:
     """:func:`geo.analysis.timeline` of a selection, cached on its :func:`selection_key`."""
-    return timeline(_selected, freq=freq)
+    return timeline(_selected.columns(["start", "groups"]), freq=freq)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def span_days(_selected: Rows, key: tuple[str, str]) -> int:
+    """Return the days from a selection's first start to its last end (cached on its key)."""
+    dates = _selected.columns(["start", "end"])
+    return int((dates["end"].max() - dates["start"].min()).days)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def holds_incident(_selected: Rows, key: tuple, incident_id: str) -> bool:
+    """Return whether a selection holds the incident ``incident_id`` (cached on its key)."""
+    return len(_selected.find("incident_id", [incident_id])) > 0
 
 
 def shared_selection(
-    rows_of: PublishedRows, key: str, selected: gpd.GeoDataFrame, colours: dict[str, str]
+    rows_of: PublishedRows, key: str, selected: Rows, colours: dict[str, str]
 ) -> MaskedSelection | None:
     """Publish the map payload of ``rows_of`` (once) and locate a large selection's rows in it.
 
@@ -292,8 +314,8 @@ def shared_selection(
         out for it), sent with the map.
     key : str
         Names ``rows_of``'s content (its content hash).
-    selected : geopandas.GeoDataFrame
-        Rows of ``rows_of`` to draw.
+    selected : Rows
+        Rows of ``rows_of`` to draw (only the few outside it are copied, to be sent).
     colours : dict
         Colour per canonical group.
 
@@ -305,19 +327,18 @@ def shared_selection(
     """
     if len(selected) <= DETAIL_LIMIT:
         return None
-    split = split_rows(rows_of.index, selected, MAX_EXTRA_ROWS)
+    split = split_labels(rows_of.index, selected.index, MAX_EXTRA_ROWS)
     if split is None:
         return None
-    positions, extra = split
+    positions, outside = split
+    extra = None if outside is None else selected.take(outside)
     building = not is_published(key, colours)
     note = f"Preparing the map's data ({len(rows_of.index):,} incidents, once)…"
     with st.spinner(note) if building else nullcontext():
         return MaskedSelection(publish_payload(rows_of, colours, key), positions, extra)
 
 
-def inline_payload(
-    selected: gpd.GeoDataFrame, key: tuple[str, str], colours: dict[str, str]
-) -> str:
+def inline_payload(selected: Rows, key: tuple[str, str], colours: dict[str, str]) -> str:
     """Return the map data of a selection sent with the map, made once per selection.
 
     For what cannot be published as a shared file (matched events, a session's imports, the
@@ -326,8 +347,8 @@ def inline_payload(
 
     Parameters
     ----------
-    selected : geopandas.GeoDataFrame
-        The incidents (or events) the map draws.
+    selected : Rows
+        The incidents (or events) the map draws (every column is read on a new selection).
     key : tuple of str
         Names the selection exactly (the dataset's hash and the view's filters).
     colours : dict
@@ -343,9 +364,9 @@ def inline_payload(
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _inline_payload(
-    _selected: gpd.GeoDataFrame, key: tuple[str, str], colours: tuple[tuple[str, str], ...]
+    _selected: Rows, key: tuple[str, str], colours: tuple[tuple[str, str], ...]
 ) -> str:
-    return layer_payload(_selected, dict(colours))
+    return layer_payload(_selected.frame, dict(colours))
 
 
 # Modules the first page run imports (about a second). Not streamlit_folium, nor ui.store and

@@ -23,7 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.compact import among, distinct_text
-from geo.event_table import EventTable, event_table
+from geo.event_table import EventTable, Picked, event_table
 from geo.match_cache import cached_match
 from geo.matching import (
     Decision,
@@ -36,11 +36,12 @@ from geo.matching import (
     reports_side_by_side,
     score_candidates,
 )
+from geo.selection import Rows
 from geo.spreadsheet import safe_csv
 from layers.payload import PublishedRows, is_published, positions_in
 from layers.style import group_colours
 from ui import messages
-from ui.data import MAX_EXTRA_ROWS, Dataset
+from ui.data import MAX_EXTRA_ROWS, Dataset, holds_incident
 from ui.memory import keep_what_was_loaded
 
 if TYPE_CHECKING:
@@ -233,7 +234,7 @@ class Events:
     Attributes
     ----------
     shown : geopandas.GeoDataFrame
-        The events (see :func:`geo.matching.event_frame`).
+        The events (see :func:`geo.matching.event_frame`), each column made when read.
     table : PublishedRows or None
         The rows of the event table of every report, which ``shown`` is a selection of (the
         map fetches them once and takes each selection as a mask over them); None when
@@ -247,25 +248,24 @@ class Events:
         rows, and the events the decisions changed by labels past them.
     """
 
-    shown: gpd.GeoDataFrame
+    shown: Rows
     table: PublishedRows | None
     table_key: str
     rows_key: str
 
 
-def events_of(
-    dataset: Dataset, selected: gpd.GeoDataFrame, result: MatchResult, key: tuple
-) -> Events:
+def events_of(dataset: Dataset, selected: Rows, result: MatchResult, key: tuple) -> Events:
     """One row per event among the selected reports, shared by every session showing them.
 
     Most rows come from the dataset's :class:`geo.event_table.EventTable`, made once per data
     and decisions; the few events a selection holds only part of are worked out for it.
     """
     table, table_key = event_table_of(dataset, result)
-    shown = _shared_table_events(dataset, selected, table, (*key, table_key))
-    if shown is None:  # not rows of the dataset: worked out on their own
+    picked = _shared_picks(dataset, selected, table, (*key, table_key))
+    if picked is None:  # not rows of the dataset: worked out on their own
         shown = _shared_events(selected, result, (*key, _decisions_key()))
         return Events(shown, None, table_key, table_key)
+    shown = table.selection(dataset.incidents, picked)
     base = _base_table(dataset, table, table_key)
     if base is None:
         return Events(shown, table_rows(dataset, table), table_key, table_key)
@@ -278,7 +278,7 @@ def events_of(
     if apart.sum() > MAX_EXTRA_ROWS:  # too many to send with the map: this table's own file
         return Events(shown, table_rows(dataset, table), table_key, table_key)
     labels[apart] = base_table.rows + np.arange(int(apart.sum()))
-    shown = shown.set_axis(pd.Index(labels))
+    shown = shown.relabelled(pd.Index(labels))
     return Events(shown, table_rows(dataset, base_table), table_key, base_key)
 
 
@@ -339,25 +339,34 @@ def _shared_event_table(
     return table
 
 
+# Which rows of the table a selection shows (and the few events worked out for it), shared by
+# every session showing it; the rows' columns are copied from the reports as a page run reads
+# them. Holds no report: a removed import's reports are not kept alive by it.
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _shared_table_events(
-    _dataset: Dataset, _selected: gpd.GeoDataFrame, _table: EventTable, key: tuple
-) -> gpd.GeoDataFrame | None:
-    positions = positions_in(_dataset.incidents, _selected)
-    return None if positions is None else _table.events(_dataset.incidents, positions)
+def _shared_picks(
+    _dataset: Dataset, _selected: Rows, _table: EventTable, key: tuple
+) -> Picked | None:
+    positions = _report_positions(_dataset, _selected)
+    return None if positions is None else _table.pick(_dataset.incidents, positions)
+
+
+def _report_positions(dataset: Dataset, selected: Rows) -> np.ndarray | None:
+    """Return where the selected reports are among the dataset's (None: not rows of it)."""
+    if selected.source is dataset.incidents:
+        every = np.arange(len(dataset.incidents))
+        return every if selected.positions is None else selected.positions
+    return positions_in(dataset.incidents, selected.frame)
 
 
 # Keyed on the selection (dataset hash and filters) and the decisions in force: sessions that show
 # the same selection share its events; a session no longer keeps a copy of its own (at a million
 # reports, a frame of a million events per session).
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _shared_events(
-    _selected: gpd.GeoDataFrame, _result: MatchResult, key: tuple
-) -> gpd.GeoDataFrame:
-    return event_frame(_selected, _result.event_ids)
+def _shared_events(_selected: Rows, _result: MatchResult, key: tuple) -> Rows:
+    return Rows.of_frame(event_frame(_selected.frame, _result.event_ids))
 
 
-def show_headline(selected: gpd.GeoDataFrame, events: gpd.GeoDataFrame, total: int) -> None:
+def show_headline(selected: Rows, events: Rows, total: int) -> None:
     """Write the count above the map when counting each event once."""
     noun = "event" if len(events) == 1 else "events"
     template = "**Showing {events:,} " + noun + " ({reports:,} reports)**"
@@ -373,10 +382,11 @@ def show_headline(selected: gpd.GeoDataFrame, events: gpd.GeoDataFrame, total: i
     )
 
 
-def reported_by_panel(events: gpd.GeoDataFrame) -> None:
+def reported_by_panel(events: Rows) -> None:
     """Which datasets reported the events shown (events counted once, reports together)."""
-    if "datasets" not in events:
+    if "datasets" not in events.column_names:
         return
+    events = events.columns(["datasets", "reports"])
     st.caption("Who reported the events shown (each event counted once)")
     table = (
         events.assign(reported_by=events["datasets"].astype(str).str.replace("; ", " + "))
@@ -389,16 +399,14 @@ def reported_by_panel(events: gpd.GeoDataFrame) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
 
-def review_panel(
-    selected: gpd.GeoDataFrame, events: gpd.GeoDataFrame, result: MatchResult, key: tuple
-) -> None:
+def review_panel(selected: Rows, events: Rows, result: MatchResult, key: tuple) -> None:
     """Show the reports of one event side by side, why they match, and the review controls.
 
     Parameters
     ----------
-    selected : geopandas.GeoDataFrame
+    selected : Rows
         The selected reports.
-    events : geopandas.GeoDataFrame
+    events : Rows
         One row per event among them (:func:`events_of`), with the count of its selected
         reports (``reports``).
     result : MatchResult
@@ -414,11 +422,10 @@ def review_panel(
         f"{several:,} events in this selection have more than one report."
     )
     options = list(sizes)
-    default = _chosen_event(selected, result)
+    default = _chosen_event(selected, result, key)
     if default is not None and default not in options:
         options.insert(0, default)
-        reported = events.loc[(events["event_id"] == default).to_numpy(), "reports"]
-        sizes = {**sizes, default: int(reported.iloc[0]) if len(reported) else 1}
+        sizes = {**sizes, default: _event_reports(events, key, default)}
     if not options:
         st.info("No event in this selection is reported more than once.")
     else:
@@ -439,9 +446,9 @@ def review_panel(
 # Worked out from every event of the selection: kept per selection and matching, not redone on
 # each page run (at a million reports, 30 ms of every run under cProfile).
 @st.cache_data(max_entries=32, show_spinner=False)
-def _events_of_several_reports(_events: gpd.GeoDataFrame, key: tuple) -> tuple[dict[str, int], int]:
+def _events_of_several_reports(_events: Rows, key: tuple) -> tuple[dict[str, int], int]:
     """Return the first choices (event -> its selected reports, most first) and how many."""
-    multi = _events.loc[_events["reports"].to_numpy() > 1, ["event_id", "reports"]]
+    multi = _several_reports(_events)
     multi = multi.sort_values("reports", ascending=False, kind="stable")
     chosen = multi.iloc[:EVENT_CHOICE_CAP]
     sizes = dict(zip(chosen["event_id"].astype(str), chosen["reports"].astype(int), strict=True))
@@ -449,13 +456,28 @@ def _events_of_several_reports(_events: gpd.GeoDataFrame, key: tuple) -> tuple[d
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _side_by_side(
-    _selected: gpd.GeoDataFrame, _event_ids: pd.Series, key: tuple, event: str
-) -> pd.DataFrame:
-    return reports_side_by_side(_selected, _event_ids, event)
+def _event_reports(_events: Rows, key: tuple, event: str) -> int:
+    """Return how many of an event's reports are selected (1 when it has one or none)."""
+    multi = _several_reports(_events)
+    reported = multi.loc[(multi["event_id"] == event).to_numpy(), "reports"]
+    return int(reported.iloc[0]) if len(reported) else 1
 
 
-def open_event_report(selected: gpd.GeoDataFrame, result: MatchResult) -> None:
+def _several_reports(events: Rows) -> pd.DataFrame:
+    """Return the id and selected reports of the events with more than one (a few rows)."""
+    several = np.flatnonzero(events.column("reports").to_numpy() > 1)
+    return events.take(several, ["event_id", "reports"])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _side_by_side(_selected: Rows, _event_ids: pd.Series, key: tuple, event: str) -> pd.DataFrame:
+    # Only the event's own reports are copied whole (reports_side_by_side keeps just those).
+    members = _event_ids.index[among(_event_ids, [event])].append(pd.Index([event]))
+    reports = _selected.take(_selected.find("incident_id", members.astype(str)))
+    return reports_side_by_side(reports, _event_ids, event)
+
+
+def open_event_report(selected: Rows, result: MatchResult) -> None:
     """Put an event's first report in the details tab's id box when the box names the event.
 
     A popup's "Open in Incident details" names what the map drew: an event of several reports
@@ -466,7 +488,7 @@ def open_event_report(selected: gpd.GeoDataFrame, result: MatchResult) -> None:
     typed = st.session_state.get("detail_id")
     if not isinstance(typed, str) or not typed.startswith("EV:"):
         return
-    ids = selected["incident_id"].astype(str)
+    ids = selected.column("incident_id").astype(str)
     members = ids[among(ids, result.event_ids.index[result.event_ids == typed].to_series())]
     if members.empty:
         return  # not an event of this selection: the tab says it found no such incident
@@ -474,12 +496,10 @@ def open_event_report(selected: gpd.GeoDataFrame, result: MatchResult) -> None:
     st.session_state["detail_id"] = first if (members == first).any() else members.iloc[0]
 
 
-def _chosen_event(selected: gpd.GeoDataFrame, result: MatchResult) -> str | None:
+def _chosen_event(selected: Rows, result: MatchResult, key: tuple) -> str | None:
     """Return the event of the report the details tab shows, if it is among the selected."""
     chosen = st.session_state.get("detail_incident")
-    if not isinstance(chosen, str):
-        return None
-    if not (selected["incident_id"] == chosen).any():  # one comparison, not a set of ids
+    if not isinstance(chosen, str) or not holds_incident(selected, key, chosen):
         return None
     return str(result.event_ids.get(chosen, chosen))
 
@@ -509,7 +529,7 @@ def _pairs_review(result: MatchResult, event: str) -> None:
         st.rerun()
 
 
-def _join_form(selected: gpd.GeoDataFrame) -> None:
+def _join_form(selected: Rows) -> None:
     with st.expander("Join two events by hand"):
         with st.form("join_events", clear_on_submit=True):
             first = st.text_input("Incident id", key="join_first")
@@ -519,7 +539,7 @@ def _join_form(selected: gpd.GeoDataFrame) -> None:
         if not submitted:
             return
         typed = pd.Series([first.strip(), second.strip()], dtype="str")
-        unknown = typed[~among(typed, selected["incident_id"])].tolist()
+        unknown = typed[~among(typed, selected.column("incident_id"))].tolist()
         if unknown:
             st.error(
                 "Not among the incidents shown; check the id: "

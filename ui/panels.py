@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 
 import altair as alt
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from geo.export import SNAPSHOT_FILE_FORMATS, write_snapshot
 from geo.filters import IncidentFilter
+from geo.selection import Rows
 from geo.spreadsheet import safe_csv
 from layers.style import colour_of
 from ui import messages
@@ -24,6 +26,7 @@ from ui.data import (
     most_recent_positions,
     recent_positions,
     sharing_note,
+    span_days,
     summary_table,
     timeline_table,
 )
@@ -57,17 +60,16 @@ TABLE_COLUMNS = {
 
 
 def timeline_panel(
-    selected: gpd.GeoDataFrame, key: tuple[str, str], colours: dict[str, str] | None = None
+    selected: Rows, key: tuple[str, str], colours: dict[str, str] | None = None
 ) -> None:
     """Stacked bar chart of incidents per week or month by group, in the map's group colours."""
     if selected.empty:
         messages.info("No incidents match the filters.")
         return
-    span_days = (selected["end"].max() - selected["start"].min()).days
     freq = st.radio(
         "Bin by",
         ("Month", "Week"),
-        index=0 if span_days > 180 else 1,
+        index=0 if span_days(selected, key) > 180 else 1,
         horizontal=True,
         key="timeline_freq",
     )
@@ -155,18 +157,20 @@ def table_panel(selected: gpd.GeoDataFrame) -> None:
     )
 
 
-def details_panel(selected: gpd.GeoDataFrame, dataset: Dataset, key: tuple[str, str]) -> None:
+def details_panel(selected: Rows, dataset: Dataset, key: tuple[str, str]) -> None:
     """Everything about one incident: fields, sources as links, and every reported figure.
 
     ``key`` names the selection (:func:`ui.data.selection_key`, with any corridor window).
+    Only the incidents offered are copied whole, not the selection.
     """
     if selected.empty:
         return
     typed = st.text_input("Incident id", key="detail_id", placeholder="e.g. RAIL-008")
-    candidates = selected.iloc[recent_positions(selected, key, DETAIL_CHOICE_CAP)]
+    candidates = selected.take(recent_positions(selected, key, DETAIL_CHOICE_CAP))
     if typed.strip():
         wanted = typed.strip().casefold()
-        candidates = selected[selected["incident_id"].astype(str).str.casefold() == wanted]
+        ids = selected.column("incident_id").astype(str).str.casefold()
+        candidates = selected.take(np.flatnonzero((ids == wanted).to_numpy()))
         if candidates.empty:
             messages.warning(
                 "No incident {typed!r} among the {count:,} shown.",
@@ -260,7 +264,7 @@ EXPORT_FORMATS = {  # name shown: format of geo.export.write_snapshot
 
 
 def export_panel(
-    selected: gpd.GeoDataFrame,
+    selected: Rows,
     flt: IncidentFilter,
     dataset: Dataset,
     key: tuple[str, str],
@@ -289,7 +293,7 @@ def export_panel(
 
     def write() -> bytes:
         return write_snapshot(
-            selected,
+            selected.frame,
             file_format,
             filters=flt,
             dataset_hash=dataset.content_hash,

@@ -458,9 +458,10 @@ def main() -> None:
     details_opened = st.session_state.get("details_opened", 0)
     # Opening a tab reruns the page, so a tab's content is computed only while it is open
     # (at a million incidents the totals, the table and the corridor cost more than the rest
-    # of a filter change). The corridor also runs while its chart holds a brush or a pick
-    # (they narrow every view, and Streamlit forgets them when the chart is not drawn); the
-    # details always run: they keep the incident a map click opened.
+    # of a filter change; the details' tables delay the map's first paint by 0.2-0.3 s). The
+    # corridor also runs while its chart holds a brush or a pick (they narrow every view, and
+    # Streamlit forgets them when the chart is not drawn); the details' choices are kept.
+    panels.keep_details_choice((*panels.DETAIL_KEYS, *matching_ui.REVIEW_KEYS))
     timeline_tab, totals_tab, table_tab, corridor_tab, details_tab = st.tabs(
         ["Timeline", "Totals", "Incidents table", "Railway corridor", "Incident details"],
         key=f"detail_tabs_{details_opened}",
@@ -482,14 +483,15 @@ def main() -> None:
         if corridor_tab.open is not False or corridor_ui.chart_in_use():
             corridor_ui.corridor_panel(filtered.frame, dataset, colours, corridor, filtered_key)
     with details_tab, messages.guarded("the incident details"):
-        if result is not None:
-            matching_ui.open_event_report(selected, result)
-        panels.details_panel(selected, dataset, view_key)
-        store_ui.history_panel(
-            store, st.session_state.get("detail_incident"), dataset.groups, gazetteer()
-        )
-        if result is not None:
-            matching_ui.review_panel(selected, shown, result, view_key)
+        if details_tab.open is not False:
+            if result is not None:
+                matching_ui.open_event_report(selected, result)
+            panels.details_panel(selected, dataset, view_key)
+            store_ui.history_panel(
+                store, st.session_state.get("detail_incident"), dataset.groups, gazetteer()
+            )
+            if result is not None:
+                matching_ui.review_panel(selected, shown, result, view_key)
     # Last, so that the URL written by the last completed run is the one the browser keeps.
     filter_ui.sync_query_string(flt)
 

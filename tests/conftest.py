@@ -31,6 +31,16 @@ def as_text(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown)
 
 
+def open_tab(at, label: str):
+    """Make ``label`` the open tab of the page's tab bar before the next run of ``at``.
+
+    A tab's content is computed only while it is open (the details tab included), as when a
+    person clicks the tab: the tab bar's value is the open tab's label.
+    """
+    at.session_state["detail_tabs_0"] = label
+    return at
+
+
 def make_incidents(*rows: dict) -> gpd.GeoDataFrame:
     """Build a schema-conformant GeoDataFrame from a few dicts (``lon``/``lat`` give the point)."""
     defaults = {

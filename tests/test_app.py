@@ -13,7 +13,7 @@ from geo.analysis import enrich
 from geo.export import content_hash, snapshot_bytes
 from geo.filters import IncidentFilter, near_rail_mask
 from geo.io import load_bundled
-from tests.conftest import ROOT, as_text
+from tests.conftest import ROOT, as_text, open_tab
 
 APP = str(ROOT / "app.py")
 
@@ -158,7 +158,7 @@ def test_the_sharing_note_and_the_incident_choices_follow_the_filters(monkeypatc
     # show the new selection's, not the first one's.
     gtd = str(ROOT / "tests" / "fixtures" / "imports" / "gtd.csv")
     monkeypatch.setattr(sys, "argv", ["app.py", "--incidents", gtd])
-    at = AppTest.from_file(APP, default_timeout=90).run()
+    at = open_tab(AppTest.from_file(APP, default_timeout=90), "Incident details").run()
     note = [w.value for w in at.warning if "GTD" in w.value]
     assert len(note) == 1 and "Of these incidents\\, 5 from GTD" in note[0]
     assert len(at.selectbox(key="detail_incident").options) == 5
@@ -207,3 +207,23 @@ def test_command_line_snapshot_restores_selection_and_filters(monkeypatch, tmp_p
     assert not at.exception
     assert at.sidebar.multiselect(key="f_groups").value == ["BLF"]
     assert shown(at) == f"**Showing {len(selected)} of {len(bundle.incidents)} incidents**"
+
+
+def test_the_details_tab_is_drawn_when_opened_and_keeps_its_choice(monkeypatch):
+    # Drawn only while open (its tables delayed the map's first paint); what the analyst chose
+    # there is still chosen after a visit to another tab.
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert "detail_incident" not in [s.key for s in at.selectbox]
+    at = open_tab(at, "Incident details").run()
+    chosen = at.selectbox(key="detail_incident").options[3].split(" · ")[0]
+    at.selectbox(key="detail_incident").set_value(chosen).run()
+    at = open_tab(at, "Timeline").run()
+    assert "detail_incident" not in [s.key for s in at.selectbox]
+    at = open_tab(at, "Incident details").run()
+    assert not at.exception
+    assert at.selectbox(key="detail_incident").value == chosen
+    at.text_input(key="detail_id").input("RAIL-008").run()
+    at = open_tab(open_tab(at, "Totals").run(), "Incident details").run()
+    assert at.text_input(key="detail_id").value == "RAIL-008"
+    assert at.selectbox(key="detail_incident").value == "RAIL-008"

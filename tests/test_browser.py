@@ -574,6 +574,7 @@ def test_a_tab_computes_its_content_when_opened_and_stays_open(page, server):
     by_group.wait_for(timeout=30_000)
     wait_until_idle(page)  # the caption shows while the run still writes the second table
     totals = page.locator('[data-testid="stTabs"] [data-testid="stDataFrame"]:visible')
+    totals.nth(1).wait_for(timeout=30_000)  # the first tables drawn load the grid's script
     assert totals.count() == 2  # by group and by province
     page.get_by_role("tab", name="Incidents table").click()
     page.get_by_role("button", name=re.compile(r"^Download the table as CSV")).wait_for(

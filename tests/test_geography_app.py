@@ -7,7 +7,7 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, open_tab
 
 APP = str(ROOT / "app.py")
 
@@ -36,25 +36,19 @@ def test_search_for_nothing_known_says_so_and_keeps_the_map(app):
     assert "map_focus" not in app.session_state
 
 
-def open_tab(at: AppTest, label: str) -> AppTest:
-    """Open a tab of the page's tab bar (a tab's content is computed only while it is open)."""
-    at.session_state["detail_tabs_0"] = label
-    return at.run()
-
-
 def test_the_corridor_is_computed_only_once_its_tab_is_opened(app):
     assert not [s for s in app.selectbox if s.key == "corridor_line"]
-    open_tab(app, "Railway corridor")
+    open_tab(app, "Railway corridor").run()
     assert app.selectbox(key="corridor_line").value == "ML-3 Rohri–Chaman"
 
 
 def test_corridor_settings_outlast_a_visit_to_another_tab(app):
-    open_tab(app, "Railway corridor")
+    open_tab(app, "Railway corridor").run()
     app.selectbox(key="corridor_line").set_value("ML-4 Quetta–Taftan")
     app.slider(key="corridor_km").set_value(25.0).run()
-    open_tab(app, "Timeline")
+    open_tab(app, "Timeline").run()
     assert not [s for s in app.selectbox if s.key == "corridor_line"]
-    open_tab(app, "Railway corridor")
+    open_tab(app, "Railway corridor").run()
     assert app.selectbox(key="corridor_line").value == "ML-4 Quetta–Taftan"
     assert app.slider(key="corridor_km").value == 25.0
     assert not app.exception
@@ -62,7 +56,7 @@ def test_corridor_settings_outlast_a_visit_to_another_tab(app):
 
 
 def test_corridor_tab_offers_the_lines_and_starts_on_the_most_hit(app):
-    open_tab(app, "Railway corridor")
+    open_tab(app, "Railway corridor").run()
     line = app.selectbox(key="corridor_line")
     assert line.value == "ML-3 Rohri–Chaman"
     assert set(line.options) >= {"ML-3 Rohri–Chaman", "ML-4 Quetta–Taftan", "ML-1 Karachi–Peshawar"}

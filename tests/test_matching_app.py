@@ -14,7 +14,7 @@ from geo.importers import import_incidents
 from geo.io import load_bundled
 from geo.matching import match_incidents
 from geo.schema import INCIDENT_COLUMNS, conform
-from tests.conftest import ROOT
+from tests.conftest import ROOT, open_tab
 
 APP = str(ROOT / "app.py")
 ACLED = ROOT / "tests" / "fixtures" / "matching" / "acled.csv"
@@ -38,7 +38,7 @@ def app(monkeypatch, acled) -> AppTest:
     monkeypatch.setattr(sys, "argv", ["app.py"])
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["imports"] = {"acled.csv": acled}
-    return at
+    return open_tab(at, "Incident details")  # where the review is
 
 
 def shown(at: AppTest) -> str:
@@ -128,7 +128,7 @@ def test_sessions_share_the_matching_but_not_each_others_decisions(
     for _ in range(2):
         at = AppTest.from_file(APP, default_timeout=120)
         at.session_state["imports"] = {"acled.csv": acled}
-        sessions.append(at.run())
+        sessions.append(open_tab(at, "Incident details").run())
     first, second = sessions
     assert len(calls) == 1  # matched once for both sessions
     assert len(framed) == 1  # and their events made once

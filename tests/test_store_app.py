@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.io import load_bundled
 from geo.store import open_store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, open_tab
 from tests.store_helpers import FIRST_EXPORT, PASSWORD, acled_csv, import_rows
 from ui.store import _store_dataset, release_stores
 
@@ -141,6 +141,7 @@ def test_an_editor_adds_and_corrects_an_incident_and_the_history_shows_it(team, 
     # The team's report of the hijacking joins the bundled one: one more report, not one more event.
     assert shown(at) == f"**Showing {bundled_count + 3} events ({bundled_count + 4} reports)**"
 
+    at = open_tab(at, "Incident details").run()  # where the history is
     at.text_input(key="detail_id").input(added)
     at = at.run()
     history = table_with(at, "Old")
@@ -226,6 +227,7 @@ def test_a_join_made_in_the_page_is_kept_in_the_store_for_the_whole_team(team, b
     at = fresh_app()
     log_in(at, "asma")
     assert shown(at) == f"**Showing {bundled_count + 3} events ({bundled_count + 3} reports)**"
+    open_tab(at, "Incident details").run()  # where the review and its join form are
     at.text_input(key="join_first").input("ACLED:PAK9001")
     at.text_input(key="join_second").input("RAIL-008")
     next(b for b in at.button if b.label == "Join").click().run()

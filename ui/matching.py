@@ -399,6 +399,10 @@ def reported_by_panel(events: Rows) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
 
+# The review's choices, kept over the runs that do not draw the details tab.
+REVIEW_KEYS = ("review_event", "review_pair")
+
+
 def review_panel(selected: Rows, events: Rows, result: MatchResult, key: tuple) -> None:
     """Show the reports of one event side by side, why they match, and the review controls.
 

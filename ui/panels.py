@@ -157,6 +157,22 @@ def table_panel(selected: gpd.GeoDataFrame) -> None:
     )
 
 
+# The details tab's choices (the id box, the incident chosen), kept over the runs that do not
+# draw the tab (see keep_details_choice).
+DETAIL_KEYS = ("detail_id", "detail_incident")
+
+
+def keep_details_choice(keys: tuple[str, ...] = DETAIL_KEYS) -> None:
+    """Keep the details tab's choices over runs that do not draw the tab.
+
+    The tab is drawn only while open; Streamlit forgets the value of a widget a run does not
+    draw, and a value written to the session state is kept.
+    """
+    for name in keys:
+        if name in st.session_state:
+            st.session_state[name] = st.session_state[name]
+
+
 def details_panel(selected: Rows, dataset: Dataset, key: tuple[str, str]) -> None:
     """Everything about one incident: fields, sources as links, and every reported figure.
 

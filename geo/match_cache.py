@@ -7,6 +7,10 @@ data it reads (group names, station and town names), so it is kept in the prepar
 (:func:`geo.prepared.cache_dir`) under a name made of all of them: the event of every report
 and the matched pairs as Parquet. Anything else (a changed decision, an edited ``groups.csv``,
 new matching code) names another file. Deleting the folder is always safe.
+
+The compared candidate pairs of a set of reports (what every decision on them reuses) are kept
+the same way (:func:`cached_scores`), so a restarted server's first decision does not compare
+them again.
 """
 
 from __future__ import annotations
@@ -23,13 +27,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from geo.io import DATA_DIR
-from geo.matching import PAIR_COLUMNS, Decision, MatchResult, MatchSettings, match_incidents
+from geo.matching import (
+    PAIR_COLUMNS,
+    Decision,
+    MatchResult,
+    MatchSettings,
+    ScoredCandidates,
+    kept_candidates,
+    match_incidents,
+    score_candidates,
+)
 from geo.prepared import CODE_DIR, cache_dir
 
 MATCH_CACHE_VERSION = "1"
 # Results kept; older ones are removed when a new one is written (each decision names a new
 # result, about 30 MB at a million reports).
 KEEP_RESULTS = 8
+# Compared candidates kept (one per set of reports: about 10 MB at a million reports).
+KEEP_SCORES = 2
 MATCHING_SOURCES = (
     CODE_DIR / "matching.py",
     CODE_DIR / "taxonomy.py",
@@ -106,6 +121,81 @@ def cached_match(
     return result
 
 
+def cached_scores(
+    incidents: pd.DataFrame,
+    content_hash: str,
+    *,
+    score: Callable[[pd.DataFrame], ScoredCandidates] = score_candidates,
+    folder: Path | None = None,
+) -> ScoredCandidates:
+    """Return every candidate pair of ``incidents`` compared: read back when kept, else compared.
+
+    What a decision reuses (:func:`geo.matching.match_incidents`, ``scored``): kept beside the
+    match results, a restarted server's first decision does not compare a million reports'
+    candidates again (about 2 s). The pairs are kept by report id; when ``incidents`` are not in
+    the order they were compared in (the same content read in another order), they are
+    compared again.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        The reports (every dataset together), whose content ``content_hash`` names.
+    content_hash : str
+    score : callable
+        What compares them when nothing is kept (:func:`geo.matching.score_candidates`, with
+        the default settings and ``min_score`` 0).
+    folder : pathlib.Path, optional
+        Where they are kept (:func:`geo.prepared.cache_dir` when None).
+
+    Returns
+    -------
+    ScoredCandidates
+    """
+    key = match_key(f"scores\0{content_hash}", ())[:32]
+    path = (folder or cache_dir()) / f"scores-{key}.parquet"
+    kept = _read_scores(path, incidents)
+    if kept is not None:
+        return kept
+    scored = score(incidents)
+    _write_scores(path, scored)
+    return scored
+
+
+def _read_scores(path: Path, incidents: pd.DataFrame) -> ScoredCandidates | None:
+    """Return the compared pairs kept at ``path`` for ``incidents``, or None if unusable."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException):
+        return None
+    meta = json.loads((table.schema.metadata or {}).get(b"scores", b"{}"))
+    if not {"candidates", "settings"} <= set(meta):
+        return None
+    compared = table.to_pandas()
+    ids = pd.Index(incidents["incident_id"].astype(str))
+    first = ids.get_indexer(compared.pop("first_id").astype(str))
+    second = ids.get_indexer(compared.pop("second_id").astype(str))
+    if (first < 0).any() or (second < 0).any() or (first >= second).any():
+        return None  # other reports, or the same ones in another order
+    compared.insert(0, "i", first)
+    compared.insert(1, "j", second)
+    settings = MatchSettings(**meta["settings"])
+    return kept_candidates(incidents, compared, int(meta["candidates"]), settings)
+
+
+def _write_scores(path: Path, scored: ScoredCandidates) -> None:
+    """Keep ``scored``'s compared pairs at ``path`` (by report id), written atomically."""
+    if scored.min_score > 0:
+        return  # not every pair: a confirm or a join could not reuse it
+    compared = scored.scored.drop(columns=["i", "j"])
+    compared.insert(0, "first_id", scored.ids[scored.scored["i"].to_numpy()])
+    compared.insert(1, "second_id", scored.ids[scored.scored["j"].to_numpy()])
+    meta = {"candidates": scored.candidates, "settings": scored.settings.to_dict()}
+    table = pa.Table.from_pandas(compared, preserve_index=False)
+    table = table.replace_schema_metadata({"scores": json.dumps(meta)})
+    _atomic(path, lambda out: pq.write_table(table, out))
+    _remove_old(path.parent, keep=path, pattern="scores-*.parquet", count=KEEP_SCORES)
+
+
 def _read(path: Path, decisions: tuple[Decision, ...]) -> MatchResult | None:
     """Return the result kept at ``path`` (with its pairs beside it), or None if unreadable."""
     pairs_path = path.with_suffix(".pairs.parquet")
@@ -145,11 +235,17 @@ def _write(path: Path, result: MatchResult) -> None:
     _remove_old(path.parent, keep=path)
 
 
-def _remove_old(folder: Path, *, keep: Path) -> None:
-    """Keep the newest :data:`KEEP_RESULTS` results (and ``keep``), remove the rest."""
-    kept = [p for p in folder.glob("match-*.parquet") if not p.name.endswith(".pairs.parquet")]
+def _remove_old(
+    folder: Path, *, keep: Path, pattern: str = "match-*.parquet", count: int | None = None
+) -> None:
+    """Keep the newest ``count`` files of ``pattern`` (and ``keep``), remove the rest.
+
+    ``count`` is :data:`KEEP_RESULTS` when None.
+    """
+    count = KEEP_RESULTS if count is None else count
+    kept = [p for p in folder.glob(pattern) if not p.name.endswith(".pairs.parquet")]
     kept.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in kept[KEEP_RESULTS:]:
+    for old in kept[count:]:
         if old != keep:
             old.unlink(missing_ok=True)
             old.with_suffix(".pairs.parquet").unlink(missing_ok=True)

@@ -95,3 +95,45 @@ def test_only_the_newest_results_are_kept(reports, tmp_path, monkeypatch):
     assert len(list(tmp_path.glob("match-*.parquet"))) == 4
     newest = Decision("reject", "RAIL-007", "ACLED:PAK900006", note="third")
     cached_match(reports, digest, (newest,), match=refuse, folder=tmp_path)
+
+
+def test_compared_candidates_read_back_serve_a_decision_as_compared_ones(reports, tmp_path):
+    # A restarted server's first decision reuses the pairs compared before it.
+    from geo.match_cache import cached_scores
+    from geo.matching import score_candidates
+
+    calls = []
+
+    def score(incidents):
+        calls.append(1)
+        return score_candidates(incidents)
+
+    digest = content_hash(reports)
+    compared = cached_scores(reports, digest, score=score, folder=tmp_path)
+    kept = cached_scores(reports, digest, score=refuse, folder=tmp_path)
+    assert calls == [1]
+    pd.testing.assert_frame_equal(kept.scored, compared.scored, check_dtype=False)
+    decisions = (
+        Decision("reject", "RAIL-007", "ACLED:PAK900006"),
+        Decision("join", "RAIL-001", "GTD:202401290001"),
+    )
+    expected = match_incidents(reports, decisions=decisions, scored=compared)
+    again = match_incidents(reports, decisions=decisions, scored=kept)
+    pd.testing.assert_series_equal(again.event_ids, expected.event_ids)
+    pd.testing.assert_frame_equal(again.pairs, expected.pairs)
+    assert again.candidates == expected.candidates
+
+
+def test_compared_candidates_of_reports_in_another_order_are_compared_again(reports, tmp_path):
+    from geo.match_cache import cached_scores
+    from geo.matching import score_candidates
+
+    digest = content_hash(reports)  # the same content, whatever the order
+    cached_scores(reports, digest, folder=tmp_path)
+    calls = []
+    reordered = reports.iloc[::-1].reset_index(drop=True)
+    scored = cached_scores(
+        reordered, digest, score=lambda i: calls.append(1) or score_candidates(i), folder=tmp_path
+    )
+    assert calls == [1]
+    assert list(scored.ids) == reordered["incident_id"].astype(str).tolist()

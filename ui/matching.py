@@ -24,7 +24,7 @@ import streamlit as st
 
 from geo.compact import among, distinct_text
 from geo.event_table import EventTable, Picked, event_table
-from geo.match_cache import cached_match
+from geo.match_cache import cached_match, cached_scores
 from geo.matching import (
     Decision,
     MatchResult,
@@ -222,9 +222,11 @@ def _shared_match(
 
 
 # The decision-free part of matching, for the reports last matched: every candidate pair scored.
+# Kept on disk too (geo.match_cache.cached_scores): a restarted server's first decision reads
+# them back.
 @st.cache_resource(max_entries=1, show_spinner="Comparing reports across datasets…")
 def _shared_scores(_incidents: gpd.GeoDataFrame, content_hash: str) -> ScoredCandidates:
-    return score_candidates(_incidents)
+    return cached_scores(_incidents, content_hash, score=score_candidates)
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,9 @@ JS_LABEL_CHANGED = """
 before => {
     const map = [...document.querySelectorAll('iframe')].find(f => f.height === '620');
     const label = map && map.contentDocument.querySelector('.incident-playback .period');
-    return label !== null && label !== undefined && label.textContent !== before;
+    // Not "Clustering N incidents…" (shown while the map indexes): the count of what it drew.
+    return label !== null && label !== undefined && label.textContent !== before
+        && !label.textContent.startsWith('Clustering ');
 }
 """
 

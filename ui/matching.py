@@ -235,7 +235,7 @@ class Events:
 
     Attributes
     ----------
-    shown : geopandas.GeoDataFrame
+    shown : geo.selection.Rows
         The events (see :func:`geo.matching.event_frame`), each column made when read.
     table : PublishedRows or None
         The rows of the event table of every report, which ``shown`` is a selection of (the

@@ -105,6 +105,59 @@ def test_filter_changes_send_a_mask_and_the_payload_is_fetched_once(synthetic_pa
     assert page.errors == []
 
 
+JS_CLUSTERS_ADD_UP = """zoom => {
+    const index = window.__incidentData.index;
+    let total = 0, clusters = 0, wrong = [];
+    for (const f of index.getClusters([-180, -85, 180, 85], zoom)) {
+        const p = f.properties;
+        if (!p.cluster) { total += 1; continue; }
+        total += p.point_count;
+        clusters += 1;
+        const slots = p.s.reduce((a, b) => a + b, 0);
+        if (slots !== p.point_count || p.now !== p.point_count) {
+            wrong.push([p.point_count, slots, p.now]);
+        }
+    }
+    return [total, clusters > 0, wrong];
+}"""
+
+
+def test_going_back_to_a_selection_reuses_its_index_and_counts_it_right(synthetic_page):
+    # Indexing is most of a filter change at a million incidents: the two selections of the
+    # published file drawn last keep their index (a selection of up to 2,000 incidents comes
+    # with the map and is not kept), and a cluster of a kept index adds up to its incidents.
+    page = synthetic_page
+    if selected_count(page) != SIZE:
+        choose_period(page, "All time", selected_count(page))
+    year = choose_period(page, "Last 12 months of data", SIZE)
+    frame = leaflet(page)
+    assert choose_period(page, "All time", year) == SIZE
+    assert frame.evaluate("window.__incidentData.indexKept") is True
+    assert legend_total(page) == SIZE
+    assert frame.evaluate(JS_CLUSTERS_ADD_UP, 4) == [SIZE, True, []]
+    # Zoom 13: the finer index, made after the reuse.
+    assert frame.evaluate(JS_CLUSTERS_ADD_UP, 13) == [SIZE, True, []]
+    # Playback on the layer that made the index (a new page), then away and back: the kept
+    # index then sums for the layer drawing it (no period), not for the one that made it.
+    page.reload()
+    on_map(page, f"{SIZE:,} incidents on map")
+    frame = leaflet(page)
+    assert frame.evaluate("window.__incidentData.indexKept") is False
+    controls = map_frame(page).locator(".incident-playback")
+    controls.locator('[data-action="first"]').click()
+    for _ in range(12):  # a year on: the incidents that ended before it fade
+        controls.locator('[data-action="forward"]').click()
+    assert choose_period(page, "Last 12 months of data", SIZE) == year
+    assert frame.evaluate("window.__incidentData.indexKept") is False  # a new page's first
+    assert legend_total(page) == year
+    assert frame.evaluate(JS_CLUSTERS_ADD_UP, 4) == [year, True, []]
+    assert choose_period(page, "All time", year) == SIZE
+    assert frame.evaluate("window.__incidentData.indexKept") is True
+    assert frame.evaluate(JS_CLUSTERS_ADD_UP, 13) == [SIZE, True, []]
+    page.screenshot(path=str(ARTIFACTS / "map-selection-kept-index.png"))
+    assert page.errors == []
+
+
 def test_a_marker_of_the_new_selection_opens_its_popup(synthetic_page):
     page = synthetic_page
     frame = leaflet(page)

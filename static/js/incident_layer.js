@@ -387,6 +387,28 @@
         return at[0].getClusterExpansionZoom(at[1]);
     };
 
+    // ---- The indexes of the selections drawn last, kept for going back to them ----
+    // Indexing a million incidents takes most of a second; a filter change back to a selection
+    // drawn a moment ago (all time after the last 12 months) finds its index here. Only
+    // selections of a published file are kept (the same file and mask are the same incidents),
+    // without playback (a period indexes the incidents up to it), the two drawn last.
+    var INDEXES_KEPT = 2;
+    var keptIndexes = [];  // {key, shown, index}, the one drawn last at the end
+    function keptIndex(key) {
+        for (var k = 0; k < keptIndexes.length; k++) {
+            if (keptIndexes[k].key === key) {
+                var kept = keptIndexes.splice(k, 1)[0];
+                keptIndexes.push(kept);
+                return kept;
+            }
+        }
+        return null;
+    }
+    function keepIndex(key, shown, index) {
+        keptIndexes.push({key: key, shown: shown, index: index});
+        while (keptIndexes.length > INDEXES_KEPT) { keptIndexes.shift(); }
+    }
+
     // ---- A large dataset is fetched once per page; each selection is a mask over it ----
     var payloads = {};  // url -> Promise of {data, cols}
     function sharedPayload(url) {
@@ -493,17 +515,20 @@
                 var cols = decode(data);
                 resolve({data: data, cols: cols, sel: selection(null, cols.n)});
             });
+        // Names the selection's incidents and how they cluster, for keptIndex.
+        var key = data.url && !data.extra
+            ? [data.url, data.mask || "all", options.cluster, map.getMaxZoom()].join("|") : null;
         window.__incidentReady = loading.then(function(shared) {
             shared.source = data.url ? "published file" : "sent with the map";
             window.__incidentData = shared;
-            drawLayer(fg, map, shared.data, shared.cols, shared.sel, options, state);
+            drawLayer(fg, map, shared.data, shared.cols, shared.sel, options, state, key);
             return shared;
         });
         window.__incidentReady.catch(function(error) { loadFailed(map, error); });
     };
 
     // The selected incidents ``sel`` (positions in ``cols``) drawn into ``fg``.
-    function drawLayer(fg, map, data, cols, sel, options, state) {
+    function drawLayer(fg, map, data, cols, sel, options, state, key) {
         var n = sel.length, c = cols.text;
         if (!map.getPane(PANE)) {
             map.createPane(PANE).style.zIndex = 450;
@@ -548,6 +573,17 @@
             }
         };
         function buildIndex() {
+            var kept = !period && key ? keptIndex(key) : null;
+            if (kept) {
+                shown = kept.shown;
+                index = kept.index;
+                // Its sums are this selection's; what it adds up from now on is this layer's.
+                index.kind = index.coarseSums.kind = ringSums;
+                index.fine = null;
+                window.__incidentData.index = index;
+                window.__incidentData.indexKept = true;
+                return;
+            }
             var features = [];
             shown = [];
             for (var j = 0; j < n; j++) {
@@ -562,6 +598,8 @@
                 minPoints: 2
             }, ringSums);
             window.__incidentData.index = index;
+            window.__incidentData.indexKept = false;
+            if (!period && key) { keepIndex(key, shown, index); }
         }
 
         function pointMarker(i) {

@@ -287,3 +287,24 @@ def timeline(incidents: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
         .astype("int64")
         .reset_index()
     )
+
+
+def most_recent_positions(start: pd.Series, limit: int) -> np.ndarray:
+    """Return the positions of at most ``limit`` rows, the latest ``start`` first.
+
+    Ties keep the rows' order. Over ``limit`` rows, the limit-th key is found without sorting
+    them all; only the chosen rows are sorted.
+    """
+    later_first = -start.to_numpy().astype("int64")
+    if len(later_first) <= limit:
+        return np.argsort(later_first, kind="stable")
+    kth = np.partition(later_first, limit - 1)[limit - 1]
+    before = np.flatnonzero(later_first < kth)
+    at_kth = np.flatnonzero(later_first == kth)[: limit - len(before)]
+    chosen = np.sort(np.concatenate([before, at_kth]))
+    return chosen[np.argsort(later_first[chosen], kind="stable")]
+
+
+def most_recent(incidents: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """Return at most ``limit`` incidents, the most recent first (by start; ties as listed)."""
+    return incidents.iloc[most_recent_positions(incidents["start"], limit)]

@@ -130,7 +130,7 @@ def test_the_whole_selection_goes_to_the_browser_once(many, colours):
 
 
 def test_the_most_recent_rows_come_first_and_ties_keep_their_order():
-    from ui.panels import most_recent
+    from geo.analysis import most_recent
 
     starts = pd.to_datetime(["2025-01-03", "2025-01-05", "2025-01-05", "2025-01-01", "2025-01-05"])
     frame = pd.DataFrame({"start": starts}, index=["a", "b", "c", "d", "e"])

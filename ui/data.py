@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo.analysis import enrich, summarise, timeline
+from geo.analysis import enrich, most_recent_positions, summarise, timeline
 from geo.compact import compact_text
 from geo.export import content_hash
 from geo.filters import IncidentFilter
@@ -264,22 +264,6 @@ def sharing_note(_selected: Rows, key: tuple[str, str]) -> str:
 def recent_positions(_selected: Rows, key: tuple[str, str], limit: int) -> np.ndarray:
     """:func:`most_recent_positions` of a selection's starts, cached on its selection key."""
     return most_recent_positions(_selected.column("start"), limit)
-
-
-def most_recent_positions(start: pd.Series, limit: int) -> np.ndarray:
-    """Return the positions of at most ``limit`` rows, the latest ``start`` first.
-
-    Ties keep the rows' order. Over ``limit`` rows, the limit-th key is found without sorting
-    them all; only the chosen rows are sorted.
-    """
-    later_first = -start.to_numpy().astype("int64")
-    if len(later_first) <= limit:
-        return np.argsort(later_first, kind="stable")
-    kth = np.partition(later_first, limit - 1)[limit - 1]
-    before = np.flatnonzero(later_first < kth)
-    at_kth = np.flatnonzero(later_first == kth)[: limit - len(before)]
-    chosen = np.sort(np.concatenate([before, at_kth]))
-    return chosen[np.argsort(later_first[chosen], kind="stable")]
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from geo.analysis import most_recent
 from geo.export import SNAPSHOT_FILE_FORMATS, write_snapshot
 from geo.filters import IncidentFilter
 from geo.selection import Rows
@@ -23,7 +24,6 @@ from layers.style import colour_of
 from ui import messages
 from ui.data import (
     Dataset,
-    most_recent_positions,
     recent_positions,
     sharing_note,
     span_days,
@@ -111,11 +111,6 @@ def totals_panel(selected: gpd.GeoDataFrame, key: tuple[str, str]) -> None:
         messages.caption("By province (as stated by sources)")
         by_province = summary_table(selected, key, "province")
         st.dataframe(by_province.rename(columns=names), width="stretch")
-
-
-def most_recent(selected: gpd.GeoDataFrame, limit: int) -> gpd.GeoDataFrame:
-    """Return at most ``limit`` incidents, the most recent first (by start; ties as listed)."""
-    return selected.iloc[most_recent_positions(selected["start"], limit)]
 
 
 def table_panel(selected: gpd.GeoDataFrame) -> None:

@@ -344,15 +344,19 @@ def test_synthetic_incidents_are_prepared_once(bundle):
 
 
 def test_sessions_share_the_data_and_hold_only_the_selection(bundle):
-    from ui.data import build_dataset, select
+    from ui.data import build_dataset, select_rows
 
     dataset = build_dataset(bundle, bundle.incidents, "bundled")
-    assert select(dataset, IncidentFilter()) is dataset.incidents  # everything: no copy
+    assert select_rows(dataset, IncidentFilter()).frame is dataset.incidents  # all: no copy
     flt = IncidentFilter(groups=("BLA",), start=date(2024, 1, 1))
-    chosen = select(dataset, flt)
+    chosen = select_rows(dataset, flt)
     expected = flt.apply(dataset.incidents, dataset.groups)
-    assert chosen["incident_id"].tolist() == expected["incident_id"].tolist()
+    assert chosen.column("incident_id").tolist() == expected["incident_id"].tolist()
+    assert chosen.frame["incident_id"].tolist() == expected["incident_id"].tolist()
     assert 0 < len(chosen) < len(dataset.incidents)
+    # A filter a link cannot carry (a comma in a group name) selects the same way.
+    odd = IncidentFilter(groups=("BLA, BLF",))
+    assert len(select_rows(dataset, odd)) == len(odd.apply(dataset.incidents, dataset.groups))
 
 
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')

@@ -220,11 +220,6 @@ def select_rows(dataset: Dataset, flt: IncidentFilter) -> Rows:
     return Rows.of_frame(dataset.incidents, positions)
 
 
-def select(dataset: Dataset, flt: IncidentFilter) -> gpd.GeoDataFrame:
-    """Return the incidents ``flt`` selects, every column (:func:`select_rows`' frame)."""
-    return select_rows(dataset, flt).frame
-
-
 def dataset_from_incidents(incidents: gpd.GeoDataFrame, label: str) -> Dataset:
     """Return an enriched Dataset for incidents read from a file or snapshot (cached by content)."""
     return _cached_dataset(incidents, label, content_hash(incidents))

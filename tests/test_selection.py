@@ -112,3 +112,15 @@ def test_a_few_rows_with_a_few_columns(frame):
     assert few.columns.tolist() == ["incident_id", "fatalities_low"]
     assert few["incident_id"].tolist() == ["B-1", "C-9"]
     assert few.index.tolist() == [12, 14]
+
+
+def test_rows_under_other_labels_are_the_same_rows(frame):
+    # As a team decision's events are drawn over the file of the table before it.
+    rows = Rows.of_frame(frame, np.array([3, 1]))
+    other = rows.relabelled(pd.Index([900, 901]))
+    assert other.column("incident_id").index.tolist() == [900, 901]
+    assert other.column("incident_id").tolist() == ["B-2", "A-2"]
+    assert other.take(np.array([1]))["incident_id"].to_dict() == {901: "A-2"}
+    assert other.frame.index.tolist() == [900, 901]
+    with pytest.raises(ValueError, match="3 labels for 2 rows"):
+        rows.relabelled(pd.Index([1, 2, 3]))

@@ -201,7 +201,7 @@ def summary_lines(server: list[dict[str, object]], paint: list[dict[str, object]
         sessions_mb = ours_big.get("server_mb_sessions", server_mb)
         added = "nan"  # not measured in this run
         if "server_mb_sessions" in ours_big:
-            added = f"{sessions_mb['VmRSS'] - server_mb['VmRSS']:.0f}"
+            added = str(round(sessions_mb["VmRSS"] - server_mb["VmRSS"]))  # "0", never "-0"
         lines.append(
             f"SCALE size=1000000 ready_s={ours_big['cold_paint_ms'] / 1000:.1f} "
             f"filter_ms={filter_change_ms(big):.0f} "

@@ -28,17 +28,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.matching import combined_events, event_frame, lone_events, report_events
+from geo.matching import EVENT_COLUMNS, combined_events, event_frame, lone_events, report_events
 from geo.selection import Rows
-
-# The columns an event has beyond its reports' (geo.matching.lone_events), and the report
-# column each is made from for an event of one report.
-EVENT_COLUMNS = ("event_id", "reports", "report_ids", "datasets", "reported_by")
-EVENT_COLUMN_SOURCES = {
-    "event_id": "incident_id",
-    "report_ids": "incident_id",
-    "datasets": "dataset",
-}
 
 
 @dataclass(frozen=True)
@@ -261,10 +252,7 @@ class Picked:
 
 def _report_columns(present: pd.Index, columns: list[str]) -> list[str]:
     """Return the reports' columns that make the events' ``columns`` (in the reports' order)."""
-    needed = set(columns)
-    for event_column, report_column in EVENT_COLUMN_SOURCES.items():
-        if event_column in needed:
-            needed.add(report_column)
+    needed = set(columns) | {EVENT_COLUMNS.get(name) for name in columns}
     return [name for name in present if name in needed]
 
 

@@ -1129,6 +1129,17 @@ def report_events(incidents: pd.DataFrame, event_ids: pd.Series) -> np.ndarray:
     return ids.map(event_ids).fillna(ids).astype(str).to_numpy()
 
 
+# The columns an event has beyond its reports', and for an event of one report the report column
+# each is made from (None: the same value for every event of one report).
+EVENT_COLUMNS: dict[str, str | None] = {
+    "event_id": "incident_id",
+    "reports": None,
+    "report_ids": "incident_id",
+    "datasets": "dataset",
+    "reported_by": None,
+}
+
+
 def lone_events(
     reports: gpd.GeoDataFrame, events: np.ndarray | None, columns: list[str] | None = None
 ) -> gpd.GeoDataFrame:
@@ -1143,8 +1154,7 @@ def lone_events(
         ``event_id``.
     columns : list of str, optional
         The columns to return, in this order (None: every column); ``reports`` needs only
-        those and the ones they are made from (``incident_id`` for ``event_id`` and
-        ``report_ids``, ``dataset`` for ``datasets``).
+        those and the ones they are made from (:data:`EVENT_COLUMNS`).
 
     Returns
     -------
@@ -1153,16 +1163,17 @@ def lone_events(
         report's id), ``datasets`` (its dataset) and an empty ``reported_by``.
     """
     out = reports.copy(deep=False)  # the new columns only: the reports' own are shared
-    made = {
-        "event_id": lambda: events,
-        "reports": lambda: 1,
-        "report_ids": lambda: out["incident_id"].array,
-        "datasets": lambda: out["dataset"].array,
-        "reported_by": lambda: "",
-    }
-    for name, value in made.items():
-        if columns is None or name in columns:
-            out[name] = value()
+    wanted = EVENT_COLUMNS.keys() if columns is None else set(columns)
+    if "event_id" in wanted:
+        out["event_id"] = events
+    if "reports" in wanted:
+        out["reports"] = 1
+    if "report_ids" in wanted:
+        out["report_ids"] = out["incident_id"].array
+    if "datasets" in wanted:
+        out["datasets"] = out["dataset"].array
+    if "reported_by" in wanted:
+        out["reported_by"] = ""
     return out if columns is None else out[columns]
 
 

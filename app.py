@@ -33,7 +33,6 @@ from layers.context import build_province_layer
 from layers.incidents import (
     build_heatmap_layer,
     build_incident_layer,
-    layer_payload,
     shared_payload,
     start_hidden,
 )
@@ -243,7 +242,7 @@ def draw_map(
     focus: MapFocus | None = None,
     *,
     published: tuple[PublishedRows, str] | None = None,
-    view_key: tuple[str, str] | None = None,
+    view_key: tuple[str, str],
 ) -> None:
     """Show the map; only the incident, province and heat layers change with the filters.
 
@@ -253,7 +252,8 @@ def draw_map(
     selection of the rows of ``published`` (rows every session may see, such as the dataset's
     incidents or its event table, and a key naming its content) is sent as a mask over that
     rows' payload, which the page fetches once (see :mod:`layers.payload`); then only the
-    columns the map's counts read are copied from the selection.
+    columns the map's counts read are copied from the selection. Any other selection goes with
+    the map, its payload made once per ``view_key`` (which names the selection exactly).
     """
     view = map_view()
     basemap = view.basemap or filter_ui.basemap_choice(command_line().basemap)
@@ -285,10 +285,8 @@ def draw_map(
     # Sent with the map: made once per selection (view_key names it), not once per page run.
     if shared is not None:
         payload = shared_payload(shared, colours)
-    elif view_key is not None:
-        payload = inline_payload(selected, view_key, colours)
     else:
-        payload = layer_payload(selected.frame, colours)
+        payload = inline_payload(selected, view_key, colours)
     incidents = build_incident_layer(
         None,
         colours,

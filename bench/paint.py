@@ -208,15 +208,28 @@ class PageProbe:
         self.page.context.close()
 
 
+def shown(element) -> bool:
+    """Whether ``element`` is on the page with a non-empty box (checked once, not waited for)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        box = element.bounding_box(timeout=1_000) if element.count() else None
+    except PlaywrightTimeout:  # gone between the count and the box (the app drew it again)
+        return False
+    return bool(box and box["width"] > 0 and box["height"] > 0)
+
+
 def wait_painted(probe: PageProbe, selector: str, timeout_s: float) -> float:
     """Wait until the map area shows the points; return the time (perf_counter) it did."""
     deadline = time.perf_counter() + timeout_s
     element = probe.page.locator(selector).first
-    element.wait_for(state="visible", timeout=timeout_s * 1000)
+    # Polled at the shots' interval: Playwright's own wait for "visible" backs off to 500 ms
+    # between checks, which put up to half a second on whichever map appeared late.
     while time.perf_counter() < deadline:
-        _, count = shot_pixels(element)
-        if count >= PAINTED_PIXELS:
-            return time.perf_counter()
+        if shown(element):
+            _, count = shot_pixels(element)
+            if count >= PAINTED_PIXELS:
+                return time.perf_counter()
         time.sleep(SHOT_INTERVAL_S)
     msg = f"points not painted in {timeout_s:.0f} s"
     raise TimeoutError(msg)

@@ -918,8 +918,8 @@ def match_incidents(
     for i, j in zip(accepted["i"].to_numpy(), accepted["j"].to_numpy(), strict=True):
         clusters.join(int(i), int(j))
     roots = _roots(np.asarray(clusters.parent, dtype=np.int64))
-    event_ids = _event_ids(ids, roots, incidents["dataset"].astype(str).to_numpy())
-    matched = _matched_pairs(incidents, compared, accepted, forced, event_ids, position)
+    event_ids = _event_ids(ids, roots, rows.dataset)
+    matched = _matched_pairs(incidents, ids, compared, accepted, forced, event_ids, position)
     return MatchResult(
         pairs=matched,
         event_ids=pd.Series(event_ids, index=pd.Index(ids, name="incident_id"), name="event_id"),
@@ -995,13 +995,13 @@ def _pair_keys(ids: np.ndarray, i: np.ndarray, j: np.ndarray) -> list[tuple[str,
     return list(zip(low.tolist(), high.tolist(), strict=True))
 
 
-def _event_ids(ids: np.ndarray, roots: np.ndarray, datasets: np.ndarray) -> np.ndarray:
+def _event_ids(ids: np.ndarray, roots: np.ndarray, dataset_rank: np.ndarray) -> np.ndarray:
     """Name each event: its only report's id, or ``EV:`` and the id of its first report.
 
-    The first report is that of the dataset loaded first (the bundled set, when it is there),
-    then the smallest id, so the id stays the same while the event keeps its reports.
+    The first report is that of the dataset loaded first (``dataset_rank``: the datasets
+    numbered in the order they first appear; the bundled set, when it is there), then the
+    smallest id, so the id stays the same while the event keeps its reports.
     """
-    dataset_rank = pd.factorize(pd.Series(datasets))[0]
     out = np.asarray(ids, dtype=object).copy()
     shared = np.bincount(roots, minlength=len(roots))[roots] > 1
     if not shared.any():
@@ -1015,32 +1015,34 @@ def _event_ids(ids: np.ndarray, roots: np.ndarray, datasets: np.ndarray) -> np.n
 
 def _matched_pairs(
     incidents: gpd.GeoDataFrame,
+    ids: np.ndarray,
     scored: pd.DataFrame,
     accepted: pd.DataFrame,
     forced: list[Decision],
     event_ids: np.ndarray,
     position: dict[str, int],
 ) -> pd.DataFrame:
-    ids = incidents["incident_id"].astype(str).to_numpy()
-    datasets = incidents["dataset"].astype(str).to_numpy()
+    def datasets(rows: np.ndarray) -> np.ndarray:  # of these rows only: a million in all
+        return incidents["dataset"].iloc[rows].astype(str).to_numpy(dtype=object)
+
     same = event_ids[accepted["i"].to_numpy()] == event_ids[accepted["j"].to_numpy()]
-    kept = accepted[same].copy()
-    kept["pair"] = _pair_keys(ids, kept["i"].to_numpy(), kept["j"].to_numpy())
+    kept = accepted[same]
+    i, j = kept["i"].to_numpy(), kept["j"].to_numpy()
+    pairs = _pair_keys(ids, i, j)
     labels = {d.pair: ("confirmed" if d.kind == "confirm" else "joined by hand") for d in forced}
-    records = []
-    for row in kept.itertuples(index=False):
-        records.append(
-            (
-                ids[row.i],
-                ids[row.j],
-                datasets[row.i],
-                datasets[row.j],
-                row.score,
-                row.reasons,
-                event_ids[row.i],
-                labels.get(row.pair, ""),
-            )
-        )
+    listed = pd.DataFrame(
+        {
+            "first_id": ids[i],
+            "second_id": ids[j],
+            "first_dataset": datasets(i),
+            "second_dataset": datasets(j),
+            "score": kept["score"].to_numpy(dtype=float),
+            "reasons": kept["reasons"].to_numpy(),
+            "cluster_id": event_ids[i],
+            "decision": [labels.get(pair, "") for pair in pairs],
+        },
+        columns=list(PAIR_COLUMNS),
+    )
     wanted = {d.pair for d in forced}
     by_pair = {}
     if wanted:
@@ -1050,10 +1052,11 @@ def _matched_pairs(
             pair_keys[k]: row
             for k, row in zip(hits, scored.iloc[hits].itertuples(index=False), strict=True)
         }
-    listed = set(kept["pair"])
+    records = []
+    listed_pairs = set(pairs)
     for decision in forced:
         present = decision.first_id in position and decision.second_id in position
-        if decision.pair in listed or not present:
+        if decision.pair in listed_pairs or not present:
             continue
         a, b = position[decision.first_id], position[decision.second_id]
         found = by_pair.get(decision.pair)
@@ -1063,19 +1066,23 @@ def _matched_pairs(
         if found is not None:
             reasons += "; " + found.reasons
         score = float(found.score) if found is not None else float("nan")
+        names = datasets(np.array([a, b]))
         records.append(
             (
                 ids[a],
                 ids[b],
-                datasets[a],
-                datasets[b],
+                names[0],
+                names[1],
                 score,
                 reasons,
                 event_ids[a],
                 labels[decision.pair],
             )
         )
-    frame = pd.DataFrame.from_records(records, columns=list(PAIR_COLUMNS))
+    frame = listed
+    if records:
+        by_hand = pd.DataFrame.from_records(records, columns=list(PAIR_COLUMNS))
+        frame = pd.concat([listed, by_hand], ignore_index=True) if len(listed) else by_hand
     return frame.sort_values(["cluster_id", "first_id", "second_id"], ignore_index=True)
 
 

@@ -4,6 +4,7 @@ summary lines the issue asks to find at the end."""
 from __future__ import annotations
 
 from bench.results import put_section, write_section
+from bench.team import spread
 
 BEGIN, END = "<!-- x-bench:begin -->", "<!-- x-bench:end -->"
 SUMMARY = "SCALE size=1000000 ready_s=9.6\nPEERS size=100000 pydeck_paint_x=1.80\n"
@@ -43,3 +44,8 @@ def test_a_section_is_headed_by_when_where_and_how_it_was_measured(tmp_path):
     assert lines[4].startswith("- Machine: ")
     assert lines[5:] == ["- Command: `python -m bench.x`", "- a note", "", "| a |", END]
     assert text.endswith("\n\n" + SUMMARY)  # the summary lines stay last
+
+
+def test_a_figure_of_several_visits_is_their_median_with_its_range():
+    assert spread([1180.2, 786.4, 897.0], "ms") == "897 ms (786-1,180)"
+    assert spread([3.24, 3.05, 3.61], "s", digits=1) == "3.2 s (3.0-3.6)"

@@ -193,8 +193,8 @@ def test_a_new_selection_indexes_the_points_of_the_last_without_making_them_agai
 
 
 def test_the_page_keeps_the_files_of_the_two_datasets_drawn_last(synthetic_page):
-    # A page open all day would otherwise hold every file the server published for it (at a
-    # million incidents 60 MB decoded, and 185 MB of points once all were drawn).
+    # A page open all day would otherwise hold every file the server published for it (each
+    # with its columns and, once drawn, its points: 185 MB for a million incidents).
     page = synthetic_page
     frame = leaflet(page)
     (drawn,) = frame.evaluate("() => window.__incidentPayloads.kept()")

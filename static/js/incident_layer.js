@@ -441,9 +441,9 @@
 
     // ---- A large dataset is fetched once per page; each selection is a mask over it ----
     // The files of the two datasets drawn last are kept (the reports and their events, when an
-    // analyst switches counting each event once on and off): a file of a million incidents
-    // holds 60 MB decoded and 185 MB of points once all of them were drawn, and a page open all
-    // day would otherwise keep every file the store published for it since it was opened.
+    // analyst switches counting each event once on and off): a file keeps its bytes, its
+    // columns and, once drawn, its points (185 MB for a million), and a page open all day
+    // would otherwise keep every file the store published for it since it was opened.
     var PAYLOADS_KEPT = 2;
     var payloads = {};  // url -> Promise of {data, cols}
     var payloadsUsed = [];  // their urls, the one used last at the end

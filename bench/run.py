@@ -123,7 +123,7 @@ def export_table(rows: list[dict[str, object]]) -> str:
 
 def paint_table(rows: list[dict[str, object]]) -> str:
     lines = [
-        "| incidents | app | cold start → points painted | page → points painted | "
+        "| incidents | app | cold start → points painted | page → points painted (median) | "
         "bytes received | zoom step → settled | zoom repaint (Leaflet, 3 steps) | "
         "messages to server on zoom | JS heap | page errors |\n|" + "---|" * 10
     ]

@@ -331,7 +331,10 @@ def test_corridor_marks_are_coloured_as_on_the_map_and_a_click_opens_the_inciden
     centre = map_centre(page, quetta.y, quetta.x)
     assert centre[:2] == pytest.approx([quetta.y, quetta.x], abs=0.002)
     page.get_by_role("tab", name="Incident details").click()
-    assert page.locator('input[aria-label="Incident id"]').input_value() == "RAIL-007"
+    # The tab is drawn by the run its click starts: the id box shows the incident once it is.
+    playwright.expect(page.locator('input[aria-label="Incident id"]')).to_have_value(
+        "RAIL-007", timeout=30_000
+    )
 
 
 def test_brushing_the_corridor_filters_the_map_and_panels(page, server):

@@ -417,27 +417,39 @@
         return at[0].getClusterExpansionZoom(at[1]);
     };
 
+    // ---- The few things used last (indexes, files), kept for using them again ----
+    // In the order of use: reading an entry makes it the last used; adding one past ``limit``
+    // lets the least recently used go.
+    function Recent(limit) {
+        this.limit = limit;
+        this.entries = new Map();
+    }
+    Recent.prototype.get = function(key) {
+        if (!this.entries.has(key)) { return undefined; }
+        var value = this.entries.get(key);
+        this.set(key, value);
+        return value;
+    };
+    Recent.prototype.set = function(key, value) {
+        this.entries.delete(key);
+        this.entries.set(key, value);
+        while (this.entries.size > this.limit) {
+            this.entries.delete(this.entries.keys().next().value);
+        }
+    };
+    // Let ``key`` go if it still holds ``value`` (not one added since).
+    Recent.prototype.drop = function(key, value) {
+        if (this.entries.get(key) === value) { this.entries.delete(key); }
+    };
+    Recent.prototype.keys = function() { return Array.from(this.entries.keys()); };
+
     // ---- The indexes of the selections drawn last, kept for going back to them ----
     // Indexing a million incidents takes most of a second; a filter change back to a selection
     // drawn a moment ago (all time after the last 12 months) finds its index here. Only
     // selections of a published file are kept (the same file and mask are the same incidents),
     // without playback (a period indexes the incidents up to it), the two drawn last.
     var INDEXES_KEPT = 2;
-    var keptIndexes = [];  // {key, shown, index}, the one drawn last at the end
-    function keptIndex(key) {
-        for (var k = 0; k < keptIndexes.length; k++) {
-            if (keptIndexes[k].key === key) {
-                var kept = keptIndexes.splice(k, 1)[0];
-                keptIndexes.push(kept);
-                return kept;
-            }
-        }
-        return null;
-    }
-    function keepIndex(key, shown, index) {
-        keptIndexes.push({key: key, shown: shown, index: index});
-        while (keptIndexes.length > INDEXES_KEPT) { keptIndexes.shift(); }
-    }
+    var keptIndexes = new Recent(INDEXES_KEPT);  // key -> {shown, index}
 
     // ---- A large dataset is fetched once per page; each selection is a mask over it ----
     // The files of the two datasets drawn last are kept (the reports and their events, when an
@@ -445,14 +457,11 @@
     // columns and, once drawn, its points (185 MB for a million), and a page open all day
     // would otherwise keep every file the store published for it since it was opened.
     var PAYLOADS_KEPT = 2;
-    var payloads = {};  // url -> Promise of {data, cols}
-    var payloadsUsed = [];  // their urls, the one used last at the end
+    var payloads = new Recent(PAYLOADS_KEPT);  // url -> Promise of {data, cols}
     function sharedPayload(url) {
-        payloadsUsed = payloadsUsed.filter(function(kept) { return kept !== url; });
-        payloadsUsed.push(url);
-        while (payloadsUsed.length > PAYLOADS_KEPT) { delete payloads[payloadsUsed.shift()]; }
-        if (!payloads[url]) {
-            payloads[url] = fetch(url).then(function(response) {
+        var loading = payloads.get(url);
+        if (!loading) {
+            loading = fetch(url).then(function(response) {
                 if (!response.ok) { throw new Error("HTTP " + response.status); }
                 // Compressed once on the server (layers/payload.py), inflated here.
                 var inflated = response.body.pipeThrough(new DecompressionStream("gzip"));
@@ -461,13 +470,14 @@
                 var data = unpack(buffer);
                 return {data: data, cols: decode(data)};
             });
-            payloads[url].catch(function() { delete payloads[url]; });  // try again next time
+            payloads.set(url, loading);
+            loading.catch(function() { payloads.drop(url, loading); });  // try again next time
         }
-        return payloads[url];
+        return loading;
     }
     // For tests: the files kept, the one used last at the end, and a way to load one.
     window.__incidentPayloads = {
-        kept: function() { return payloadsUsed.filter(function(url) { return url in payloads; }); },
+        kept: function() { return payloads.keys(); },
         load: function(url) { return sharedPayload(url).then(function() { return true; }); }
     };
     // The published file (layers/payload.py, packed_payload): the header's length (4 bytes,
@@ -559,7 +569,7 @@
                 var cols = decode(data);
                 resolve({data: data, cols: cols, sel: selection(null, cols.n)});
             });
-        // Names the selection's incidents and how they cluster, for keptIndex.
+        // Names the selection's incidents and how they cluster, for keptIndexes.
         var key = data.url && !data.extra
             ? [data.url, data.mask || "all", options.cluster, map.getMaxZoom()].join("|") : null;
         window.__incidentReady = loading.then(function(shared) {
@@ -617,7 +627,7 @@
             }
         };
         function buildIndex() {
-            var kept = !period && key ? keptIndex(key) : null;
+            var kept = !period && key ? keptIndexes.get(key) : null;
             if (kept) {
                 shown = kept.shown;
                 index = kept.index;
@@ -641,7 +651,7 @@
             }, ringSums);
             window.__incidentData.index = index;
             window.__incidentData.indexKept = false;
-            if (!period && key) { keepIndex(key, shown, index); }
+            if (!period && key) { keptIndexes.set(key, {shown: shown, index: index}); }
         }
 
         function pointMarker(i) {

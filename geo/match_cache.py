@@ -236,9 +236,13 @@ def _write(path: Path, result: MatchResult) -> None:
 
 
 def _remove_old(
-    folder: Path, *, keep: Path, pattern: str = "match-*.parquet", count: int = KEEP_RESULTS
+    folder: Path, *, keep: Path, pattern: str = "match-*.parquet", count: int | None = None
 ) -> None:
-    """Keep the newest ``count`` files of ``pattern`` (and ``keep``), remove the rest."""
+    """Keep the newest ``count`` files of ``pattern`` (and ``keep``), remove the rest.
+
+    ``count`` is :data:`KEEP_RESULTS` when None.
+    """
+    count = KEEP_RESULTS if count is None else count
     kept = [p for p in folder.glob(pattern) if not p.name.endswith(".pairs.parquet")]
     kept.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     for old in kept[count:]:

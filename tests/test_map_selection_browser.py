@@ -22,7 +22,16 @@ from tests.test_browser import (
     stop_app,
     watch_errors,
 )
-from tests.test_map_pixels import JS_FIND_SINGLE, JS_SHOWN_AT, leaflet, on_page
+from tests.test_map_pixels import (
+    JS_FIND_SINGLE,
+    JS_SHOWN_AT,
+    close_to,
+    hex_rgb,
+    leaflet,
+    on_page,
+    pixel,
+    shown_single,
+)
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -214,6 +223,17 @@ def test_the_page_keeps_the_files_of_the_two_datasets_drawn_last(synthetic_page)
     assert len(page.fetched) == fetched + 1
     assert frame.evaluate("() => window.__incidentPayloads.kept()") == [drawn + "?third", drawn]
     assert frame.evaluate(JS_CLUSTERS_ADD_UP, 4) == [changed, True, []]
+    # Drawn from the file fetched again: an incident shows its group's colour and opens.
+    incident, where = shown_single(page, frame)
+    frame.evaluate("map_div.closePopup()")
+    x, y = on_page(page, where)
+    assert close_to(pixel(page, x, y), hex_rgb(incident["colour"])), incident
+    page.mouse.click(x, y)
+    popup = map_frame(page).locator(f'.incident-popup[data-incident-id="{incident["id"]}"]')
+    popup.wait_for(timeout=10_000)
+    page.wait_for_timeout(300)  # the popup's fade-in, for the screenshot
+    page.screenshot(path=str(ARTIFACTS / "map-selection-file-again.png"))
+    frame.evaluate("map_div.closePopup()")
     assert page.errors == []
 
 

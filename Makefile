@@ -15,6 +15,7 @@ export MALLOC_ARENA_MAX ?= 2
 .PHONY: setup run run-team test lint bench data browser postgis postgis-stop clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
+	PYTHON=$(PYTHON) sh tools/ensure_build_tools.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt

@@ -5,6 +5,4 @@ set -e
 if command -v chromium >/dev/null 2>&1; then
     exit 0
 fi
-if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+sh "$(dirname "$0")/apt_install.sh" chromium

@@ -27,10 +27,8 @@ has_postgis() {
 }
 
 if ! has_postgis; then
-    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
     echo "ensure_postgis: installing postgresql and postgis from Debian's packages"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql postgresql-postgis >/dev/null
+    sh "$ROOT/tools/apt_install.sh" postgresql postgresql-postgis >/dev/null
 fi
 BIN=$(pg_bindir)
 

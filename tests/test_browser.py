@@ -272,7 +272,8 @@ def test_map_draws_provinces_rail_lines_and_incidents(page, server):
     assert on_map(page) == f"{total} incidents on map"
     # 7 province outlines + 7 offline basemap polygons + 4 rail lines, drawn as SVG paths.
     assert frame.locator("path").count() >= 18
-    assert frame.locator(".incident-cluster, path.incident-marker").count() >= 5
+    clusters = leaflet_frame(page).evaluate("window.__incidentClusters().length")
+    assert clusters + frame.locator("path.incident-marker").count() >= 5
     legend = frame.locator(".incident-legend").inner_text()
     assert legend.startswith("Legend\nGroup") and "Clusters" in legend and "Rail" in legend
     ARTIFACTS.mkdir(exist_ok=True)
@@ -359,7 +360,7 @@ def test_the_view_survives_a_filter_change_and_playback_steps(page, server):
     leaflet_frame(page).evaluate("map_div.setView([29.8, 69.3], 5, {animate: false})")
     for _ in range(6):
         frame.locator('.incident-playback [data-action="forward"]').click()
-    faded = frame.locator(".incident-cluster .ring.faded").count()
+    faded = leaflet_frame(page).evaluate("window.__incidentClusters().filter(c => c.faded).length")
     faded += leaflet_frame(page).evaluate(
         "() => { let n = 0; map_div.eachLayer(l => { if (l.incidentIndex !== undefined "
         "&& l.options.opacity < 1) n++; }); return n; }"

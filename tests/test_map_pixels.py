@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import math
 from collections.abc import Iterator
 
 import pytest
@@ -317,26 +318,58 @@ def test_every_incident_at_a_shared_point_can_be_opened(mp):
         popup.wait_for(timeout=10_000)
 
 
+# The clusters the map shows where nothing lies over them (a control, the legend, a point), in
+# the map frame's coordinates: drawn on a canvas, so found by where they are drawn.
+JS_CLUSTERS_IN_SIGHT = """() => window.__incidentClusters().filter(c => {
+    const top = document.elementFromPoint(c.x, c.y);
+    return top && map_div.getContainer().contains(top) && !top.closest('.leaflet-control')
+        && !top.classList.contains('incident-marker'); })"""
+
+
+def ring_point(cluster: dict) -> tuple[dict, str]:
+    """A point on a cluster's ring in the middle of its largest share, and that share's colour."""
+    largest = max(range(len(cluster["shares"])), key=lambda s: cluster["shares"][s])
+    before = sum(cluster["shares"][:largest])
+    # Clockwise from twelve o'clock; halfway between the white centre and the outer edge.
+    angle = 2 * math.pi * (before + cluster["shares"][largest] / 2) - math.pi / 2
+    reach = cluster["size"] / 2 * 0.82
+    where = {
+        "x": cluster["x"] + reach * math.cos(angle),
+        "y": cluster["y"] + reach * math.sin(angle),
+    }
+    return where, cluster["colours"][largest]
+
+
+def seen_at(clusters: list[dict], cluster: dict, where: dict) -> bool:
+    """Whether ``where``, on ``cluster``, lies under no other cluster's ring."""
+    return not any(
+        math.dist((where["x"], where["y"]), (other["x"], other["y"])) <= other["size"] / 2 + 2
+        for other in clusters
+        if other != cluster
+    )
+
+
 def test_cluster_counts_add_up_to_the_selection_and_a_click_zooms_in(mp):
     frame = leaflet(mp)
+    frame.evaluate("map_div.closePopup()")  # an earlier test's popup would cover the rings
     frame.evaluate(JS_SHOWN_AT, [29.8, 69.3, 4])
-    counts = frame.evaluate(
-        "() => [...document.querySelectorAll('.incident-cluster')]"
-        ".map(e => Number(e.querySelector('.ring').parentElement.getAttribute('data-count')"
-        " || e.getAttribute('data-count')))"
-    )
+    counts = [c["count"] for c in frame.evaluate("window.__incidentClusters()")]
     singles = frame.locator("path.incident-marker").count()
     showing = mp.get_by_text("Showing ").first.inner_text()
     selected = int(showing.split()[1].replace(",", ""))
     assert sum(counts) + singles == selected == mp.size
     assert counts, "at country zoom, incidents are clustered"
+    # Each cluster shows its largest group's colour on its ring, where it is drawn.
+    clusters = frame.evaluate("window.__incidentClusters()")
+    in_sight = [c for c in frame.evaluate(JS_CLUSTERS_IN_SIGHT) if seen_at(clusters, c, c)]
+    rings = [(c, *ring_point(c)) for c in in_sight]
+    rings = [(c, where, colour) for c, where, colour in rings if seen_at(clusters, c, where)]
+    assert rings
+    for cluster, where, colour in rings[:3]:
+        seen = pixel(mp, *on_page(mp, where))
+        assert close_to(seen, hex_rgb(colour)), (cluster["count"], seen, colour)
     before = frame.evaluate("map_div.getZoom()")
-    on_top = frame.evaluate(
-        """() => { for (const e of document.querySelectorAll('.incident-cluster')) {
-            const r = e.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
-            if (e.contains(document.elementFromPoint(x, y))) { return {x: x, y: y}; } } }"""
-    )
-    mp.mouse.click(*on_page(mp, on_top))
+    mp.mouse.click(*on_page(mp, in_sight[0]))
     mp.wait_for_timeout(1200)
     assert frame.evaluate("map_div.getZoom()") > before
 
@@ -345,12 +378,8 @@ def test_hovering_a_cluster_names_its_count_and_groups(mp):
     frame = leaflet(mp)
     frame.evaluate("map_div.closePopup()")
     frame.evaluate(JS_SHOWN_AT, [29.8, 69.3, 4])
-    target = frame.evaluate(
-        """() => { for (const e of document.querySelectorAll('.incident-cluster')) {
-            const r = e.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
-            if (e.contains(document.elementFromPoint(x, y))) {
-                return {x: x, y: y, count: Number(e.getAttribute('data-count'))}; } } }"""
-    )
+    clusters = frame.evaluate("window.__incidentClusters()")
+    target = next(c for c in frame.evaluate(JS_CLUSTERS_IN_SIGHT) if seen_at(clusters, c, c))
     mp.mouse.move(*on_page(mp, target))
     named = f"{target['count']:,} incidents:"
     tooltip = mp.frame_locator(FRAME).locator(".leaflet-tooltip", has_text=named).last
@@ -362,6 +391,8 @@ def test_hovering_a_cluster_names_its_count_and_groups(mp):
         int(part.split()[0].replace(",", "")) for part in breakdown.split("; ")[0].split(", ")
     ]
     assert sum(shares) == target["count"], text  # every incident is in one group's share
+    mp.mouse.move(5, 5)  # off the map: the tooltip goes
+    tooltip.wait_for(state="hidden", timeout=5_000)
 
 
 def test_every_cluster_ring_shares_add_up_to_its_count_at_every_zoom(mp):

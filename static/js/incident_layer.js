@@ -554,6 +554,155 @@
         note.addTo(map);
     }
 
+    // ---- Clusters drawn on one canvas ----
+    // A zoomed-in view of a million incidents holds about 700 clusters. Drawn as HTML rings, a
+    // marker each, the browser created, laid out and painted every one at each zoom step: 214-313
+    // ms a step (bench/paint.py's zoom repaint), over the 200 ms a step may take.
+    function drawRing(ctx, item) {
+        var x = item.x, y = item.y, r = item.size / 2, start = -Math.PI / 2;
+        ctx.save();
+        if (item.faded) { ctx.globalAlpha = 0.35; ctx.filter = "grayscale(0.6)"; }
+        // The groups' shares clockwise from twelve o'clock, as CSS draws a conic gradient.
+        for (var s = 0; s < item.shares.length; s++) {
+            if (!item.shares[s]) { continue; }
+            var end = start + 2 * Math.PI * item.shares[s];
+            ctx.beginPath();
+            ctx.moveTo(x, y);
+            ctx.arc(x, y, r, start, end);
+            ctx.closePath();
+            ctx.fillStyle = item.colours[s];
+            ctx.fill();
+            start = end;
+        }
+        ctx.beginPath();
+        ctx.arc(x, y, r + 0.75, 0, 2 * Math.PI);
+        ctx.lineWidth = 1.5;
+        ctx.strokeStyle = "rgba(0,0,0,0.55)";
+        ctx.stroke();
+        ctx.beginPath();
+        ctx.arc(x, y, r * 0.64, 0, 2 * Math.PI);
+        ctx.fillStyle = "rgba(255,255,255,0.95)";
+        ctx.fill();
+        ctx.font = "700 11px sans-serif";
+        ctx.textAlign = "center";
+        ctx.textBaseline = "middle";
+        ctx.fillStyle = "#111";
+        var shift = item.flagged ? 2 : 0;
+        ctx.fillText(item.text, x - shift, y);
+        if (item.flagged) {
+            var half = ctx.measureText(item.text).width / 2;
+            ctx.font = "700 9px sans-serif";
+            ctx.textAlign = "left";
+            ctx.fillStyle = "#b00";
+            ctx.fillText("!", x - shift + half + 1, y - 4);
+        }
+        ctx.restore();
+    }
+    // Whether a map event happened on an incident's point (drawn over the clusters).
+    function onPoint(e) {
+        var target = e.originalEvent && e.originalEvent.target;
+        return Boolean(target && target.classList && target.classList.contains("incident-marker"));
+    }
+    // Items {lat, lng, size, colours, shares, text, flagged, faded} drawn for the view; a click
+    // on one calls ``handlers.click(item)``, hovering shows ``handlers.tip(item)``.
+    var ClusterCanvas = L.Layer.extend({
+        options: {pane: PANE, padding: 0.25},
+        initialize: function(handlers) {
+            this._handlers = handlers;
+            this._items = [];
+        },
+        onAdd: function(map) {
+            this._canvas = L.DomUtil.create("canvas", "incident-clusters leaflet-zoom-hide");
+            var pane = this.getPane();
+            pane.insertBefore(this._canvas, pane.firstChild);  // under the points
+            map.on("click", this._click, this);
+            map.on("mousemove", this._hover, this);
+            map.on("mouseout zoomstart", this._unhover, this);
+            this._place();
+        },
+        onRemove: function(map) {
+            this._unhover();
+            map.off("click", this._click, this);
+            map.off("mousemove", this._hover, this);
+            map.off("mouseout zoomstart", this._unhover, this);
+            L.DomUtil.remove(this._canvas);
+            this._canvas = null;
+        },
+        draw: function(items) {
+            this._items = items;
+            this._unhover();
+            if (this._map) { this._place(); }
+        },
+        // Where each item is now, in the map frame's coordinates (what a person sees).
+        shown: function() {
+            var map = this._map;
+            if (!map) { return []; }
+            var box = map.getContainer().getBoundingClientRect();
+            return this._items.map(function(item) {
+                var p = map.latLngToContainerPoint([item.lat, item.lng]);
+                return {x: box.left + p.x, y: box.top + p.y, size: item.size, count: item.count,
+                        faded: item.faded, colours: item.colours, shares: item.shares};
+            });
+        },
+        _place: function() {
+            var map = this._map, canvas = this._canvas, size = map.getSize();
+            var pad = size.multiplyBy(this.options.padding).round();
+            var origin = map.containerPointToLayerPoint(pad.multiplyBy(-1)).round();
+            var width = size.x + 2 * pad.x, height = size.y + 2 * pad.y;
+            var ratio = window.devicePixelRatio || 1;
+            canvas.width = Math.round(width * ratio);
+            canvas.height = Math.round(height * ratio);
+            canvas.style.width = width + "px";
+            canvas.style.height = height + "px";
+            L.DomUtil.setPosition(canvas, origin);
+            this._origin = origin;
+            var ctx = canvas.getContext("2d");
+            ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+            for (var k = 0; k < this._items.length; k++) {
+                var item = this._items[k];
+                var p = map.latLngToLayerPoint([item.lat, item.lng]).subtract(origin);
+                item.x = p.x;
+                item.y = p.y;
+                drawRing(ctx, item);
+            }
+        },
+        // The item under a point of the map, the one drawn last (on top) first.
+        _at: function(containerPoint) {
+            var p = this._map.containerPointToLayerPoint(containerPoint).subtract(this._origin);
+            for (var k = this._items.length - 1; k >= 0; k--) {
+                var item = this._items[k], dx = p.x - item.x, dy = p.y - item.y;
+                var r = item.size / 2 + 1.5;
+                if (dx * dx + dy * dy <= r * r) { return item; }
+            }
+            return null;
+        },
+        _click: function(e) {
+            var item = onPoint(e) ? null : this._at(e.containerPoint);
+            if (item) { this._handlers.click(item); }
+        },
+        _hover: function(e) {
+            var item = onPoint(e) ? null : this._at(e.containerPoint);
+            if (item === this._hovered) { return; }
+            this._unhover();
+            if (!item) { return; }
+            this._hovered = item;
+            // Over a cluster the canvas takes the mouse: the provinces and rail lines under it
+            // neither show their tooltips nor take the click.
+            this._canvas.style.pointerEvents = "auto";
+            this._map.getContainer().style.cursor = "pointer";
+            this._tooltip = L.tooltip({direction: "top", offset: [0, -item.size / 2]})
+                .setLatLng([item.lat, item.lng]).setContent(this._handlers.tip(item));
+            this._map.openTooltip(this._tooltip);
+        },
+        _unhover: function() {
+            if (this._tooltip && this._map) { this._map.closeTooltip(this._tooltip); }
+            this._tooltip = null;
+            this._hovered = null;
+            if (this._canvas) { this._canvas.style.pointerEvents = "none"; }
+            if (this._map) { this._map.getContainer().style.cursor = ""; }
+        }
+    });
+
     // ---- The layer ----
     window.incidentLayer = function(fg, map, data, options, state) {
         // Drawn again (a new selection, or new display options): a popup left open may describe
@@ -679,77 +828,37 @@
                 opacity: isNow(i) ? 1 : 0.3, className: "incident-flag"
             });
         }
-        function ringBackground(slots, total) {
-            var stops = [], start = 0;
-            for (var s = 0; s < slots.length; s++) {
-                if (!slots[s]) { continue; }
-                var end = start + 100 * slots[s] / total;
-                stops.push(slotColours[s] + " " + start.toFixed(2) + "% " + end.toFixed(2) + "%");
-                start = end;
-            }
-            return "conic-gradient(" + stops.join(",") + ")";
-        }
-        // Clusters are placed with left/top, not Leaflet's 3D transform: as translate3d each of
-        // several hundred clusters is a compositing layer of its own: a zoom step at a million
-        // incidents took 185-280 ms, placed flat 136-210 ms (bench/paint.py's zoom repaint,
-        // alternating runs). They hide during the zoom animation; the view is redrawn after.
-        var FlatMarker = L.Marker.extend({
-            onAdd: function(map) {
-                this._zoomAnimated = false;
-                return L.Marker.prototype.onAdd.call(this, map);
-            },
-            _setPos: function(pos) {
-                if (this._icon) {
-                    this._icon._leaflet_pos = pos;
-                    this._icon.style.left = pos.x + "px";
-                    this._icon.style.top = pos.y + "px";
-                }
-                this._zIndex = pos.y + this.options.zIndexOffset;
-                this._resetZIndex();
-            }
-        });
-        function clusterMarker(feature) {
+        function clusterItem(feature) {
             var p = feature.properties, k = p.point_count;
-            var size = Math.round(Math.min(28 + 8 * Math.log10(k), 56));
-            var during = Boolean(period), faded = during && p.now === 0;
-            var html = '<div class="ring' + (faded ? " faded" : "") + '" style="width:' + size +
-                "px;height:" + size + "px;background:" + ringBackground(p.s, k) + '">' +
-                '<span class="count"' + (p.f ? ' title="includes flagged incidents"' : "") + ">" +
-                shortCount(k) + (p.f ? "<sup>!</sup>" : "") + "</span></div>";
-            var icon = L.divIcon({className: "incident-cluster", html: html,
-                                  iconSize: [size, size]});
-            var m = new FlatMarker([feature.geometry.coordinates[1], feature.geometry.coordinates[0]],
-                             {icon: icon, pane: PANE, keyboard: false,
-                              opacity: faded ? 0.35 : 1});
-            // Written when the tooltip first opens, not for every cluster on every redraw.
-            m.bindTooltip(function() {
-                var parts = [];
-                for (var s = 0; s < p.s.length; s++) {
-                    if (p.s[s]) { parts.push(thousands(p.s[s]) + " " + slotNames[s]); }
-                }
-                var tip = thousands(k) + " incidents: " + parts.join(", ");
-                if (during) { tip += " (" + thousands(p.now) + " in this period)"; }
-                if (p.f) { tip += "; " + thousands(p.f) + " flagged"; }
-                return esc(tip);
-            });
-            m.clusterId = p.cluster_id;
-            m.clusterCount = k;
-            m.on("click", function() { clusterClick(m, feature); });
-            m.on("add", function() {
-                var el = m.getElement();
-                if (el) { el.setAttribute("data-count", String(k)); }
-            });
-            return m;
+            var faded = Boolean(period) && p.now === 0;
+            var shares = new Array(p.s.length);
+            for (var s = 0; s < p.s.length; s++) { shares[s] = p.s[s] / k; }
+            return {lat: feature.geometry.coordinates[1], lng: feature.geometry.coordinates[0],
+                    size: Math.round(Math.min(28 + 8 * Math.log10(k), 56)), count: k,
+                    colours: slotColours, shares: shares, text: shortCount(k),
+                    flagged: p.f > 0, faded: faded, feature: feature};
         }
-        function clusterClick(m, feature) {
-            var zoom = index.getClusterExpansionZoom(m.clusterId);
+        function clusterTip(item) {
+            var p = item.feature.properties, k = item.count, parts = [];
+            for (var s = 0; s < p.s.length; s++) {
+                if (p.s[s]) { parts.push(thousands(p.s[s]) + " " + slotNames[s]); }
+            }
+            var tip = thousands(k) + " incidents: " + parts.join(", ");
+            if (period) { tip += " (" + thousands(p.now) + " in this period)"; }
+            if (p.f) { tip += "; " + thousands(p.f) + " flagged"; }
+            return esc(tip);
+        }
+        var clusters = new ClusterCanvas({tip: clusterTip, click: clusterClick});
+        function clusterClick(item) {
+            var id = item.feature.properties.cluster_id, at = L.latLng(item.lat, item.lng);
+            var zoom = index.getClusterExpansionZoom(id);
             if (zoom <= map.getMaxZoom()) {
-                map.flyTo(m.getLatLng(), zoom, {duration: 0.4});
+                map.flyTo(at, zoom, {duration: 0.4});
                 return;
             }
             // Incidents at one point (or closer than a few metres): list each of them.
-            var leaves = index.getLeaves(m.clusterId, 500);
-            var h = '<div class="incident-stack"><b>' + thousands(m.clusterCount) +
+            var leaves = index.getLeaves(id, 500);
+            var h = '<div class="incident-stack"><b>' + thousands(item.count) +
                     " incidents at this point</b><ol>";
             leaves.forEach(function(leaf) {
                 var i = leaf.properties.i;
@@ -757,13 +866,13 @@
                      esc(c.date(i)) + " · " + esc(c.grp(i)) + " · killed " + esc(c.killed(i)) +
                      "</li>";
             });
-            if (m.clusterCount > leaves.length) {
-                h += "<li>… and " + thousands(m.clusterCount - leaves.length) +
+            if (item.count > leaves.length) {
+                h += "<li>… and " + thousands(item.count - leaves.length) +
                      " more: narrow the filters to list them</li>";
             }
             h += "</ol></div>";
             L.popup({maxWidth: 480, minWidth: 260, maxHeight: 420, className: "incident-popup-wrap"})
-                .setLatLng(m.getLatLng()).setContent(h).openOn(map);
+                .setLatLng(at).setContent(h).openOn(map);
         }
         function openIncident(i) {
             L.popup({maxWidth: 480, minWidth: 260, maxHeight: 420, autoPanPadding: [20, 20],
@@ -797,9 +906,10 @@
             var features = index.getClusters([west, south, east, north], zoom);
             layer.clearLayers();
             drawn = {clusters: 0, points: 0, incidents: 0};
+            var items = [];
             features.forEach(function(feature) {
                 if (feature.properties.cluster) {
-                    layer.addLayer(clusterMarker(feature));
+                    items.push(clusterItem(feature));
                     drawn.clusters += 1;
                     drawn.incidents += feature.properties.point_count;
                 } else {
@@ -810,8 +920,11 @@
                     drawn.incidents += 1;
                 }
             });
+            clusters.draw(items);
             window.__incidentDrawn = drawn;
+            window.__incidentClusters = function() { return clusters.shown(); };
         }
+        fg.addLayer(clusters);
         fg.addLayer(layer);
 
         // ---- Legend ----

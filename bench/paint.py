@@ -105,8 +105,13 @@ def serve_vendor_assets(script: Path) -> None:
         shutil.copytree(ROOT / "static" / "vendor", target)
 
 
-def start_streamlit(script: str, *args: str) -> tuple[object, str, float]:
-    """Start ``streamlit run script -- args``; return the process, its URL and the spawn time."""
+def start_streamlit(
+    script: str, *args: str, env: dict[str, str] | None = None
+) -> tuple[object, str, float]:
+    """Start ``streamlit run script -- args``; return the process, its URL and the spawn time.
+
+    ``env``: variables set for the server on top of this process's environment.
+    """
     import subprocess
     import sys
     import urllib.request
@@ -132,7 +137,11 @@ def start_streamlit(script: str, *args: str) -> tuple[object, str, float]:
     log.parent.mkdir(parents=True, exist_ok=True)
     spawned = time.perf_counter()
     # Started as `make run` starts it: glibc heaps shared by the sessions' threads (Makefile).
-    env = {**os.environ, "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
+    env = {
+        **os.environ,
+        "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),
+        **(env or {}),
+    }
     with log.open("wb") as output:
         process = subprocess.Popen(
             command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, env=env

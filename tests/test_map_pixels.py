@@ -353,14 +353,14 @@ def test_cluster_counts_add_up_to_the_selection_and_a_click_zooms_in(mp):
     frame = leaflet(mp)
     frame.evaluate("map_div.closePopup()")  # an earlier test's popup would cover the rings
     frame.evaluate(JS_SHOWN_AT, [29.8, 69.3, 4])
-    counts = [c["count"] for c in frame.evaluate("window.__incidentClusters()")]
+    clusters = frame.evaluate("window.__incidentClusters()")
+    counts = [c["count"] for c in clusters]
     singles = frame.locator("path.incident-marker").count()
     showing = mp.get_by_text("Showing ").first.inner_text()
     selected = int(showing.split()[1].replace(",", ""))
     assert sum(counts) + singles == selected == mp.size
     assert counts, "at country zoom, incidents are clustered"
     # Each cluster shows its largest group's colour on its ring, where it is drawn.
-    clusters = frame.evaluate("window.__incidentClusters()")
     in_sight = [c for c in frame.evaluate(JS_CLUSTERS_IN_SIGHT) if seen_at(clusters, c, c)]
     rings = [(c, *ring_point(c)) for c in in_sight]
     rings = [(c, where, colour) for c, where, colour in rings if seen_at(clusters, c, where)]

@@ -557,7 +557,7 @@
     // ---- Clusters drawn on one canvas ----
     // A zoomed-in view of a million incidents holds about 700 clusters. Drawn as HTML rings, a
     // marker each, the browser created, laid out and painted every one at each zoom step: 214-313
-    // ms a step (bench/paint.py's zoom repaint), over the 200 ms a step may take.
+    // ms a step from zoom 6 to 7 or 7 to 8 (bench/paint.py's zoom repaint), over 200 ms.
     function drawRing(ctx, item) {
         var x = item.x, y = item.y, r = item.size / 2, start = -Math.PI / 2;
         ctx.save();

@@ -6,6 +6,7 @@ Runs ``streamlit run serve.py`` (the server ``make run`` starts) on a free port 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -27,6 +28,7 @@ import pytest
 from geo.export import content_hash, snapshot_bytes
 from geo.filters import IncidentFilter
 from geo.io import load_bundled
+from layers.style import group_colours
 from tests.conftest import ROOT, make_incidents
 
 pytestmark = pytest.mark.browser
@@ -587,3 +589,36 @@ def test_a_tab_computes_its_content_when_opened_and_stays_open(page, server):
     )
     assert page.get_by_role("tab", name="Incidents table").get_attribute("aria-selected") == "true"
     page.screenshot(path=str(ARTIFACTS / "lazy-tab-table.png"), full_page=True)
+
+
+def chart_pixels(chart) -> dict[tuple[int, int], tuple[int, int, int]]:
+    from PIL import Image
+
+    shot = Image.open(io.BytesIO(chart.screenshot())).convert("RGB")
+    return {(x, y): shot.getpixel((x, y)) for x in range(shot.width) for y in range(shot.height)}
+
+
+def near(actual, expected, tolerance: int = 30) -> bool:
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
+
+
+def test_the_timeline_draws_each_groups_bars_in_its_map_colour(page, server):
+    bundle = load_bundled()
+    colours = group_colours(bundle.groups.names)
+    rgb = {g: tuple(int(colours[g][k : k + 2], 16) for k in (1, 3, 5)) for g in ("BLA", "TTP")}
+    open_app(page, server)
+    chart = page.locator('[data-testid="stTabs"] [data-testid="stVegaLiteChart"]').first
+    chart.locator("canvas, svg").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)  # the bars' first frame
+    pixels = chart_pixels(chart)
+    seen = {g: [xy for xy, c in pixels.items() if near(c, rgb[g])] for g in rgb}
+    assert len(seen["BLA"]) > 100, "BLA's bars are not drawn in BLA's map colour"
+    assert len(seen["TTP"]) > 20, "TTP's bars are not drawn in TTP's map colour"
+    # A bar's tooltip names its group.
+    box = chart.bounding_box()
+    x, y = seen["TTP"][len(seen["TTP"]) // 2]
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    tooltip = page.locator("#vg-tooltip-element")
+    tooltip.wait_for(state="visible", timeout=10_000)
+    assert "TTP" in tooltip.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "timeline-tooltip.png"))

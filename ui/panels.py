@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import altair as alt
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -75,19 +74,40 @@ def timeline_panel(
     )
     counts = timeline_table(selected, key, "M" if freq == "Month" else "W")
     groups = sorted(counts["group"].astype(str).unique())
-    scale = alt.Scale(domain=groups, range=[colour_of(g, colours or {}) for g in groups])
-    chart = (
-        alt.Chart(counts)
-        .mark_bar()
-        .encode(
-            x=alt.X("period:T", title=None),
-            y=alt.Y("sum(incidents):Q", title="incidents", stack=True),
-            color=alt.Color("group:N", scale=scale, title="Group"),
-            tooltip=["period:T", "group:N", "incidents:Q"],
-        )
-        .properties(height=280)
-    )
-    st.altair_chart(chart, width="stretch")
+    st.vega_lite_chart(counts, timeline_spec(groups, colours or {}), width="stretch")
+
+
+def timeline_spec(groups: list[str], colours: dict[str, str]) -> dict:
+    """Return the timeline's Vega-Lite spec: incidents stacked by group, in the map's colours.
+
+    Written as Vega-Lite rather than built with Altair: Altair's encoding and validation took
+    15 ms of every page run for this one chart.
+    """
+    return {
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "period", "type": "temporal", "title": None},
+            "y": {
+                "field": "incidents",
+                "aggregate": "sum",
+                "type": "quantitative",
+                "stack": True,
+                "title": "incidents",
+            },
+            "color": {
+                "field": "group",
+                "type": "nominal",
+                "scale": {"domain": groups, "range": [colour_of(g, colours) for g in groups]},
+                "title": "Group",
+            },
+            "tooltip": [
+                {"field": "period", "type": "temporal"},
+                {"field": "group", "type": "nominal"},
+                {"field": "incidents", "type": "quantitative"},
+            ],
+        },
+        "height": 280,
+    }
 
 
 def totals_panel(selected: gpd.GeoDataFrame, key: tuple[str, str]) -> None:

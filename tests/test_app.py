@@ -44,6 +44,13 @@ def test_opens_on_every_bundled_incident(app, bundle):
     assert dict(app.query_params) == {}
 
 
+def test_the_group_list_names_each_group_in_full(app):
+    app.run()
+    options = app.sidebar.multiselect(key="f_groups").options
+    assert "BLA (Baloch Liberation Army)" in options
+    assert "TTP (Tehrik-i-Taliban Pakistan)" in options
+
+
 def test_choosing_a_group_changes_the_count_and_the_url(app, bundle):
     app.run()
     app.sidebar.multiselect(key="f_groups").set_value(["TTP"]).run()

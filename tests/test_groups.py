@@ -52,3 +52,9 @@ def test_a_team_spelling_names_its_group_and_leaves_the_registry_as_it_was():
     assert team.canonical("Anything") is None  # an alias of an unknown group is left out
     assert team.normalise("Test spelling of BLA; TTP") == "BLA; TTP"
     assert registry.canonical("Test spelling of BLA") is None
+
+
+def test_full_names_of_known_and_unknown_groups(registry):
+    assert registry.full_name("BLA") == "Baloch Liberation Army"
+    assert registry.full_name("JuA") == "Jamaat-ul-Ahrar"
+    assert registry.full_name("Lashkar-e-Nowhere") == "Lashkar-e-Nowhere"

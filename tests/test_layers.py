@@ -9,7 +9,12 @@ from branca.element import MacroElement
 
 from layers.assets import localize_assets
 from layers.basemap import OFFLINE_BASEMAP, build_base_map
-from layers.context import build_province_layer, build_station_layer, station_style
+from layers.context import (
+    ProvinceOutlines,
+    build_province_layer,
+    build_station_layer,
+    station_style,
+)
 from layers.incidents import (
     build_heatmap_layer,
     build_incident_layer,
@@ -151,6 +156,29 @@ def test_province_tooltip_shows_count_and_escapes_names(provinces):
     assert properties["XX-W"]["incidents"] == "3"
     assert properties["XX-W"]["name"] == "&lt;b&gt;West&lt;/b&gt;"
     assert properties["XX-E"]["incidents"] == "0"
+
+
+def province_properties(layer) -> dict[str, dict]:
+    m = folium.Map(tiles=None)
+    layer.add_to(m)
+    html = render(m)
+    data = json.loads(re.search(r"_add\((\{.*?\})\);", html, re.S).group(1).replace("\\u0026", "&"))
+    return {f["properties"]["iso_3166_2"]: f["properties"] for f in data["features"]}
+
+
+def test_outlines_serialised_once_give_each_map_its_own_counts(provinces):
+    hostile = provinces.assign(name=["<b>West</b>", "East"])
+    outlines = ProvinceOutlines.of(hostile)
+    # Two sessions' maps built before either is rendered: neither sees the other's counts.
+    layers = [
+        build_province_layer(outlines, pd.Series(c)) for c in ({"<b>West</b>": 3}, {"East": 7})
+    ]
+    first, second = (province_properties(layer) for layer in layers)
+    assert (first["XX-W"]["incidents"], first["XX-E"]["incidents"]) == ("3", "0")
+    assert (second["XX-W"]["incidents"], second["XX-E"]["incidents"]) == ("0", "7")
+    assert second["XX-W"]["name"] == "&lt;b&gt;West&lt;/b&gt;"
+    from_frame = province_properties(build_province_layer(hostile, pd.Series({"East": 7})))
+    assert from_frame == second
 
 
 def test_stations_placed_by_km_are_drawn_hollow(stations):

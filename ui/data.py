@@ -11,6 +11,8 @@ import logging
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.analysis import enrich, most_recent_positions, summarise, timeline
-from geo.compact import compact_text
+from geo.compact import compact_text, distinct_text
 from geo.export import content_hash
 from geo.filters import IncidentFilter
 from geo.groups import GroupRegistry
@@ -27,6 +29,7 @@ from geo.io import BundledData, load_bundled
 from geo.licences import restricted_note
 from geo.prepared import prepared_file, prepared_synthetic
 from geo.selection import Rows
+from layers.context import ProvinceOutlines
 from layers.incidents import DETAIL_LIMIT, layer_payload
 from layers.payload import (
     MaskedSelection,
@@ -58,6 +61,31 @@ class Dataset:
     groups: GroupRegistry
     content_hash: str
     label: str
+
+    @cached_property
+    def date_span(self) -> tuple[date, date] | None:
+        """The first start date and last end date of the incidents; None without incidents.
+
+        Read by the date filter on every page run (7 ms at a million incidents), so once.
+        """
+        if self.incidents.empty:
+            return None
+        return self.incidents["start"].min().date(), self.incidents["end"].max().date()
+
+    @cached_property
+    def source_names(self) -> tuple[str, ...]:
+        """The names of the datasets whose reports are loaded, sorted (read on every run)."""
+        return tuple(sorted(distinct_text(self.incidents["dataset"])))
+
+    @cached_property
+    def any_flagged(self) -> bool:
+        """Whether any incident is flagged (its location contradicts its sources)."""
+        return bool((self.incidents["flags"] != "").any())
+
+    @cached_property
+    def province_outlines(self) -> ProvinceOutlines:
+        """The display outlines, serialised once for every map drawn of this dataset."""
+        return ProvinceOutlines.of(self.provinces_display)
 
 
 def command_line() -> argparse.Namespace:

@@ -41,11 +41,7 @@ PENDING = "pending_filter"
 
 def date_bounds(dataset: Dataset) -> tuple[date, date]:
     """Return the first start date and last end date in the dataset."""
-    incidents = dataset.incidents
-    if incidents.empty:
-        first = last = date.today()
-    else:
-        first, last = incidents["start"].min().date(), incidents["end"].max().date()
+    first, last = dataset.date_span or (date.today(), date.today())
     # A slider needs two different ends; a one-day dataset gets the following day too.
     return first, max(last, first + timedelta(days=1))
 
@@ -348,7 +344,7 @@ def sidebar(dataset: Dataset) -> IncidentFilter:
             "its point. Sites that sources name by station or km post are always placed on "
             "the line.",
         )
-    if (dataset.incidents["flags"] != "").any() or st.session_state[KEYS["flagged_only"]]:
+    if dataset.any_flagged or st.session_state[KEYS["flagged_only"]]:
         sb.checkbox(
             "Only flagged incidents (location contradicts source)", key=KEYS["flagged_only"]
         )

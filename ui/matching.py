@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo.compact import among, distinct_text
+from geo.compact import among
 from geo.event_table import EventTable, Picked, event_table
 from geo.match_cache import cached_match, cached_scores
 from geo.matching import (
@@ -167,7 +167,7 @@ def restore_decisions(metadata: dict) -> int:
 
 def dataset_names(dataset: Dataset) -> list[str]:
     """Names of the datasets whose reports are loaded."""
-    return sorted(distinct_text(dataset.incidents["dataset"]))
+    return list(dataset.source_names)
 
 
 def count_once_option(dataset: Dataset) -> bool:

@@ -5,7 +5,7 @@ it: from ``page.goto`` to the incident layer drawn in the map frame (its status 
 shown), and from choosing a group in the sidebar to the map's label showing the new selection.
 "Visible" counts the incidents a person can see at the opening view: a single incident counts
 when the screenshot's pixel at its position has its group's colour, a cluster counts its
-incidents when it is the topmost element at its centre (not hidden under another layer).
+incidents when nothing lies over its centre and its ring shows its largest group's colour.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import time
 
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app
 
-# In the map frame: what is drawn in the view, with page-independent positions.
-DRAWN_JS = """
+# In the map frame: the single incidents drawn in the view, with page-independent positions.
+POINTS_JS = """
 () => {
-    const out = {points: [], clusters: 0, total: window.__incidentData.sel.length};
+    const out = {points: [], total: window.__incidentData.sel.length};
     const data = window.__incidentData.data, cols = window.__incidentData.cols;
     const size = map_div.getSize();
     map_div.eachLayer(l => {
@@ -29,31 +29,40 @@ DRAWN_JS = """
             }
         }
     });
-    for (const e of document.querySelectorAll('.incident-cluster')) {
-        const r = e.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
-        const inside = x >= 0 && y >= 0 && x < size.x && y < size.y;
-        if (inside && e.contains(document.elementFromPoint(x, y))) {
-            out.clusters += Number(e.getAttribute('data-count'));
-        }
-    }
     return out;
 }
 """
 
 
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[k : k + 2], 16) for k in (1, 3, 5))
+
+
+def _shows(shot, box: dict, x: float, y: float, colour: str) -> bool:
+    actual = shot.getpixel((round(box["x"] + x), round(box["y"] + y)))
+    return all(abs(a - e) <= 60 for a, e in zip(actual, _rgb(colour), strict=True))
+
+
 def visible_incidents(page, frame) -> tuple[int, int]:
-    """Return (incidents visible at the opening view, incidents selected); see the module doc."""
+    """Return (incidents visible at the opening view, incidents selected); see the module doc.
+
+    Clusters are drawn on one canvas: a cluster counts its incidents when nothing lies over its
+    centre and the screenshot shows its largest group's colour on its ring.
+    """
     from PIL import Image
 
-    drawn = frame.evaluate(DRAWN_JS)
+    from tests.test_map_pixels import JS_CLUSTERS_IN_SIGHT, ring_point
+
+    drawn = frame.evaluate(POINTS_JS)
+    clusters = frame.evaluate(JS_CLUSTERS_IN_SIGHT)
     box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
     shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
-    seen = 0
-    for x, y, colour in drawn["points"]:
-        expected = tuple(int(colour[k : k + 2], 16) for k in (1, 3, 5))
-        actual = shot.getpixel((round(box["x"] + x), round(box["y"] + y)))
-        seen += all(abs(a - e) <= 60 for a, e in zip(actual, expected, strict=True))
-    return seen + drawn["clusters"], drawn["total"]
+    seen = sum(_shows(shot, box, x, y, colour) for x, y, colour in drawn["points"])
+    for cluster in clusters:
+        where, colour = ring_point(cluster)
+        if _shows(shot, box, where["x"], where["y"], colour):
+            seen += cluster["count"]
+    return seen, drawn["total"]
 
 
 LABEL = ".incident-playback .period, .incident-status"

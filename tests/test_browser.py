@@ -26,7 +26,7 @@ import pyogrio
 import pytest
 
 from geo.export import content_hash, snapshot_bytes
-from geo.filters import IncidentFilter
+from geo.filters import IncidentFilter, on_map_mask
 from geo.io import load_bundled
 from layers.style import group_colours
 from tests.conftest import ROOT, make_incidents
@@ -622,3 +622,26 @@ def test_the_timeline_draws_each_groups_bars_in_its_map_colour(page, server):
     tooltip.wait_for(state="visible", timeout=10_000)
     assert "TTP" in tooltip.inner_text()
     page.screenshot(path=str(ARTIFACTS / "timeline-tooltip.png"))
+
+
+def test_hovering_a_province_shows_how_many_incidents_the_map_draws_there(page, server):
+    bundle = load_bundled()
+    drawn = bundle.incidents[on_map_mask(bundle.incidents).to_numpy(dtype=bool)]
+    expected = int((drawn["province"] == "Balochistan").sum())
+    outline = bundle.provinces.set_index("name").geometry["Balochistan"]
+    inside = outline.representative_point()
+    open_app(page, server)
+    frame = leaflet_frame(page)
+    frame.evaluate(
+        "([lat, lon]) => map_div.setView([lat, lon], 9, {animate: false})", [inside.y, inside.x]
+    )
+    page.wait_for_timeout(800)
+    box = page.locator(MAIN_MAP).bounding_box()
+    middle = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(middle[0] - 4, middle[1] - 4)
+    page.mouse.move(*middle)
+    tooltip = map_frame(page).locator(".leaflet-tooltip", has_text="Balochistan")
+    tooltip.first.wait_for(timeout=10_000)
+    text = " ".join(tooltip.first.inner_text().split())
+    assert "PK-BA" in text
+    assert f"Incidents shown {expected}" in text, text

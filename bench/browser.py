@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import time
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, close_to, hex_rgb, start_app, stop_app
 
 # In the map frame: the single incidents drawn in the view, with page-independent positions.
 POINTS_JS = """
@@ -34,13 +34,9 @@ POINTS_JS = """
 """
 
 
-def _rgb(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[k : k + 2], 16) for k in (1, 3, 5))
-
-
 def _shows(shot, box: dict, x: float, y: float, colour: str) -> bool:
     actual = shot.getpixel((round(box["x"] + x), round(box["y"] + y)))
-    return all(abs(a - e) <= 60 for a, e in zip(actual, _rgb(colour), strict=True))
+    return close_to(actual, hex_rgb(colour), 60)
 
 
 def visible_incidents(page, frame) -> tuple[int, int]:

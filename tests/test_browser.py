@@ -591,27 +591,35 @@ def test_a_tab_computes_its_content_when_opened_and_stays_open(page, server):
     page.screenshot(path=str(ARTIFACTS / "lazy-tab-table.png"), full_page=True)
 
 
-def chart_pixels(chart) -> dict[tuple[int, int], tuple[int, int, int]]:
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[k : k + 2], 16) for k in (1, 3, 5))
+
+
+def close_to(actual, expected, tolerance: int = 45) -> bool:
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
+
+
+def pixels_of(element) -> Iterator[tuple[tuple[int, int], tuple[int, int, int]]]:
+    """Each pixel of an element's screenshot: its position in the element and its colour."""
     from PIL import Image
 
-    shot = Image.open(io.BytesIO(chart.screenshot())).convert("RGB")
-    return {(x, y): shot.getpixel((x, y)) for x in range(shot.width) for y in range(shot.height)}
-
-
-def near(actual, expected, tolerance: int = 30) -> bool:
-    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
+    shot = Image.open(io.BytesIO(element.screenshot())).convert("RGB")
+    colours = shot.load()
+    for y in range(shot.height):
+        for x in range(shot.width):
+            yield (x, y), colours[x, y]
 
 
 def test_the_timeline_draws_each_groups_bars_in_its_map_colour(page, server):
     bundle = load_bundled()
     colours = group_colours(bundle.groups.names)
-    rgb = {g: tuple(int(colours[g][k : k + 2], 16) for k in (1, 3, 5)) for g in ("BLA", "TTP")}
+    rgb = {g: hex_rgb(colours[g]) for g in ("BLA", "TTP")}
     open_app(page, server)
     chart = page.locator('[data-testid="stTabs"] [data-testid="stVegaLiteChart"]').first
     chart.locator("canvas, svg").first.wait_for(timeout=30_000)
     page.wait_for_timeout(500)  # the bars' first frame
-    pixels = chart_pixels(chart)
-    seen = {g: [xy for xy, c in pixels.items() if near(c, rgb[g])] for g in rgb}
+    pixels = list(pixels_of(chart))
+    seen = {g: [xy for xy, c in pixels if close_to(c, rgb[g], 30)] for g in rgb}
     assert len(seen["BLA"]) > 100, "BLA's bars are not drawn in BLA's map colour"
     assert len(seen["TTP"]) > 20, "TTP's bars are not drawn in TTP's map colour"
     # A bar's tooltip names its group.

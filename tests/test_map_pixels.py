@@ -25,6 +25,8 @@ from tests.test_browser import (
     CHROMIUM_ARGS,
     LOCAL_HOSTS,
     MAIN_MAP,
+    close_to,
+    hex_rgb,
     start_app,
     stop_app,
     wait_until_idle,
@@ -214,14 +216,6 @@ def on_page(page, where: dict) -> tuple[float, float]:
 def pixel(page, x: float, y: float) -> tuple[int, int, int]:
     shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
     return shot.getpixel((round(x), round(y)))
-
-
-def hex_rgb(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[k : k + 2], 16) for k in (1, 3, 5))
-
-
-def close_to(actual, expected, tolerance: int = 45) -> bool:
-    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
 
 
 def shown_single(page, frame) -> tuple[dict, dict]:

@@ -11,10 +11,19 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from urllib.parse import urlparse
 
 import pytest
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app, watch_errors
+from tests.test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    map_frame,
+    start_app,
+    stop_app,
+    watch_errors,
+)
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -36,11 +45,25 @@ def status(link: str) -> int:
         return error.code
 
 
-def snapshot_link(page) -> str:
+def snapshot_link(page, url: str) -> str:
+    """Click the snapshot's download button as an analyst would once the map is up."""
     page.get_by_text("Showing ").first.wait_for(timeout=60_000)
-    with page.expect_download() as download:
-        page.get_by_text("Download GeoJSON snapshot").click()
+    map_frame(page).locator(".incident-playback .period").wait_for(timeout=60_000)
+    try:
+        with page.expect_download(timeout=30_000) as download:
+            page.get_by_text("Download GeoJSON snapshot").click()
+    except playwright.TimeoutError:
+        pytest.fail(f"no download started; {what_the_page_and_server_said(page, url)}")
     return download.value.url
+
+
+def what_the_page_and_server_said(page, url: str) -> str:
+    """The download button's error, if it shows one, and the end of the server's log."""
+    shown = page.locator('[data-testid="stDownloadButtonError"]')
+    error = shown.first.inner_text() if shown.count() else "(no error under the button)"
+    log = ARTIFACTS / f"streamlit-{urlparse(url).port}.log"
+    tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no server log)"
+    return f"the button says: {error}\nthe server's log ends:\n{tail}"
 
 
 def test_a_closed_sessions_snapshot_link_stops_working(short_ttl_server):
@@ -51,15 +74,17 @@ def test_a_closed_sessions_snapshot_link_stops_working(short_ttl_server):
         page = closed.new_page()
         errors = watch_errors(page)
         page.goto(url)
-        link = snapshot_link(page)
+        link = snapshot_link(page, url)
         assert status(link) == 200  # while the tab is open
         assert errors == []
         closed.close()
         time.sleep(TTL_S + 2)
         # Another analyst's page (a different selection, so not the same file) runs the app.
         other = browser.new_context(accept_downloads=True).new_page()
+        other_errors = watch_errors(other)
         other.goto(f"{url}/?groups=BLA")
-        own = snapshot_link(other)
+        own = snapshot_link(other, url)
         assert status(own) == 200  # a live session's link works
         assert status(link) == 404
+        assert other_errors == []
         browser.close()

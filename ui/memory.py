@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from functools import cache
 
 import pyarrow
@@ -139,10 +140,23 @@ def end_expired_sessions() -> int:
     with lock:
         expired = cache.expire()
     for _, info in expired:
-        info.session.shutdown()
+        _on_server_loop(info.session.shutdown)
     if expired:
         LOGGER.info("ended %d session(s) past their reconnect time", len(expired))
     return len(expired)
+
+
+def _on_server_loop(call: Callable[[], object]) -> None:
+    """Run ``call`` on the server's event loop thread (now, when there is none).
+
+    Streamlit shuts sessions down on that thread; its session methods are documented as unsafe
+    on any other, and a page run or the reaper thread is another.
+    """
+    loop = getattr(getattr(runtime.get_instance(), "_async_objs", None), "eventloop", None)
+    if loop is None or loop.is_closed():
+        call()
+        return
+    loop.call_soon_threadsafe(call)
 
 
 _REAPER = threading.Lock()

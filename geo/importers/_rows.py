@@ -611,10 +611,21 @@ def join_notes(*parts: pd.Series) -> pd.Series:
     joined = np.full(len(parts[0]), "", dtype=object)
     for part in parts:
         values = part.to_numpy(dtype=object)
-        values = np.where(_IS_NOTE(values).astype(bool), values, "")
-        both = (joined != "") & (values != "")
-        joined = np.where(both, joined + "; " + values, joined + values)
+        # Only the rows with a note are touched: most parts are empty on most rows, and
+        # concatenating a million empty strings was most of an import's note-keeping.
+        rows = np.flatnonzero(_has_note(part, values))
+        if not rows.size:
+            continue
+        notes, before = values[rows], joined[rows]
+        joined[rows] = np.where(before != "", before + "; " + notes, notes)
     return pd.Series(joined, index=parts[0].index, dtype=object)
+
+
+def _has_note(part: pd.Series, values: np.ndarray) -> np.ndarray:
+    """Per row, whether ``part`` holds a non-empty string (vectorised for string columns)."""
+    if isinstance(part.dtype, pd.StringDtype):
+        return part.str.len().fillna(0).to_numpy(dtype="int64") > 0
+    return _IS_NOTE(values).astype(bool)
 
 
 def _is_note(value: object) -> bool:

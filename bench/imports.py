@@ -27,6 +27,9 @@ from ui.data import SYNTHETIC_SEED
 OUT = Path(__file__).resolve().parent / "out"
 TIME_PRECISION = {"hour": "1", "day": "1", "week": "2", "month": "3"}
 GEO_PRECISION = {"exact": "1", "near": "1", "district": "2", "province": "3"}
+# In the file's name: a file written by an earlier layout (notes without ACLED's dated opening,
+# so no quoted field) is not read again.
+LAYOUT = "dated-notes"
 
 
 def acled_frame(n: int) -> pd.DataFrame:
@@ -65,7 +68,11 @@ def acled_frame(n: int) -> pd.DataFrame:
             "geo_precision": incidents["geo_precision"].map(GEO_PRECISION),
             "source": "Synthetic wire A; Synthetic wire B",
             "source_scale": "National",
-            "notes": incidents["summary"],
+            # ACLED's notes open with the date and a comma, so every row has a quoted field.
+            "notes": "On "
+            + incidents["start"].dt.strftime("%-d %B %Y")
+            + ", "
+            + incidents["summary"].str.lower(),
             "fatalities": incidents["fatalities_high"].fillna(0).astype("int64"),
             "tags": "",
             "timestamp": 1731370000,
@@ -75,7 +82,7 @@ def acled_frame(n: int) -> pd.DataFrame:
 
 def main(n: int) -> dict[str, object]:
     OUT.mkdir(exist_ok=True)
-    path = OUT / f"acled-{n}.csv"
+    path = OUT / f"acled-{n}-{LAYOUT}.csv"
     if not path.exists():
         acled_frame(n).to_csv(path.with_suffix(".partial"), index=False)
         path.with_suffix(".partial").replace(path)

@@ -12,7 +12,7 @@ from geo.importers import ImportFileError, _source
 def careful(text: str) -> _source.Table:
     """The standard library's strict reader, which names every bad line."""
     original = _source._read_one_line_records
-    _source._read_one_line_records = lambda text, *, name: None
+    _source._read_one_line_records = lambda text, **_: None
     try:
         return _source.read_table(text, name="upload.csv")
     finally:
@@ -60,6 +60,19 @@ def test_one_line_files_read_the_same_both_ways(text):
 )
 def test_files_that_are_not_one_line_records_go_to_the_careful_reader(text, left_to_careful_reader):
     assert _source._read_one_line_records(text, name="upload.csv") is None, left_to_careful_reader
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "id,notes\n1,a\x01b\n2,y\n",  # the fast reader's line splitter's separator
+        "id,notes\n\n\n1,x\n\n",  # blank lines before and after: numbered as written
+        "id,notes\r\n1,x\r\n2,y",  # no final line end after Windows ones
+        "id,notes\n1,x\r\n2,y\n",  # mixed line ends
+    ],
+)
+def test_every_file_reads_the_same_both_ways(text):
+    assert as_read(_source.read_table(text, name="upload.csv")) == as_read(careful(text))
 
 
 def test_a_stray_quote_is_still_named_with_its_line():

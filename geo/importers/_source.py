@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -202,7 +203,10 @@ def read_table(text: str, *, name: str) -> Table:
         If the header is missing or repeats a column, the delimiter is not a comma, the file
         ends inside a quoted field or in the middle of a record, or a record cannot be parsed.
     """
-    breaks = max(text.count("\n"), text.count("\r"))
+    # Counted in the UTF-8 bytes: a text with one character beyond Latin-1 is stored at two or
+    # four bytes a character, and counting it took 1 s at a million rows (measured).
+    encoded = text.encode("utf-8")
+    breaks = max(encoded.count(b"\n"), encoded.count(b"\r"))
     lines = breaks + (0 if text.endswith(("\n", "\r")) else 1)
     if lines > MAX_ROWS + 1:  # the header and MAX_ROWS rows
         problem = (
@@ -210,7 +214,7 @@ def read_table(text: str, *, name: str) -> Table:
             "hold; split it, or filter it to the area and years you need"
         )
         raise ImportFileError(name, problem)
-    simple = _read_one_line_records(text, name=name)
+    simple = _read_one_line_records(text, name=name, encoded=encoded)
     if simple is not None:
         return simple
     physical = list(io.StringIO(text, newline=""))
@@ -229,25 +233,28 @@ def read_table(text: str, *, name: str) -> Table:
     return _build_table(header, body, physical, notes)
 
 
-def _read_one_line_records(text: str, *, name: str) -> Table | None:
+def _read_one_line_records(text: str, *, name: str, encoded: bytes | None = None) -> Table | None:
     """Read a file of one-line records with pyarrow; ``None`` when it is not such a file.
 
     Every non-empty line must be a well-formed record (:data:`_ONE_LINE_RECORD`) and every
     record must have the header's number of fields; anything else (a quoted field over
     several lines, a stray quote, a short or long row, old Mac line ends) is left to the
-    careful reader, which names the line.
+    careful reader, which names the line. ``encoded`` is the text in UTF-8, when the caller
+    has it.
     """
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    filled = [number for number, line in enumerate(lines, start=1) if line not in ("", "\r")]
-    if len(filled) < 2 or any(_ONE_LINE_RECORD.fullmatch(lines[n - 1]) is None for n in filled):
+    encoded = text.encode("utf-8") if encoded is None else encoded
+    lines = _physical_lines(encoded)
+    if lines is None:
         return None
-    header = _check_header(next(csv.reader([lines[filled[0] - 1]])), name=name)
+    filled = np.flatnonzero(pc.utf8_length(lines).to_numpy() > 0)
+    record = f"^(?:{_ONE_LINE_RECORD.pattern})$"
+    if len(filled) < 2 or not pc.all(pc.match_substring_regex(lines, record)).as_py():
+        return None
+    header = _check_header(next(csv.reader([lines[int(filled[0])].as_py()])), name=name)
     names = [f"f{number}" for number in range(len(header))]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(encoded),
             read_options=pacsv.ReadOptions(column_names=names),
             parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(
@@ -256,41 +263,84 @@ def _read_one_line_records(text: str, *, name: str) -> Table | None:
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowException, UnicodeEncodeError):
+    except pa.ArrowException:
         return None
     if table.num_rows != len(filled):
         return None
-    body, numbers = table.slice(1), filled[1:]
+    body, rows = table.slice(1), filled[1:]
     kept = _not_blank(body)
-    if not all(kept):
-        body = body.filter(pa.array(kept))
-        numbers = [number for number, keep in zip(numbers, kept, strict=True) if keep]
+    if not kept.all():
+        body, rows = body.filter(pa.array(kept)), rows[kept]
     notes: list[str] = []
     if body.num_rows and _is_hxl(list(body.slice(0, 1).to_pylist()[0].values())):
-        notes.append(f"skipped the HXL hashtag row on line {numbers[0]}")
-        body, numbers = body.slice(1), numbers[1:]
+        notes.append(f"skipped the HXL hashtag row on line {rows[0] + 1}")
+        body, rows = body.slice(1), rows[1:]
     if not body.num_rows:
         raise ImportFileError(name, "the file has a header but no data rows")
     frame = body.to_pandas()
     frame.columns = header
     return Table(
         frame=frame,
-        lines=pd.Series(numbers, index=frame.index, dtype="int64"),
+        lines=pd.Series(rows + 1, index=frame.index, dtype="int64"),
         raw=pd.Series(
-            [lines[n - 1].rstrip("\r") for n in numbers], index=frame.index, dtype=object
+            lines.take(rows).to_numpy(zero_copy_only=False), index=frame.index, dtype=object
         ),
         bad_rows=[],
         notes=notes,
     )
 
 
-def _not_blank(table: pa.Table) -> list[bool]:
-    """Per row, whether any field holds more than whitespace."""
-    filled = None
+def _physical_lines(encoded: bytes) -> pa.StringArray | None:
+    """Return the file's lines without their line ends; ``None`` if they do not split cleanly.
+
+    Arrow's CSV reader splits the file (one column, no quoting), so the records are checked
+    by RE2 over an Arrow array: at a million rows 2.1 s against 4.1 s for splitting the text
+    and matching each line in Python (measured). Arrow ends a line at a carriage return too;
+    a count unlike the file's line feeds means one inside a line or old Mac line ends, which
+    the careful reader handles. A line holding the separator (U+0001) is refused too.
+    """
+    try:
+        column = pacsv.read_csv(
+            io.BytesIO(encoded),
+            read_options=pacsv.ReadOptions(column_names=["line"]),
+            parse_options=pacsv.ParseOptions(
+                delimiter="\x01",
+                quote_char=False,
+                double_quote=False,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={"line": pa.string()},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )["line"]
+    except pa.ArrowException:
+        return None
+    feeds = encoded.count(b"\n") + (0 if encoded.endswith(b"\n") else 1)
+    if len(column) != feeds:
+        return None
+    return column.combine_chunks()
+
+
+def _not_blank(table: pa.Table) -> np.ndarray:
+    """Per row, whether any field holds more than whitespace.
+
+    Column by column over the rows not yet shown to hold text: the first column decides
+    nearly every row of a real export (0.9 s -> under 0.1 s at a million rows).
+    """
+    filled = np.zeros(table.num_rows, dtype=bool)
+    undecided = np.arange(table.num_rows)
     for column in table.columns:
-        has_text = pc.not_equal(pc.utf8_trim_whitespace(column), "")
-        filled = has_text if filled is None else pc.or_(filled, has_text)
-    return [True] * table.num_rows if filled is None else filled.to_pylist()
+        if not undecided.size:
+            break
+        values = pc.utf8_trim_whitespace(column.take(undecided))
+        has_text = pc.not_equal(values, "").to_numpy(zero_copy_only=False)
+        filled[undecided[has_text]] = True
+        undecided = undecided[~has_text]
+    return filled
 
 
 def _records(physical: list[str], *, name: str) -> list[tuple[int, int, list[str]]]:

@@ -128,19 +128,18 @@ def _dates(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Ser
     code = rows.text(frame, "time_precision")
     precision = code.map(TIME_PRECISION)
     start, end = rows.bounds(stamps, precision.fillna("day"))
-    reason = np.where(
-        stamps.isna(),
-        "unparseable date: event_date " + written.map(repr),
-        np.where(precision.isna(), "time_precision " + code.map(repr) + " is not 1, 2 or 3", ""),
+    reason = rows.first_reason(
+        rows.described(stamps.isna(), "unparseable date: event_date {!r}", written),
+        rows.described(precision.isna(), "time_precision {!r} is not 1, 2 or 3", code),
     )
-    return start, end, precision.fillna("day"), pd.Series(reason, index=frame.index)
+    return start, end, precision.fillna("day"), reason
 
 
 def _geo_precision(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     code = rows.text(frame, "geo_precision").str.replace(r"\.0$", "", regex=True)
     assumed = code == ""
     precision = code.map(GEO_PRECISION).where(~assumed, ASSUMED_PRECISION)
-    reason = np.where(precision.isna(), "geo_precision " + code.map(repr) + " is not 1-3", "")
+    reason = rows.described(precision.isna(), "geo_precision {!r} is not 1-3", code)
     # Code 3 at the country itself (location "Pakistan", no admin1) places nothing.
     location, country = rows.text(frame, "location"), rows.text(frame, "country")
     at_country = (location.str.casefold() == country.str.casefold()) & (country != "")
@@ -162,7 +161,7 @@ def _geo_precision(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
         },
         index=frame.index,
     )
-    return geo, pd.Series(reason, index=frame.index)
+    return geo, reason
 
 
 def _place(frame: pd.DataFrame) -> pd.Series:

@@ -307,16 +307,15 @@ def _dates(first: pd.Series, last: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
     last_stamps, last_precision = parse_with_precision(last)
     _, last_end = rows.bounds(last_stamps, last_precision)
     end = end.where(last_end.isna(), last_end)
-    reason = np.where(
-        stamps.isna(),
-        "unparseable date " + first.map(repr),
-        np.where((last != "") & last_stamps.isna(), "unparseable end date " + last.map(repr), ""),
+    reason = rows.first_reason(
+        rows.described(stamps.isna(), "unparseable date {!r}", first),
+        rows.described((last != "") & last_stamps.isna(), "unparseable end date {!r}", last),
     )
     dates = pd.DataFrame(
         {"start": start, "end": end, "date_precision": precision.where(precision != "", "day")},
         index=first.index,
     )
-    return dates, pd.Series(reason, index=first.index)
+    return dates, reason
 
 
 def _place(value: Callable[[str], pd.Series]) -> pd.Series:

@@ -140,7 +140,7 @@ def _geo(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     code = rows.text(frame, "specificity").str.replace(r"\.0$", "", regex=True)
     assumed = code == ""
     precision = code.map(SPECIFICITY).where(~assumed, ASSUMED_PRECISION)
-    reason = np.where(precision.isna(), "specificity " + code.map(repr) + " is not 1-5", "")
+    reason = rows.described(precision.isna(), "specificity {!r} is not 1-5", code)
     notes = pd.Series(
         np.select(
             [assumed, code == "5"],
@@ -163,7 +163,7 @@ def _geo(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
         },
         index=frame.index,
     )
-    return geo, pd.Series(reason, index=frame.index)
+    return geo, reason
 
 
 def _place(frame: pd.DataFrame) -> pd.Series:

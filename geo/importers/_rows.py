@@ -504,7 +504,7 @@ def map_actors(
     columns: Sequence[pd.Series],
     registry: GroupRegistry,
     inters: Sequence[pd.Series] | None = None,
-) -> tuple[list[str], list[str], list[list[tuple[str, str]]]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Map each row's actors to groups and sides, and log what each spelling became.
 
     Parameters
@@ -517,10 +517,10 @@ def map_actors(
 
     Returns
     -------
-    tuple
+    tuple of numpy.ndarray of object
         Per row: ``groups`` (canonical names joined by ``"; "``, ``"Unidentified"`` when
         none), ``sides`` (the sides' names as written, joined by ``"; "``) and the mapping log
-        ``[(as written, group or "side: <kind>"), ...]``.
+        ``[(as written, group or "side: <kind>"), ...]``, shared by rows of one combination.
     """
     index = columns[0].index
     inters = list(inters) if inters is not None else [pd.Series("", index=index)] * len(columns)
@@ -531,10 +531,12 @@ def map_actors(
     for row in first_rows:
         written = tuple(str(part.iloc[row]) for part in parts)
         mapped.append(_map_row_actors(written[: len(columns)], written[len(columns) :], registry))
-    groups = [mapped[at][0] for at in which]
-    sides = [mapped[at][1] for at in which]
-    logs = [list(mapped[at][2]) for at in which]
-    return groups, sides, logs
+    # Rows of one combination share its strings and its log (nothing changes a log in place):
+    # copying a log per row took 1.6 s of a million-row import (measured).
+    groups, sides, logs = (np.empty(len(mapped), dtype=object) for _ in range(3))
+    for at, (group, side, log) in enumerate(mapped):  # element by element: lists stay whole
+        groups[at], sides[at], logs[at] = group, side, log
+    return groups[which], sides[which], logs[which]
 
 
 def _map_row_actors(

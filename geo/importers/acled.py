@@ -140,18 +140,12 @@ def _geo_precision(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     assumed = code == ""
     precision = code.map(GEO_PRECISION).where(~assumed, ASSUMED_PRECISION)
     reason = rows.described(precision.isna(), "geo_precision {!r} is not 1-3", code)
-    # Code 3 at the country itself (location "Pakistan", no admin1) places nothing.
-    location, country = rows.text(frame, "location"), rows.text(frame, "country")
-    at_country = (location.str.casefold() == country.str.casefold()) & (country != "")
-    country_only = (code == "3") & (at_country | (rows.text(frame, "admin1") == ""))
+    country_only = _at_country_level(frame, code)
     precision = precision.where(~country_only, COUNTRY_PRECISION)
-    note = np.select(
-        [assumed, country_only],
-        [
-            f"precision not stated by the source (no geo_precision); assumed {ASSUMED_PRECISION}",
-            "ACLED geo_precision 3 at the country level: the point is the country's, not a place",
-        ],
-        "",
+    note = np.full(len(frame), "", dtype=object)
+    note[country_only] = COUNTRY_LEVEL_NOTE
+    note[assumed.to_numpy()] = (
+        f"precision not stated by the source (no geo_precision); assumed {ASSUMED_PRECISION}"
     )
     geo = pd.DataFrame(
         {
@@ -162,6 +156,24 @@ def _geo_precision(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
         index=frame.index,
     )
     return geo, reason
+
+
+COUNTRY_LEVEL_NOTE = (
+    "ACLED geo_precision 3 at the country level: the point is the country's, not a place"
+)
+
+
+def _at_country_level(frame: pd.DataFrame, code: pd.Series) -> np.ndarray:
+    """Rows of code 3 at the country itself (location "Pakistan", or no admin1): no place.
+
+    Only the code-3 rows' names are compared (casefolding every row's took 0.8 s at a million).
+    """
+    level = (code == "3").to_numpy(copy=True)
+    if level.any():
+        location, country = rows.text(frame, "location")[level], rows.text(frame, "country")[level]
+        at_country = (location.str.casefold() == country.str.casefold()) & (country != "")
+        level[level] = (at_country | (rows.text(frame, "admin1")[level] == "")).to_numpy()
+    return level
 
 
 def _place(frame: pd.DataFrame) -> pd.Series:

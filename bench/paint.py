@@ -233,13 +233,18 @@ def shown(element) -> bool:
 
 def wait_painted(probe: PageProbe, selector: str, timeout_s: float) -> float:
     """Wait until the map area shows the points; return the time (perf_counter) it did."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     deadline = time.perf_counter() + timeout_s
     element = probe.page.locator(selector).first
     # Polled at the shots' interval: Playwright's own wait for "visible" backs off to 500 ms
     # between checks, which put up to half a second on whichever map appeared late.
     while time.perf_counter() < deadline:
         if shown(element):
-            _, count = shot_pixels(element)
+            try:
+                _, count = shot_pixels(element)
+            except PlaywrightTimeout:  # the page's main thread busy past the shot's 30 s
+                continue
             if count >= PAINTED_PIXELS:
                 return time.perf_counter()
         time.sleep(SHOT_INTERVAL_S)

@@ -155,11 +155,8 @@ def check_places(incidents: pd.DataFrame, gazetteer: GazetteerLike) -> PlaceChec
     precision = incidents["geo_precision"].astype(str)
     eligible = precision.isin(list(BASE_TOLERANCE_KM))
     # A district-level row naming its own district is at the district's centroid by design.
-    same_as_district = (
-        _folded_queries(incidents["place"]) == _folded_queries(incidents["district"])
-    ) & (precision == "district").to_numpy()
-    eligible &= ~same_as_district
-    points = np.asarray(incidents.geometry.array, dtype=object)
+    eligible &= ~_names_own_district(incidents, (precision == "district").to_numpy())
+    points = incidents.geometry.array
     lons, lats = shapely.get_x(points), shapely.get_y(points)  # NaN for a missing or empty point
     eligible &= np.isfinite(lons) & np.isfinite(lats)
     base_km = precision.map(BASE_TOLERANCE_KM).to_numpy(dtype=float, na_value=np.nan)
@@ -192,6 +189,16 @@ def check_places(incidents: pd.DataFrame, gazetteer: GazetteerLike) -> PlaceChec
         checked=pd.Series(checked, index=index),
         note=pd.Series(note, index=index, dtype=object),
     )
+
+
+def _names_own_district(incidents: pd.DataFrame, district_level: np.ndarray) -> np.ndarray:
+    """Rows at district precision whose place is their district (compared on those rows only)."""
+    same = np.zeros(len(incidents), dtype=bool)
+    rows = np.flatnonzero(district_level)
+    if rows.size:
+        place, district = incidents["place"].iloc[rows], incidents["district"].iloc[rows]
+        same[rows] = _folded_queries(place) == _folded_queries(district)
+    return same
 
 
 def _folded_queries(names: pd.Series) -> np.ndarray:

@@ -44,3 +44,22 @@ def test_source_urls_must_be_http():
     )
     with pytest.raises(IncidentValidationError, match="URL does not start with http"):
         validate_incidents(incidents)
+
+
+def test_a_required_text_of_whitespace_only_is_empty_whatever_the_whitespace():
+    # Whitespace of any kind (a file separator, an ideographic space) is empty; text after
+    # leading spaces is not.
+    incidents = make_incidents(
+        {"incident_id": "A", "place": "\x1c "},
+        {"incident_id": "B", "place": "\u3000"},
+        {"incident_id": "C", "place": "  Mach"},
+        {"incident_id": "D", "place": ""},
+    )
+    assert incidents["place"].dtype == "str"
+    with pytest.raises(IncidentValidationError) as caught:
+        validate_incidents(incidents, row_offset=2)
+    message = str(caught.value)
+    assert "3 problem(s)" in message
+    for row in (2, 3, 5):
+        assert f"is empty but required (row {row})" in message
+    assert "(row 4)" not in message

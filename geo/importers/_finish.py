@@ -255,7 +255,12 @@ def _check_provinces(incidents: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame) -
     # A snapshot read back already carries the flag and its words: say them once.
     new = mismatch & ~has_flag(out["flags"], "province-mismatch").to_numpy(dtype=bool)
     out["flags"] = add_flag(out["flags"], mismatch, "province-mismatch")
-    detail = np.where(new, "stated province " + stated + " but the point lies in " + point, "")
+    detail = np.full(len(out), "", dtype=object)
+    said = np.flatnonzero(new)  # the words for the rows they are about only
+    detail[said] = [
+        f"stated province {province} but the point lies in {lies_in}"
+        for province, lies_in in zip(stated.iloc[said], point.iloc[said], strict=True)
+    ]
     method = found["province_method"]
     tolerated = method.str.contains("tolerance", regex=False) & ~out["geo_note"].str.contains(
         " outside the stated province", regex=False

@@ -39,6 +39,9 @@ PAINTED_PIXELS = 200
 PAINT_TIMEOUT_S = 180  # an app that has not painted by then is reported as not painting
 SATURATION = 100
 SHOT_INTERVAL_S = 0.05
+# A peer's page at 1,000,000 points keeps its main thread busy after painting: a screenshot
+# then waits past Playwright's default 30 s (st.map and pydeck failed on it on 2026-12-06).
+BUSY_PAGE_TIMEOUT_MS = 120_000
 WARM_VISITS = 3
 
 APPS = {  # name: (script, the map element)
@@ -258,14 +261,14 @@ def zoom_step(probe: PageProbe, selector: str) -> tuple[float, int, bytes]:
     box = element.bounding_box()
     probe.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     time.sleep(0.5)
-    before = element.screenshot(animations="allow")
+    before = element.screenshot(animations="allow", timeout=BUSY_PAGE_TIMEOUT_MS)
     sent = probe.sent
     start = time.perf_counter()
     probe.page.mouse.wheel(0, -120)
     previous, changed_at = before, None
     deadline = start + 30
     while time.perf_counter() < deadline:
-        shot = element.screenshot(animations="allow")
+        shot = element.screenshot(animations="allow", timeout=BUSY_PAGE_TIMEOUT_MS)
         if changed_at is None and shot != before:
             changed_at = time.perf_counter()
         elif changed_at is not None and shot == previous:
@@ -341,7 +344,9 @@ def measure_app(name: str, n: int, *, sessions: int = 0) -> dict[str, object]:
             result["bytes"] = probe.bytes_http + probe.bytes_ws
             result["bytes_ws"] = probe.bytes_ws
             result["heap_mb"] = probe.heap_mb()
-            probe.page.locator(selector).first.screenshot(path=out / f"{slug(name)}-{n}.png")
+            probe.page.locator(selector).first.screenshot(
+                path=out / f"{slug(name)}-{n}.png", timeout=BUSY_PAGE_TIMEOUT_MS
+            )
             result["zoom_ms"], result["zoom_messages"], shot = zoom_step(probe, selector)
             (out / f"{slug(name)}-{n}-zoomed.png").write_bytes(shot)
             result["zoom_repaint_ms"] = zoom_repaints(probe)

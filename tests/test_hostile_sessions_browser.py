@@ -19,7 +19,7 @@ from tests.test_browser import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
-    map_frame,
+    open_app,
     start_app,
     stop_app,
     watch_errors,
@@ -47,8 +47,6 @@ def status(link: str) -> int:
 
 def snapshot_link(page, url: str) -> str:
     """Click the snapshot's download button as an analyst would once the map is up."""
-    page.get_by_text("Showing ").first.wait_for(timeout=60_000)
-    map_frame(page).locator(".incident-playback .period").wait_for(timeout=60_000)
     try:
         with page.expect_download(timeout=30_000) as download:
             page.get_by_text("Download GeoJSON snapshot").click()
@@ -73,7 +71,7 @@ def test_a_closed_sessions_snapshot_link_stops_working(short_ttl_server):
         closed = browser.new_context(accept_downloads=True)
         page = closed.new_page()
         errors = watch_errors(page)
-        page.goto(url)
+        open_app(page, url)
         link = snapshot_link(page, url)
         assert status(link) == 200  # while the tab is open
         assert errors == []
@@ -82,7 +80,7 @@ def test_a_closed_sessions_snapshot_link_stops_working(short_ttl_server):
         # Another analyst's page (a different selection, so not the same file) runs the app.
         other = browser.new_context(accept_downloads=True).new_page()
         other_errors = watch_errors(other)
-        other.goto(f"{url}/?groups=BLA")
+        open_app(other, url, "?groups=BLA")
         own = snapshot_link(other, url)
         assert status(own) == 200  # a live session's link works
         assert status(link) == 404

@@ -257,12 +257,10 @@ def described(bad: pd.Series | np.ndarray, template: str, values: pd.Series) -> 
     -------
     pandas.Series of str
     """
-    flags = bad.to_numpy(dtype=bool, na_value=False) if isinstance(bad, pd.Series) else bad
-    out = np.full(len(values), "", dtype=object)
-    positions = np.flatnonzero(flags)
-    if positions.size:
-        out[positions] = [template.format(value) for value in values.iloc[positions]]
-    return pd.Series(out, index=values.index, dtype=object)
+    flags = bad if isinstance(bad, pd.Series) else pd.Series(bad, index=values.index)
+    return _messages(
+        flags, lambda at: pd.Series([template.format(value) for value in values.iloc[at]])
+    )
 
 
 def _messages(bad: pd.Series, message: Callable[[np.ndarray], pd.Series]) -> pd.Series:

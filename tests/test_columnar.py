@@ -275,6 +275,28 @@ def test_parquet_round_trip_keeps_values_types_and_extra_columns(encoding):
     assert back["sources"].iloc[4] is back["sources"].iloc[5]
 
 
+def test_sources_read_back_across_row_groups_and_missing_cells():
+    # A file written elsewhere: small row groups (each with its own dictionary of source texts)
+    # and a cell without sources.
+    incidents = valid_messy()
+    buffer = io.BytesIO()
+    write_incidents_parquet(incidents, buffer, {})
+    table = pq.read_table(io.BytesIO(buffer.getvalue()))
+    texts = table["sources"].to_pylist()
+    texts[1] = None
+    table = table.set_column(
+        table.column_names.index("sources"), "sources", pa.array(texts, pa.large_string())
+    )
+    rewritten = io.BytesIO()
+    pq.write_table(table, rewritten, row_group_size=2)
+    rewritten.seek(0)
+    back, _ = read_incidents_parquet(rewritten)
+    expected = [*incidents["sources"]]
+    expected[1] = []
+    assert back["sources"].tolist() == expected
+    assert back["sources"].iloc[4] is back["sources"].iloc[5]  # equal texts, one list
+
+
 @pytest.fixture(scope="module")
 def bundle():
     from geo.io import load_bundled

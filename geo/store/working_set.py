@@ -63,6 +63,8 @@ def working_set(
 
     def combined() -> gpd.GeoDataFrame | None:
         stored = store.incidents(viewer=viewer)
+        if stored.empty:  # nothing to add, and no set of the base ids to build (1M: 0.4 s)
+            return None
         fresh = stored[~among(stored["incident_id"], base["incident_id"])]
         if fresh.empty:
             return None

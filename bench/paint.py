@@ -121,6 +121,13 @@ def start_streamlit(
     import urllib.request
 
     serve_vendor_assets(ROOT / script)
+    # As `make run` starts it: the app's modules compiled beforehand (Makefile, bytecode).
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "app.py", "serve.py", "geo", "layers", "ui"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     port = free_port()
     command = [
         sys.executable,

@@ -392,8 +392,14 @@ PAGE_MODULES = (
 )
 
 
+def import_page_modules() -> None:
+    """Import the modules the first page run imports (:data:`PAGE_MODULES`)."""
+    for name in PAGE_MODULES:
+        importlib.import_module(name)
+
+
 def warm_start() -> Dataset | None:
-    """Load the page's modules and read the dataset named on the command line into the caches.
+    """Read the dataset named on the command line into the caches.
 
     Called by the server when it starts (``serve.py``, through :func:`ui.warm.warm_start`),
     before any page has run: the first visitor's page then finds the dataset read. A file that
@@ -407,8 +413,6 @@ def warm_start() -> Dataset | None:
         a file the page imports itself (CSV, a snapshot) or one that could not be read.
     """
     try:
-        for name in PAGE_MODULES:
-            importlib.import_module(name)
         options = command_line()
         if options.incidents is not None and options.incidents.suffix.lower() == ".parquet":
             return file_dataset(options.incidents)

@@ -75,6 +75,14 @@ def place_labels() -> pd.DataFrame:
     return label_table(gazetteer().places)
 
 
+def warm_start() -> None:
+    """Build the layers every page's map shows (the server's warm start, :mod:`ui.warm`)."""
+    gazetteer()
+    offline_basemap()
+    map_overlays()
+    place_labels()
+
+
 def describe(place: Place) -> str:
     """Return one line that tells an analyst which place this is.
 

@@ -4,7 +4,12 @@ Streamlit runs ``app.py`` only once a browser has opened the page. ``serve.py`` 
 :func:`warm_start` in a thread as the server starts, so the first page finds in the caches every
 session shares what it would otherwise wait for:
 
-- the page's modules and the dataset named on the command line (:func:`ui.data.warm_start`);
+- the dataset named on the command line (:func:`ui.data.warm_start`), first: a page opened
+  early waits for it before anything else;
+- then the page's modules and the layers every map shows (the offline basemap, the rail lines,
+  the place labels and the gazetteer: :func:`ui.geography.warm_start`). In a second thread they
+  slowed the dataset and the server's answers to the browser: all of it is Python, one thread
+  at a time;
 - with a team store that visitors may read: the store's incidents beside that dataset
   (:func:`ui.store.dataset_with_store`), the matching of the reports with the team's decisions
   (read back from disk after a restart, :mod:`geo.match_cache`), the event table and the map's
@@ -19,12 +24,7 @@ from __future__ import annotations
 
 import logging
 
-from layers.incidents import DETAIL_LIMIT
-from layers.payload import publish_payload
-from layers.style import group_colours
 from ui import data
-from ui import matching as matching_ui
-from ui import store as store_ui
 
 LOGGER = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ LOGGER = logging.getLogger(__name__)
 def warm_start() -> None:
     """Prepare the server's dataset and, with a team store, a visitor's first page."""
     base = data.warm_start()
+    _warm_page()
     if base is None:
         return
     try:
@@ -40,8 +41,26 @@ def warm_start() -> None:
         LOGGER.exception("warm start: the team store's incidents could not be prepared")
 
 
+def _warm_page() -> None:
+    """Import the page's modules and build the layers every map shows."""
+    try:
+        data.import_page_modules()
+        from ui import geography
+
+        geography.warm_start()
+    except Exception:  # noqa: BLE001 - the page run does it again and reports the problem
+        LOGGER.exception("warm start: the page's modules or map layers could not be prepared")
+
+
 def _warm_team_store(base: data.Dataset) -> None:
     """Read the store's incidents a visitor sees, match them and publish the map's events."""
+    # Imported here, once the dataset is read: ui.store brings SQLAlchemy and the store's code.
+    from layers.incidents import DETAIL_LIMIT
+    from layers.payload import publish_payload
+    from layers.style import group_colours
+    from ui import matching as matching_ui
+    from ui import store as store_ui
+
     context = store_ui.visitor_context()
     if context is None:
         return

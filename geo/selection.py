@@ -213,11 +213,20 @@ class Rows:
 
 def _frame_take(frame: pd.DataFrame, positions: np.ndarray | None) -> Take:
     """Return the :data:`Take` of ``frame``'s rows at ``positions`` (None: every row)."""
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
 
     def take(columns: list[str] | None, within: np.ndarray | None) -> pd.DataFrame:
-        table = frame if columns is None else frame[columns]  # no copy (copy on write)
-        if within is None:
-            return table if positions is None else table.iloc[positions]
-        return table.iloc[within if positions is None else positions[within]]
+        rows = positions if within is None else within if positions is None else positions[within]
+        if columns is None or geometry in columns:
+            table = frame if columns is None else frame[columns]  # no copy (copy on write)
+            return table if rows is None else table.iloc[rows]  # a GeoDataFrame, as the frame
+        # Column by column from their arrays: a frame's columns selected together are copied
+        # whole when they share a block (two date columns of a million rows: 7 ms), and taking
+        # rows of a frame checks every position again (611,000 rows: 3.7 against 0.8 ms a
+        # column of dates).
+        if rows is None:
+            return pd.DataFrame({name: frame[name] for name in columns}, copy=False)
+        taken = {name: frame[name].array.take(rows) for name in columns}
+        return pd.DataFrame(taken, index=frame.index[rows], copy=False)
 
     return take

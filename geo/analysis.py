@@ -323,26 +323,32 @@ def timeline(incidents: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
         raise ValueError(msg)
     # Counted per (period, groups cell) first, then the few distinct cells are split into
     # their groups: a million incidents are never exploded row by row. Periods are worked out
-    # for the few thousand distinct days only (numpy's calendar months cost 30 ms a million).
-    days = incidents["start"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    day_codes, distinct_days = pd.factorize(days, sort=False)
-    distinct_days = np.asarray(distinct_days, dtype="datetime64[D]")
+    # for the days from the first to the last only (numpy's calendar months cost 30 ms a
+    # million), and the pairs counted by their codes (hashing 611,000 days and sorting their
+    # pairs took 20 of the 33 ms).
+    start = incidents["start"].to_numpy(dtype="datetime64[ns]")
+    cell_codes, cells = _codes(incidents["groups"])
+    counted = ~np.isnat(start) & (cell_codes >= 0)
+    if counted.all():  # as in a valid table: nothing to leave out, nothing copied
+        counted = slice(None)
+    day_codes, distinct_days = _day_codes(start[counted])
     if freq == "M":
         starts_of = distinct_days.astype("datetime64[M]").astype("datetime64[ns]")
     else:  # weeks starting on Monday (1970-01-01 was a Thursday)
         weekday = (distinct_days.astype("int64") + 3) % 7
         starts_of = (distinct_days - weekday.astype("timedelta64[D]")).astype("datetime64[ns]")
-    cell_codes, cells = pd.factorize(as_text(incidents["groups"]), sort=False)
     start_codes, distinct_periods = pd.factorize(starts_of, sort=False)
-    period_codes = start_codes[day_codes]
-    pairs, counts = np.unique(
-        period_codes.astype("int64") * max(len(cells), 1) + cell_codes, return_counts=True
+    width = max(len(cells), 1)
+    counts = np.bincount(
+        start_codes[day_codes] * width + cell_codes[counted],
+        minlength=len(distinct_periods) * width,
     )
-    groups_of_cell = [split_groups(cell) for cell in cells]
+    pairs = np.flatnonzero(counts)
+    groups_of_cell = [split_groups(str(cell)) for cell in cells]
     rows = [
-        (distinct_periods[pair // max(len(cells), 1)], group, count)
-        for pair, count in zip(pairs.tolist(), counts.tolist(), strict=True)
-        for group in groups_of_cell[pair % max(len(cells), 1)]
+        (distinct_periods[pair // width], group, count)
+        for pair, count in zip(pairs.tolist(), counts[pairs].tolist(), strict=True)
+        for group in groups_of_cell[pair % width]
     ]
     table = pd.DataFrame(rows, columns=["period", "group", "incidents"])
     table["period"] = table["period"].astype("datetime64[us]")
@@ -352,6 +358,34 @@ def timeline(incidents: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
         .astype("int64")
         .reset_index()
     )
+
+
+NS_PER_DAY = 86_400_000_000_000
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Return each value's code (-1: missing) and the values the codes stand for."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(dtype=np.int64), values.cat.categories
+    codes, distinct = pd.factorize(as_text(values), sort=False)
+    return codes.astype(np.int64), pd.Index(distinct)
+
+
+def _day_codes(start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each time's day as a code and the days the codes stand for (``datetime64[D]``).
+
+    The codes count days from the first: no hashing of the days. Times spread over more days
+    than there are times are factorised instead.
+    """
+    days = start.view(np.int64) // NS_PER_DAY  # as datetime64[D] (floored), four times faster
+    if len(days) == 0:
+        return days, np.array([], dtype="datetime64[D]")
+    first = int(days.min())
+    span = int(days.max()) - first + 1
+    if span > len(days):
+        codes, distinct = pd.factorize(days, sort=False)
+        return codes, np.asarray(distinct).astype("datetime64[D]")
+    return days - first, np.arange(first, first + span).astype("datetime64[D]")
 
 
 def most_recent_positions(start: pd.Series, limit: int) -> np.ndarray:

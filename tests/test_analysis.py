@@ -103,6 +103,27 @@ def test_timeline_counts_an_incident_of_two_groups_for_each_in_its_week():
     ]
 
 
+def test_timeline_of_many_incidents_on_few_days_counts_each_once_per_group():
+    # More incidents than days between the first and the last (how a large selection looks),
+    # their groups held as categories as in a loaded dataset.
+    days = ["2025-03-08 06:00", "2025-03-09 23:59", "2025-03-10 00:00", "2025-03-11", "2025-04-02"]
+    cells = ["BLA", "BLA; TTP", "TTP", "BLF"]
+    rows = [{"groups": cells[k % 4], "start": days[k % 5]} for k in range(40)]
+    incidents = make_incidents(*rows)
+    incidents["groups"] = incidents["groups"].astype("category")
+    expected: dict[tuple[pd.Timestamp, str], int] = {}
+    for row in rows:
+        day = pd.Timestamp(row["start"]).normalize()
+        monday = day - pd.Timedelta(days=day.weekday())
+        for group in row["groups"].split("; "):
+            expected[(monday, group)] = expected.get((monday, group), 0) + 1
+    weekly = timeline(incidents, freq="W")
+    assert {(r["period"], r["group"]): r["incidents"] for r in weekly.to_dict("records")} == (
+        expected
+    )
+    assert weekly["incidents"].sum() == 50  # ten incidents of two groups count for each
+
+
 def test_timeline_months_split_at_midnight_and_keep_leap_days():
     incidents = make_incidents(
         {"groups": "BLA", "start": "2024-02-29 23:59"},  # leap day, late evening

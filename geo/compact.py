@@ -103,6 +103,30 @@ def as_text(values: pd.Series) -> pd.Series:
     return values.astype(str)
 
 
+def text_codes(values: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
+    """Return a code for each value of a text column and the values the codes stand for.
+
+    A column held as categories gives its own codes (no text compared); another column is
+    factorised, its values in order of appearance or, with ``sort``, in sorted order.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Text, or text held as categories.
+    sort : bool
+        Sort the values of a text column (a categorical column keeps its categories' order).
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, pandas.Index)
+        ``int64`` codes, -1 for a missing value; the values, by code.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(dtype=np.int64), values.cat.categories
+    codes, distinct = pd.factorize(as_text(values), sort=sort)
+    return codes.astype(np.int64), pd.Index(distinct)
+
+
 def distinct_text(values: pd.Series) -> list[str]:
     """Return the distinct values of a text column as strings, missing values left out.
 

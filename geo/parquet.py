@@ -179,7 +179,7 @@ def read_incidents_parquet(source: str | Path | BinaryIO) -> tuple[gpd.GeoDataFr
     geo = json.loads(schema_metadata[b"geo"])
     geometry_column = geo.get("primary_column", "geometry")
     described = geo.get("columns", {}).get(geometry_column, {})
-    with _no_collections():
+    with no_collections():
         geometry = _geometry(table.column(geometry_column), described.get("encoding", "WKB"), name)
     crs = described.get("crs", CRS) or CRS
     data_columns = [c for c in INCIDENT_COLUMNS if c not in ("sources", "geometry")]
@@ -204,7 +204,7 @@ def read_incidents_parquet(source: str | Path | BinaryIO) -> tuple[gpd.GeoDataFr
 
 
 @contextmanager
-def _no_collections() -> Iterator[None]:
+def no_collections() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a million geometries are made.
 
     Each is a tracked object, so making them runs collections that traverse every long-lived

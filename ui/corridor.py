@@ -8,8 +8,8 @@ to it). The chart is Vega-Lite through ``st.altair_chart``, which Streamlit serv
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -25,6 +25,9 @@ from geo.gazetteer import Place
 from geo.selection import Rows
 from ui import messages
 from ui.data import Dataset
+
+if TYPE_CHECKING:
+    import altair as alt
 
 CHART_KEY = "corridor_chart"
 LINE_KEY = "corridor_line"
@@ -183,6 +186,10 @@ def corridor_chart(corridor: pd.DataFrame, stations: pd.DataFrame, line: str) ->
         With the selections ``brush`` (interval over km and time) and ``pick`` (a click on a
         mark, by ``incident_id``).
     """
+    # Imported here: only an open corridor tab draws the chart, and Altair took 0.3 s of the
+    # server's first page.
+    import altair as alt
+
     low = float(min(stations["km"].min(), corridor["km"].min() if len(corridor) else 0))
     high = float(max(stations["km"].max(), corridor["km"].max() if len(corridor) else 1))
     x_scale = alt.Scale(domain=[low, high], nice=False, zero=False)

@@ -382,7 +382,6 @@ def _inline_payload(
 PAGE_MODULES = (
     "folium",
     "folium.plugins",
-    "altair",
     "layers.basemap",
     "layers.incidents",
     "ui.corridor",

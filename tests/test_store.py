@@ -337,6 +337,33 @@ def test_a_store_from_a_newer_program_is_refused_and_an_old_one_opens(store_url)
         open_store(store_url)
 
 
+def test_an_up_to_date_store_opens_without_alembic_and_the_head_is_alembics(tmp_path):
+    import subprocess
+    import sys
+
+    from alembic.script import ScriptDirectory
+
+    from geo.store.core import MIGRATIONS, SCHEMA_HEAD, _alembic_config
+
+    config = _alembic_config(connection=None)
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
+    assert config.get_main_option("script_location") == str(MIGRATIONS)
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    open_store(url).close()  # a new store: migrated
+    opened = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from geo.store import open_store; "
+            f"store = open_store({url!r}); print(store.schema_revision, 'alembic' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert opened.stdout.split() == [SCHEMA_HEAD, "False"]
+
+
 def test_a_store_of_the_first_schema_is_upgraded_and_named_once(store_url):
     from alembic import command
 

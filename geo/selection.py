@@ -213,7 +213,7 @@ class Rows:
 
 def _frame_take(frame: pd.DataFrame, positions: np.ndarray | None) -> Take:
     """Return the :data:`Take` of ``frame``'s rows at ``positions`` (None: every row)."""
-    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    geometry = frame.active_geometry_name if isinstance(frame, gpd.GeoDataFrame) else None
 
     def take(columns: list[str] | None, within: np.ndarray | None) -> pd.DataFrame:
         rows = positions if within is None else within if positions is None else positions[within]

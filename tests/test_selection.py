@@ -124,3 +124,10 @@ def test_rows_under_other_labels_are_the_same_rows(frame):
     assert other.frame.index.tolist() == [900, 901]
     with pytest.raises(ValueError, match="3 labels for 2 rows"):
         rows.relabelled(pd.Index([1, 2, 3]))
+
+
+def test_rows_of_a_frame_without_geometry_take_their_columns(frame):
+    plain = gpd.GeoDataFrame(pd.DataFrame(frame.drop(columns="geometry")))  # no active geometry
+    rows = Rows.of_frame(plain, np.array([3, 1]))
+    assert rows.column("fatalities_low").tolist() == [26, pd.NA]
+    assert rows.columns(["incident_id", "province"]).index.tolist() == [13, 11]

@@ -10,10 +10,7 @@ the file metadata key ``rail-incident-dashboard``.
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,6 +23,7 @@ import pyarrow.parquet as pq
 import pyproj
 import shapely
 
+from geo.collector import no_collections
 from geo.encode import COMPACT_STYLE, NotEncodable, json_sources
 from geo.schema import COUNT_COLUMNS, CRS, DATETIME_COLUMNS, INCIDENT_COLUMNS
 
@@ -201,24 +199,6 @@ def read_incidents_parquet(source: str | Path | BinaryIO) -> tuple[gpd.GeoDataFr
     incidents = gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS, copy=False)
     writer = schema_metadata.get(METADATA_KEY)
     return incidents, json.loads(writer) if writer else {}
-
-
-@contextmanager
-def no_collections() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a million geometries are made.
-
-    Each is a tracked object, so making them runs collections that traverse every long-lived
-    object of the process and find nothing (the geometries hold no references): making a
-    million points took 0.3-0.4 s with collections and 0.1-0.16 s without in a bare script,
-    and over a second in a server holding more objects.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _geometry(column: pa.ChunkedArray, encoding: str, name: object) -> np.ndarray:

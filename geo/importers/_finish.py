@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 from geo.analysis import OUTSIDE, assign_provinces
+from geo.collector import no_collections
 from geo.flags import add_flag, has_flag, join_flags, split_flags
 from geo.importers._errors import ImportFileError
 from geo.importers._rows import canonical_provinces, described, join_notes, province_lookup
 from geo.importers.result import REJECTED_COLUMNS, ImportResult
 from geo.licences import licence_for
-from geo.parquet import no_collections
 from geo.placecheck import GazetteerLike, check_places, place_by_name
 from geo.schema import (
     COUNTRY_PRECISION,
@@ -208,7 +208,7 @@ def _to_geodataframe(kept: pd.DataFrame, context: Context) -> gpd.GeoDataFrame:
     if country_only.any():
         # A row located only to the country names no province a filter could select it by.
         frame["province"] = _column(frame, "province").where(~country_only, "")
-    with no_collections():  # a million points: 0.75 s with the collector running, 0.2 without
+    with no_collections():  # a million points: 0.75 s with collections, 0.13 s without
         points = gpd.points_from_xy(kept["lon"], kept["lat"])
     return conform(gpd.GeoDataFrame(frame, geometry=points, crs=CRS))
 

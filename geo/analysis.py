@@ -324,8 +324,8 @@ def timeline(incidents: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
     # Counted per (period, groups cell) first, then the few distinct cells are split into
     # their groups: a million incidents are never exploded row by row. Periods are worked out
     # for the days from the first to the last only (numpy's calendar months cost 30 ms a
-    # million), and the pairs counted by their codes (hashing 611,000 days and sorting their
-    # pairs took 20 of the 33 ms).
+    # million), and the pairs counted by their codes instead of hashing the days and sorting
+    # the pairs (611,000 incidents: 23 -> 12 ms).
     start = incidents["start"].to_numpy(dtype="datetime64[ns]")
     cell_codes, cells = text_codes(incidents["groups"])
     counted = ~np.isnat(start) & (cell_codes >= 0)

@@ -45,7 +45,7 @@ def _warm_page() -> None:
     """Import the page's modules and build the layers every map shows."""
     try:
         data.import_page_modules()
-        from ui import geography
+        from ui import geography  # a page module: imported after the dataset, as the rest
 
         geography.warm_start()
     except Exception:  # noqa: BLE001 - the page run does it again and reports the problem

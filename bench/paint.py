@@ -53,6 +53,13 @@ APPS = {  # name: (script, the map element)
         "bench/peers/fastmarkercluster_app.py",
         'iframe[title="streamlit_folium.st_folium"]',
     ),
+    # The same peers as the incident map of this dashboard's page (bench/peers/in_page.py).
+    "st.map in this page": ("bench/peers/in_page_st_map.py", '[data-testid="stDeckGlJsonChart"]'),
+    "pydeck in this page": ("bench/peers/in_page_pydeck.py", '[data-testid="stDeckGlJsonChart"]'),
+    "FastMarkerCluster in this page": (
+        "bench/peers/in_page_fastmarkercluster.py",
+        'iframe[title="streamlit_folium.st_folium"]',
+    ),
 }
 
 

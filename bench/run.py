@@ -6,10 +6,13 @@ filter change on the server, snapshots of 100,000 incidents in every format and 
 gzip one again, content hashing, and peak memory; the straightforward map (a ``folium.Marker``
 with a ``folium.Popup`` per incident) side by side up to 10,000. Then in headless Chromium
 (``bench.paint``), side by side at each browser size: this map, ``st.map``, ``st.pydeck_chart``
-and folium's FastMarkerCluster through ``st_folium`` (``bench/peers/``): cold start and warm
-page to painted points, bytes received, a zoom step and the JS heap; for this map at the
-largest size also ten more sessions. Then an ACLED-layout CSV import (``bench.imports``).
-Writes ``bench/RESULTS.md``, ending with the ``RATIOS``, ``SCALE`` and ``PEERS`` lines.
+and folium's FastMarkerCluster through ``st_folium`` (``bench/peers/``), and up to
+:data:`IN_PAGE_MAX` the same three as the incident map of this dashboard's page
+(``bench/peers/in_page.py``): cold start and warm page to painted points, bytes received, a
+zoom step and the JS heap; for this map at the largest size also ten more sessions. Then an
+ACLED-layout CSV import (``bench.imports``).
+Writes ``bench/RESULTS.md``, ending with the ``RATIOS``, ``SCALE``, ``PEERS`` and
+``PEERS_IN_PAGE`` lines.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
 OURS = "this map"
 PEERS = ("st.map", "pydeck", "FastMarkerCluster")
+PEERS_IN_PAGE = tuple(f"{peer} in this page" for peer in PEERS)
+# The peers in this page are measured up to this size: at 1,000,000 a bare peer page takes about
+# a minute to paint, and in this page it would only take longer.
+IN_PAGE_MAX = 100_000
 
 
 def machine() -> str:
@@ -218,6 +225,15 @@ def summary_lines(server: list[dict[str, object]], paint: list[dict[str, object]
             "fastmarkercluster_paint_x="
             f"{ratio(find(paint, 'FastMarkerCluster', 100_000), ours, 'paint_ms')}"
         )
+    for n in (10_000, 100_000):
+        ours = find(paint, OURS, n)
+        if ours and any(find(paint, peer, n) for peer in PEERS_IN_PAGE):
+            ratios = (
+                f"{peer.lower().replace('.', '_')}_paint_x="
+                f"{ratio(find(paint, f'{peer} in this page', n), ours, 'paint_ms')}"
+                for peer in ("pydeck", "st.map", "FastMarkerCluster")
+            )
+            lines.append(f"PEERS_IN_PAGE size={n} {' '.join(ratios)}")
     return lines
 
 
@@ -263,6 +279,8 @@ def measure_all(
 
         for n in browser_sizes:
             for app in apps:
+                if app in PEERS_IN_PAGE and n > IN_PAGE_MAX:
+                    continue
                 print(f"browser: {app}, {n:,} incidents…", file=sys.stderr, flush=True)
                 sessions = options.sessions if app == OURS and n == max(browser_sizes) else 0
                 try:
@@ -289,7 +307,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--browser-sizes", default="10000,100000,1000000")
-    parser.add_argument("--apps", default=",".join((OURS, *PEERS)))
+    parser.add_argument("--apps", default=",".join((OURS, *PEERS, *PEERS_IN_PAGE)))
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="sizes 1000,10000; browser 10000")
     parser.add_argument("--no-browser", action="store_true")

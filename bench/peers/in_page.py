@@ -1,0 +1,99 @@
+"""The peers inside this dashboard's page: ``app.py`` as it is, its incident map drawn by a peer.
+
+A team that picked FastMarkerCluster, ``st.map`` or ``st.pydeck_chart`` would still build the
+page around it: the filters in the sidebar, the header and counts, the export panel, the tabs
+with the timeline. Those cost the browser the same whichever map the page holds (a bare peer
+page at 10,000 incidents painted 1 s sooner than the same peer under this page's kind of
+controls, measured 2026-12-06), so the side by side is also run with every map in the same
+page. :func:`run` executes ``app.py`` unchanged except for its map element: before ``app.py``
+imports them, ``ui.data.select_rows`` is wrapped to keep the page run's selection and
+``streamlit_folium.st_folium`` is replaced by a function that draws that selection (the rows
+with a place to draw, as the dashboard's map draws them) with the peer.
+
+Each peer has a script of its own (``bench/peers/in_page_*.py``) so that it runs as
+``streamlit run bench/peers/in_page_<peer>.py -- --synthetic N`` like the bare peers.
+"""
+
+from __future__ import annotations
+
+import runpy
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+import streamlit_folium
+from folium.plugins import FastMarkerCluster
+
+import ui.data
+from bench.peers import POINT_RGB
+from bench.peers.common import CENTRE, ZOOM
+from geo.filters import on_map_mask
+from layers.assets import localize_assets
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+_run = threading.local()  # the selection of the page run in this thread (one per session)
+
+
+def _points() -> pd.DataFrame:
+    """Return ``lat``/``lon`` of the page run's selection that the dashboard's map would draw."""
+    frame = _run.selected.columns(["geometry", "geo_precision"])
+    # A GeoSeries of its own: columns taken from a selection come as a plain frame of them.
+    points = gpd.GeoSeries(frame["geometry"][on_map_mask(frame).to_numpy(dtype=bool)])
+    return pd.DataFrame({"lat": points.y, "lon": points.x})
+
+
+def _fastmarkercluster(draw_folium: Callable, key: str) -> None:
+    points = _points()
+    m = folium.Map(location=CENTRE, zoom_start=ZOOM, tiles=None)
+    m.options["maxZoom"] = 19  # as in the bare peer: Leaflet.markercluster needs one
+    FastMarkerCluster(points[["lat", "lon"]].to_numpy().tolist()).add_to(m)
+    localize_assets(m, drop_unused_scripts=False)
+    draw_folium(m, height=620, use_container_width=True, returned_objects=[], key=key)
+
+
+def _st_map(_draw_folium: Callable, _key: str) -> None:
+    st.map(_points(), latitude="lat", longitude="lon", color="#ff00ff", size=300, zoom=ZOOM)
+
+
+def _pydeck(_draw_folium: Callable, _key: str) -> None:
+    layer = pdk.Layer(
+        "ScatterplotLayer",
+        data=_points(),
+        get_position=["lon", "lat"],
+        get_fill_color=list(POINT_RGB),
+        get_radius=300,
+        radius_min_pixels=2,
+        pickable=True,
+    )
+    view = pdk.ViewState(latitude=CENTRE[0], longitude=CENTRE[1], zoom=ZOOM)
+    st.pydeck_chart(pdk.Deck(layers=[layer], initial_view_state=view, map_style=None), height=620)
+
+
+PEERS = {"FastMarkerCluster": _fastmarkercluster, "st.map": _st_map, "pydeck": _pydeck}
+
+
+# Kept as imported, once per process: every session's run puts the same replacements in place
+# (sessions run at once, in threads of their own), and each replacement calls these.
+_ST_FOLIUM = streamlit_folium.st_folium
+_SELECT_ROWS = ui.data.select_rows
+
+
+def _keeping_selection(*args, **kwargs):
+    _run.selected = _SELECT_ROWS(*args, **kwargs)
+    return _run.selected
+
+
+def run(peer: str) -> None:
+    """Run ``app.py`` with its incident map drawn by ``peer`` (a key of :data:`PEERS`)."""
+    draw_peer = PEERS[peer]
+
+    def peer_map(_figure, key: str = "incident_map", **_options) -> None:
+        draw_peer(_ST_FOLIUM, key)  # the page reads no value from it: nothing is clicked
+
+    streamlit_folium.st_folium, ui.data.select_rows = peer_map, _keeping_selection
+    runpy.run_path(str(APP), run_name="__main__")

@@ -8,7 +8,9 @@ controls, measured 2026-12-06), so the side by side is also run with every map i
 page. :func:`run` executes ``app.py`` unchanged except for its map element: before ``app.py``
 imports them, ``ui.data.select_rows`` is wrapped to keep the page run's selection and
 ``streamlit_folium.st_folium`` is replaced by a function that draws that selection (the rows
-with a place to draw, as the dashboard's map draws them) with the peer.
+with a place to draw, as the dashboard's map draws them) with the peer. The page run still
+builds the dashboard's own map layers before that call (40-60 ms of server time at 10,000
+incidents): a cost the peers pay here and would not in a page of their own.
 
 Each peer has a script of its own (``bench/peers/in_page_*.py``) so that it runs as
 ``streamlit run bench/peers/in_page_<peer>.py -- --synthetic N`` like the bare peers.

@@ -13,26 +13,35 @@ import re
 import sys
 
 import pytest
+import streamlit_folium
 from streamlit.testing.v1 import AppTest
 
+import ui.data
 from tests.conftest import ROOT
 
 SIZE = 400
 
 
+def open_peer_page(patch: pytest.MonkeyPatch, peer: str) -> AppTest:
+    """Open a peer's page on ``SIZE`` synthetic incidents (``--synthetic`` as the bench passes).
+
+    The peer's page replaces the dashboard's map and selection functions for good (its server
+    serves nothing else); ``patch`` puts them back when it is undone.
+    """
+    patch.setattr(sys, "argv", ["streamlit", "--synthetic", str(SIZE)])
+    patch.setattr(streamlit_folium, "st_folium", streamlit_folium.st_folium)
+    patch.setattr(ui.data, "select_rows", ui.data.select_rows)
+    at = AppTest.from_file(str(ROOT / "bench" / "peers" / f"in_page_{peer}.py"))
+    at.default_timeout = 120
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
 @pytest.fixture
 def peer_page(monkeypatch):
-    """Open a peer's page on ``SIZE`` synthetic incidents (``--synthetic`` as the bench passes)."""
-    monkeypatch.setattr(sys, "argv", ["streamlit", "--synthetic", str(SIZE)])
-
-    def open_page(peer: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "bench" / "peers" / f"in_page_{peer}.py"))
-        at.default_timeout = 120
-        at.run()
-        assert not at.exception, [e.message for e in at.exception]
-        return at
-
-    return open_page
+    """Open a peer's page by name (``st_map``, ``pydeck``, ``fastmarkercluster``)."""
+    return lambda peer: open_peer_page(monkeypatch, peer)
 
 
 def shown(at: AppTest) -> int:
@@ -71,3 +80,14 @@ def test_fastmarkercluster_in_this_page_clusters_every_incident_the_page_shows(p
     assert len(json.loads(data)) == shown(at) == SIZE
     # The dashboard's incident layer is not drawn (its layers go as the feature group).
     assert "incidentLayer" not in args["script"] + (args["feature_group"] or "")
+
+
+def test_the_dashboard_draws_its_own_map_again_after_a_peers_page(monkeypatch):
+    with monkeypatch.context() as patch:
+        open_peer_page(patch, "st_map")
+    at = AppTest.from_file(str(ROOT / "app.py"))
+    at.default_timeout = 120
+    at.run()  # the bundled incidents (no --synthetic any more)
+    assert not at.get("deck_gl_json_chart")
+    (component,) = at.get("component_instance")
+    assert "incidentLayer" in json.loads(component.proto.json_args)["feature_group"]

@@ -49,3 +49,22 @@ def test_a_section_is_headed_by_when_where_and_how_it_was_measured(tmp_path):
 def test_a_figure_of_several_visits_is_their_median_with_its_range():
     assert spread([1180.2, 786.4, 897.0], "ms") == "897 ms (786-1,180)"
     assert spread([3.24, 3.05, 3.61], "s", digits=1) == "3.2 s (3.0-3.6)"
+
+
+def test_the_peers_in_this_page_line_gives_each_peers_paint_over_ours():
+    from bench.run import summary_lines
+
+    def painted(app: str, n: int, ms: float) -> dict[str, object]:
+        return {"app": app, "n": n, "paint_ms": ms}
+
+    paint = [
+        painted("this map", 10_000, 2_000.0),
+        painted("st.map in this page", 10_000, 3_000.0),
+        painted("FastMarkerCluster in this page", 10_000, 2_100.0),
+        {"app": "pydeck in this page", "n": 10_000, "error": "points not painted in 180 s"},
+        painted("this map", 1_000_000, 3_000.0),  # no peer in this page measured at this size
+    ]
+    assert summary_lines([], paint) == [
+        "PEERS_IN_PAGE size=10000 pydeck_paint_x=inf st_map_paint_x=1.50 "
+        "fastmarkercluster_paint_x=1.05"
+    ]

@@ -23,19 +23,13 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import folium
 import geopandas as gpd
 import pandas as pd
-import pydeck as pdk
-import streamlit as st
 import streamlit_folium
-from folium.plugins import FastMarkerCluster
 
 import ui.data
-from bench.peers import POINT_RGB
-from bench.peers.common import CENTRE, ZOOM
+from bench.peers.common import draw_pydeck, draw_st_map, fastmarkercluster_map
 from geo.filters import on_map_mask
-from layers.assets import localize_assets
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 _run = threading.local()  # the selection of the page run in this thread (one per session)
@@ -49,34 +43,16 @@ def _points() -> pd.DataFrame:
     return pd.DataFrame({"lat": points.y, "lon": points.x})
 
 
-def _fastmarkercluster(draw_folium: Callable, key: str) -> None:
-    points = _points()
-    m = folium.Map(location=CENTRE, zoom_start=ZOOM, tiles=None)
-    m.options["maxZoom"] = 19  # as in the bare peer: Leaflet.markercluster needs one
-    FastMarkerCluster(points[["lat", "lon"]].to_numpy().tolist()).add_to(m)
-    localize_assets(m, drop_unused_scripts=False)
-    draw_folium(m, height=620, use_container_width=True, returned_objects=[], key=key)
+def _fastmarkercluster(points: pd.DataFrame, key: str) -> None:
+    m = fastmarkercluster_map(points)
+    _ST_FOLIUM(m, height=620, use_container_width=True, returned_objects=[], key=key)
 
 
-def _st_map(_draw_folium: Callable, _key: str) -> None:
-    st.map(_points(), latitude="lat", longitude="lon", color="#ff00ff", size=300, zoom=ZOOM)
-
-
-def _pydeck(_draw_folium: Callable, _key: str) -> None:
-    layer = pdk.Layer(
-        "ScatterplotLayer",
-        data=_points(),
-        get_position=["lon", "lat"],
-        get_fill_color=list(POINT_RGB),
-        get_radius=300,
-        radius_min_pixels=2,
-        pickable=True,
-    )
-    view = pdk.ViewState(latitude=CENTRE[0], longitude=CENTRE[1], zoom=ZOOM)
-    st.pydeck_chart(pdk.Deck(layers=[layer], initial_view_state=view, map_style=None), height=620)
-
-
-PEERS = {"FastMarkerCluster": _fastmarkercluster, "st.map": _st_map, "pydeck": _pydeck}
+PEERS: dict[str, Callable[[pd.DataFrame, str], None]] = {  # (points, the map's key)
+    "FastMarkerCluster": _fastmarkercluster,
+    "st.map": lambda points, _key: draw_st_map(points),
+    "pydeck": lambda points, _key: draw_pydeck(points),
+}
 
 
 # Kept as imported, once per process: every session's run puts the same replacements in place
@@ -95,7 +71,7 @@ def run(peer: str) -> None:
     draw_peer = PEERS[peer]
 
     def peer_map(_figure, key: str = "incident_map", **_options) -> None:
-        draw_peer(_ST_FOLIUM, key)  # the page reads no value from it: nothing is clicked
+        draw_peer(_points(), key)  # the page reads no value from it: nothing is clicked
 
     streamlit_folium.st_folium, ui.data.select_rows = peer_map, _keeping_selection
     runpy.run_path(str(APP), run_name="__main__")

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from bench.peers.common import coordinates, size
+from bench.peers.common import coordinates, draw_st_map, size
 
 st.set_page_config(page_title="peer: st.map", layout="wide")
-points = coordinates(size())
-st.map(points, latitude="lat", longitude="lon", color="#ff00ff", size=300, zoom=5)
+draw_st_map(coordinates(size()))

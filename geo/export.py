@@ -394,6 +394,10 @@ def _geoparquet_bytes(selected: gpd.GeoDataFrame, metadata: dict) -> bytes:
 
 
 MAX_NESTING = 64  # a snapshot is at most ~5 levels deep; deeper JSON is refused unread
+SHAPE_CHUNK = 1 << 20  # bytes json_shape examines at a time
+_BRACKET_STEP = np.zeros(256, dtype=np.int8)  # +1 opens a level, -1 closes one, per byte
+_BRACKET_STEP[[ord("["), ord("{")]] = 1
+_BRACKET_STEP[[ord("]"), ord("}")]] = -1
 MAX_PROBLEMS_SHOWN = 5
 
 
@@ -516,7 +520,7 @@ def json_depth(raw: bytes | str) -> int:
     return json_shape(raw)[0]
 
 
-def json_shape(raw: bytes | str) -> tuple[int, int]:
+def json_shape(raw: bytes | str, *, chunk: int = SHAPE_CHUNK) -> tuple[int, int]:
     """Return the deepest nesting and the number of arrays (``[``) in JSON text, unparsed.
 
     In GeoJSON the number of arrays bounds the number of coordinate positions (each is one), so
@@ -525,6 +529,11 @@ def json_shape(raw: bytes | str) -> tuple[int, int]:
     Parameters
     ----------
     raw : bytes or str
+    chunk : int, optional
+        Bytes examined at a time. The text is read in one pass, a chunk at a time, with NumPy:
+        a quote's parity says whether a bracket is inside a string. Whole-text arrays of a
+        100,000-incident snapshot (115 MB, 17 million quotes) took 0.5-3.3 s, most of it the
+        system handing over fresh memory; chunks of 1 MiB take 0.55 s every time.
 
     Returns
     -------
@@ -532,22 +541,59 @@ def json_shape(raw: bytes | str) -> tuple[int, int]:
     """
     data = raw.encode("utf-8", "replace") if isinstance(raw, str) else raw
     codes = np.frombuffer(data, dtype=np.uint8)
-    brackets = np.flatnonzero(
-        (codes == ord("[")) | (codes == ord("{")) | (codes == ord("]")) | (codes == ord("}"))
-    )
-    # Brackets inside strings do not count. A string runs from an unescaped quote to the next;
-    # a quote is escaped when an odd run of backslashes precedes it (rare: checked one by one).
-    quotes = np.flatnonzero(codes == ord('"'))
-    after_backslash = quotes[(quotes > 0) & (codes[np.maximum(quotes - 1, 0)] == ord("\\"))]
-    escaped = [q for q in after_backslash.tolist() if _backslashes_before(data, q) % 2]
-    if escaped:
-        quotes = np.setdiff1d(quotes, np.array(escaped, dtype=quotes.dtype), assume_unique=True)
-    quotes = quotes[: len(quotes) - len(quotes) % 2]  # an unterminated string is not a string
-    inside = np.searchsorted(quotes, brackets) % 2 == 1
-    kinds = codes[brackets[~inside]]
-    steps = np.where((kinds == ord("[")) | (kinds == ord("{")), 1, -1).astype(np.int64)
-    depth = int(np.cumsum(steps).max(initial=0))
-    return depth, int((kinds == ord("[")).sum())
+    shape = _Shape()
+    escaped: list[int] = []  # quotes after an odd run of backslashes: in a string, not its end
+    inside = 0  # whether the text before this chunk ends inside a string
+    for start in range(0, len(codes), chunk):
+        part = codes[start : start + chunk]
+        quotes = (part == ord('"')).view(np.uint8)  # a new array: ours to change
+        if escaped and escaped[-1] == start:  # escaped by the last chunk's last backslash
+            quotes[0] = 0
+        found = _escaped_quotes(data, codes, start, len(part))
+        quotes[[q - start for q in found if q < start + len(part)]] = 0
+        escaped += found
+        parity = np.bitwise_xor.accumulate(quotes) ^ inside
+        kinds = _BRACKET_STEP[part]
+        outside = (kinds != 0) & (parity == 0)
+        shape.add(kinds[outside], part[outside])
+        inside = int(parity[-1])
+    if inside:  # an unterminated string is not a string: the text after its quote counts
+        last, skipped = len(data), set(escaped)
+        while (last := data.rfind(b'"', 0, last)) in skipped:
+            pass
+        tail = codes[last + 1 :]
+        kinds = _BRACKET_STEP[tail]
+        shape.add(kinds[kinds != 0], tail[kinds != 0])
+    return shape.deepest, shape.arrays
+
+
+@dataclass
+class _Shape:
+    """The nesting and arrays of JSON text, counted bracket by bracket (outside strings)."""
+
+    depth: int = 0
+    deepest: int = 0
+    arrays: int = 0
+
+    def add(self, steps: np.ndarray, brackets: np.ndarray) -> None:
+        """Count the next brackets: their steps (+1, -1) and the bytes themselves."""
+        if not len(steps):
+            return
+        levels = np.cumsum(steps, dtype=np.int64) + self.depth
+        self.deepest = max(self.deepest, int(levels.max()))
+        self.depth = int(levels[-1])
+        self.arrays += int(np.count_nonzero(brackets == ord("[")))
+
+
+def _escaped_quotes(data: bytes, codes: np.ndarray, start: int, length: int) -> list[int]:
+    """Return the escaped quotes right after a backslash of ``codes[start:start + length]``.
+
+    A quote is escaped when an odd run of backslashes precedes it (rare: checked one by one).
+    The quote may be the first byte of the next chunk.
+    """
+    after = np.flatnonzero(codes[start : start + length] == ord("\\")) + start + 1
+    after = after[after < len(codes)]
+    return [q for q in after[codes[after] == ord('"')].tolist() if _backslashes_before(data, q) % 2]
 
 
 def _backslashes_before(data: bytes, position: int) -> int:

@@ -402,7 +402,17 @@ _JSON = st.recursive(
 )
 
 
-@given(_JSON, st.booleans())
-def test_json_shape_counts_brackets_outside_strings_only(value, ascii_only):
+@given(_JSON, st.booleans(), st.integers(min_value=1, max_value=9))
+def test_json_shape_counts_brackets_outside_strings_only(value, ascii_only, chunk):
     data = json.dumps(value, ensure_ascii=ascii_only).encode()
     assert json_shape(data) == _shape_by_regex(data)
+    # Read a few bytes at a time: strings, escapes and runs of backslashes across the chunks.
+    assert json_shape(data, chunk=chunk) == _shape_by_regex(data)
+
+
+@given(st.binary(max_size=40).map(lambda b: bytes(b'ab"\\[]{}'[c % 8] for c in b)))
+def test_json_shape_of_any_text_does_not_depend_on_the_chunks_it_is_read_in(data):
+    # Not JSON: unterminated strings, escapes outside strings, runs of backslashes at the ends.
+    whole = json_shape(data, chunk=1 << 20)
+    for chunk in (1, 2, 3, 5):
+        assert json_shape(data, chunk=chunk) == whole

@@ -13,7 +13,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo.compact import as_text, text_codes
+from geo.compact import as_text, code_pair_counts, text_codes
 from geo.flags import merge_flags
 from geo.railway import locate_incidents
 from geo.schema import COUNTRY_PRECISION, METRIC_CRS, split_groups
@@ -338,17 +338,16 @@ def timeline(incidents: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
         weekday = (distinct_days.astype("int64") + 3) % 7
         starts_of = (distinct_days - weekday.astype("timedelta64[D]")).astype("datetime64[ns]")
     start_codes, distinct_periods = pd.factorize(starts_of, sort=False)
-    width = max(len(cells), 1)
-    counts = np.bincount(
-        start_codes[day_codes] * width + cell_codes[counted],
-        minlength=len(distinct_periods) * width,
+    periods, cells_of, counts = code_pair_counts(
+        start_codes[day_codes], cell_codes[counted], len(distinct_periods), len(cells)
     )
-    pairs = np.flatnonzero(counts)
     groups_of_cell = [split_groups(str(cell)) for cell in cells]
     rows = [
-        (distinct_periods[pair // width], group, count)
-        for pair, count in zip(pairs.tolist(), counts[pairs].tolist(), strict=True)
-        for group in groups_of_cell[pair % width]
+        (distinct_periods[period], group, count)
+        for period, cell, count in zip(
+            periods.tolist(), cells_of.tolist(), counts.tolist(), strict=True
+        )
+        for group in groups_of_cell[cell]
     ]
     table = pd.DataFrame(rows, columns=["period", "group", "incidents"])
     table["period"] = table["period"].astype("datetime64[us]")

@@ -127,6 +127,30 @@ def text_codes(values: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, pd
     return codes.astype(np.int64), pd.Index(distinct)
 
 
+def code_pair_counts(
+    first: np.ndarray, second: np.ndarray, first_count: int, second_count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count the rows of each pair of codes, counted by their codes (no hashing, no sorting).
+
+    Parameters
+    ----------
+    first, second : numpy.ndarray
+        Codes of the rows, from 0 to ``first_count - 1`` and ``second_count - 1`` (no missing).
+    first_count, second_count : int
+        How many values each code stands among.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The first and second codes of each pair that occurs, by first code then second, and
+        its count of rows.
+    """
+    width = max(second_count, 1)
+    counts = np.bincount(first * width + second, minlength=first_count * width)
+    pairs = np.flatnonzero(counts)
+    return pairs // width, pairs % width, counts[pairs]
+
+
 def distinct_text(values: pd.Series) -> list[str]:
     """Return the distinct values of a text column as strings, missing values left out.
 

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from geo.compact import text_codes
+from geo.compact import code_pair_counts, text_codes
 
 LICENCES_CSV = Path(__file__).resolve().parents[1] / "data" / "dataset_licences.csv"
 OWN_DATA = "the analyst's own data (terms not stated in the file)"
@@ -153,12 +152,11 @@ def _pair_counts(first: pd.Series, second: pd.Series) -> list[tuple[tuple[str, s
     """
     first_codes, first_values = text_codes(first, sort=True)
     second_codes, second_values = text_codes(second, sort=True)
-    width = max(len(second_values), 1)
     known = (first_codes >= 0) & (second_codes >= 0)
-    counts = np.bincount(
-        first_codes[known] * width + second_codes[known], minlength=len(first_values) * width
+    firsts, seconds, counts = code_pair_counts(
+        first_codes[known], second_codes[known], len(first_values), len(second_values)
     )
     return [
-        ((first_values[pair // width], second_values[pair % width]), int(counts[pair]))
-        for pair in np.flatnonzero(counts).tolist()
+        ((first_values[a], second_values[b]), count)
+        for a, b, count in zip(firsts.tolist(), seconds.tolist(), counts.tolist(), strict=True)
     ]

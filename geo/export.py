@@ -532,7 +532,7 @@ def json_shape(raw: bytes | str, *, chunk: int = SHAPE_CHUNK) -> tuple[int, int]
     chunk : int, optional
         Bytes examined at a time. The text is read in one pass, a chunk at a time, with NumPy:
         a quote's parity says whether a bracket is inside a string. Whole-text arrays of a
-        100,000-incident snapshot (115 MB, 17 million quotes) took 0.5-3.3 s, most of it the
+        100,000-incident snapshot (115 MB, 17 million quotes) took 0.5-3.5 s, most of it the
         system handing over fresh memory; chunks of 1 MiB take 0.55-0.8 s every time.
 
     Returns
